@@ -1,0 +1,19 @@
+/**
+ * Glidepath's custom search attributes: what auditors filter rollouts by in the Temporal UI
+ * (e.g. `GlidepathEndpoint = "fraud-detection" AND GlidepathOutcome = "rolled_back"`).
+ * They must be registered on the server before a workflow sets them (the dev server does it at start
+ * with `--search-attribute`; see test/support/temporal.ts and the demo).
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** The endpoint's name (the resource id is the workflow id). */
+export const GlidepathEndpoint = defineSearchAttributeKey('GlidepathEndpoint', SearchAttributeType.KEYWORD);
+/** The candidate deployment's name. */
+export const GlidepathCandidate = defineSearchAttributeKey('GlidepathCandidate', SearchAttributeType.KEYWORD);
+/** The rollout's current stage (preflight, deploy, mirror, cost-check, approval, canary, promote, retire, rollback, done). */
+export const GlidepathStage = defineSearchAttributeKey('GlidepathStage', SearchAttributeType.KEYWORD);
+/** The outcome once finished (promoted, rolled_back, rejected, aborted, failed). */
+export const GlidepathOutcome = defineSearchAttributeKey('GlidepathOutcome', SearchAttributeType.KEYWORD);
+
+/** Every Glidepath search attribute, for registration. */
+export const glidepathSearchAttributes = [GlidepathEndpoint, GlidepathCandidate, GlidepathStage, GlidepathOutcome];
