@@ -9,17 +9,15 @@ export const ExitCode = { ok: 0, notPromoted: 1, invalidInput: 2, unreachable: 3
 const usage = `glidepath — safe rollouts of model versions to Azure ML managed online endpoints
 
 Usage:
-  glidepath emulator start [--port N] [--state-dir DIR] [--provision-time 2s] [--metrics-delay 0s]
-  glidepath emulator traffic --url URL --endpoint NAME --key KEY --rps N --duration D [--seed S]
   glidepath --help | --version
 
-More commands (plan, rollout, worker, slack, demo) arrive with their issues; see README.md.
+More commands (plan, rollout, worker, emulator, slack, demo) arrive with their issues; see README.md.
 
 Exit codes: 0 success · 1 rollout not promoted · 2 invalid input · 3 Temporal/Azure unreachable · 4 --wait timed out`;
 
 /** Runs one command line and returns its exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command] = argv;
   const debug = argv.includes('--debug');
   try {
     switch (command) {
@@ -34,10 +32,6 @@ export async function main(argv: string[]): Promise<number> {
         const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
         console.log(pkg.version);
         return ExitCode.ok;
-      }
-      case 'emulator': {
-        const { emulatorCommand } = await import('../emulator/cli.js');
-        return await emulatorCommand(rest);
       }
       default:
         console.error(`glidepath: unknown command '${command}' (see glidepath --help)`);
