@@ -1,0 +1,169 @@
+// `glidepath emulator start|traffic …`: the emulator's command line. The glidepath CLI hands over the
+// arguments after `emulator`; this returns the exit code (0 ok, 1 failure, 2 bad arguments).
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parseDuration } from '../domain/duration.js';
+import { startEmulator } from './index.js';
+import { generateTraffic, MAX_DURATION_MS, MAX_RPS } from './traffic.js';
+
+const USAGE = `Usage:
+  glidepath emulator start [--port N] [--state-dir DIR] [--provision-time 2s] [--metrics-delay 0s] [--seed N]
+      Starts the local Azure ML online endpoints emulator (HTTPS on 127.0.0.1) and runs until SIGINT/SIGTERM.
+      --port N            TCP port (0 picks a free one; default 0)
+      --state-dir DIR     certificate and state (endpoints, deployments, keys survive restarts)
+                          (default $GLIDEPATH_EMULATOR_HOME or ~/.glidepath/emulator)
+      --provision-time D  how long each long-running operation takes (default 2s)
+      --metrics-delay D   Azure Monitor ingestion delay (default 0s)
+      --seed N            seed of the traffic-splitting random source (default 1)
+
+  glidepath emulator traffic --url URL --endpoint NAME --key KEY --rps N --duration D [--seed S]
+                             [--deployment NAME] [--batch N] [--ca PATH] [--state-dir DIR] [--json]
+      Sends realistic card transactions to an emulator endpoint (loopback only) and prints the achieved
+      rate and the status counts. --rps 1..${MAX_RPS}, --duration up to ${MAX_DURATION_MS / 60_000}m.
+      The emulator's certificate is read from --ca, else <state-dir>/ca.pem.
+
+Durations are written like 500ms, 2s, 5m.`;
+
+/** Thrown for a bad command line; the message is shown with a pointer to --help. */
+class UsageError extends Error {}
+
+function defaultStateDir(): string {
+  return process.env.GLIDEPATH_EMULATOR_HOME ?? join(homedir(), '.glidepath', 'emulator');
+}
+
+function parseFlags(args: string[], known: Record<string, 'value' | 'flag'>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(2, eq) : arg.slice(2);
+    const kind = known[name];
+    if (!kind) throw new UsageError(`unknown option --${name}`);
+    if (name in out) throw new UsageError(`--${name} given twice`);
+    if (kind === 'flag') {
+      out[name] = 'true';
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+    out[name] = value;
+  }
+  return out;
+}
+
+function duration(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const ms = /^\d+$/.test(text) ? Number(text) : parseDuration(text);
+  if (ms === undefined) throw new UsageError(`--${name} must be a duration like 500ms, 2s or 5m, got '${text}'`);
+  return ms;
+}
+
+function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^-?\d+$/.test(text) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
+  return n;
+}
+
+async function start(args: string[]): Promise<number> {
+  const f = parseFlags(args, { port: 'value', 'state-dir': 'value', 'provision-time': 'value', 'metrics-delay': 'value', seed: 'value' });
+  const emu = await startEmulator({
+    port: integer('port', f.port, 0, 0, 65535),
+    stateDir: f['state-dir'] ?? defaultStateDir(),
+    provisionTimeMs: duration('provision-time', f['provision-time'], 2000),
+    metricsDelayMs: duration('metrics-delay', f['metrics-delay'], 0),
+    seed: integer('seed', f.seed, 1, 0, 2 ** 31 - 1),
+  });
+  process.stdout.write(`emulator listening on ${emu.url}\nCA certificate: ${emu.caCertPath}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await emu.close();
+  process.stdout.write('emulator stopped\n');
+  return 0;
+}
+
+async function traffic(args: string[]): Promise<number> {
+  const f = parseFlags(args, {
+    url: 'value',
+    endpoint: 'value',
+    key: 'value',
+    rps: 'value',
+    duration: 'value',
+    seed: 'value',
+    deployment: 'value',
+    batch: 'value',
+    ca: 'value',
+    'state-dir': 'value',
+    json: 'flag',
+  });
+  for (const required of ['url', 'endpoint', 'key', 'rps', 'duration']) {
+    if (!f[required]) throw new UsageError(`--${required} is required`);
+  }
+  const rps = Number(f.rps);
+  if (!Number.isFinite(rps) || rps <= 0 || rps > MAX_RPS) throw new UsageError(`--rps must be a number from 1 to ${MAX_RPS}, got '${f.rps ?? ''}'`);
+  const durationMs = duration('duration', f.duration, 0);
+  if (durationMs <= 0 || durationMs > MAX_DURATION_MS) throw new UsageError(`--duration must be more than 0 and at most ${MAX_DURATION_MS / 60_000}m`);
+  const caPath = f.ca ?? join(f['state-dir'] ?? defaultStateDir(), 'ca.pem');
+  if (!existsSync(caPath)) throw new UsageError(`the emulator's certificate was not found at ${caPath}; pass --ca PATH (printed by 'glidepath emulator start')`);
+  const result = await generateTraffic({
+    url: f.url ?? '',
+    endpoint: f.endpoint ?? '',
+    key: f.key ?? '',
+    rps,
+    durationMs,
+    seed: integer('seed', f.seed, 42, 0, 2 ** 31 - 1),
+    caCertPem: readFileSync(caPath, 'utf8'),
+    batchSize: integer('batch', f.batch, 1, 1, 100),
+    ...(f.deployment ? { deployment: f.deployment } : {}),
+  });
+  if (f.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    const statuses = Object.entries(result.statusCounts).sort().map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
+    const deps = Object.entries(result.deploymentCounts).sort().map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
+    process.stdout.write(
+      `sent ${result.sent} requests in ${(result.durationMs / 1000).toFixed(1)}s: ${result.achievedRps.toFixed(1)} requests/s achieved (asked ${rps})\n` +
+        `status codes: ${statuses}\n` +
+        `answered by: ${deps}\n` +
+        `latency: p50 ${result.latencyMs.p50.toFixed(1)} ms, p99 ${result.latencyMs.p99.toFixed(1)} ms\n` +
+        (result.skipped ? `skipped: ${result.skipped} (too many requests in flight)\n` : '') +
+        (result.networkErrors ? `network errors: ${result.networkErrors}\n` : ''),
+    );
+  }
+  return result.networkErrors > 0 && result.completed === 0 ? 1 : 0;
+}
+
+/** Runs `glidepath emulator <argv…>` and returns the exit code. */
+export async function emulatorCommand(argv: string[]): Promise<number> {
+  const args = argv[0] === 'emulator' ? argv.slice(1) : argv;
+  const [sub, ...rest] = args;
+  if (!sub || sub === '--help' || sub === '-h' || sub === 'help' || rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return sub ? 0 : 2;
+  }
+  try {
+    switch (sub) {
+      case 'start':
+        return await start(rest);
+      case 'traffic':
+        return await traffic(rest);
+      default:
+        throw new UsageError(`unknown emulator command '${sub}' (use start or traffic)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`glidepath emulator: ${err.message}\nRun 'glidepath emulator --help' for usage.\n`);
+      return 2;
+    }
+    process.stderr.write(`glidepath emulator: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

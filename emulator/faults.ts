@@ -1,0 +1,176 @@
+// Fault knobs: what tests (and `/_emulator/faults/*`) can make the emulator do wrong on purpose.
+import { z } from 'zod';
+
+/** Which calls a `failNext` fault applies to. */
+export type FaultTarget = 'management' | 'metrics' | 'scoring' | 'any';
+
+export interface FailNextOptions {
+  /** How many calls fail (default 1). */
+  count?: number;
+  /** 429, 500, 503 or 409 (default 500). */
+  status?: number;
+  /** Sent as `Retry-After` (seconds); default 1 for 429/503, none otherwise. */
+  retryAfterSeconds?: number;
+  /** Error code in the envelope (default by status: TooManyRequests, InternalServerError, ServiceUnavailable, Conflict). */
+  code?: string;
+  /** Only calls whose method matches (e.g. 'PUT'). */
+  method?: string;
+  /** Only calls whose path contains this text (case-insensitive). */
+  pathIncludes?: string;
+  /** Default 'management' (ARM calls, long-running-operation polls included). */
+  target?: FaultTarget;
+}
+
+export interface DeploymentBehaviour {
+  /** Extra latency added before the model runs (ms, waits without using CPU). */
+  addedLatencyMs?: number;
+  /** Fraction (0..1) of requests whose model call fails (model status 500 → 424), spread evenly, deterministic. */
+  errorRate?: number;
+  /** The container crashes now and on every restart until set back to false (answers 502). */
+  crash?: boolean;
+}
+
+export const failNextSchema = z.strictObject({
+  count: z.number().int().min(1).max(1000).optional(),
+  status: z.union([z.literal(409), z.literal(429), z.literal(500), z.literal(503)]).optional(),
+  retryAfterSeconds: z.number().int().min(0).max(600).optional(),
+  code: z.string().min(1).optional(),
+  method: z.string().optional(),
+  pathIncludes: z.string().optional(),
+  target: z.enum(['management', 'metrics', 'scoring', 'any']).optional(),
+});
+
+export const failProvisioningSchema = z.strictObject({
+  deployment: z.string().min(1),
+  endpoint: z.string().optional(),
+  code: z.string().min(1).optional(),
+  message: z.string().optional(),
+});
+
+export const behaviourSchema = z.strictObject({
+  deployment: z.string().min(1),
+  endpoint: z.string().optional(),
+  addedLatencyMs: z.number().min(0).max(600_000).optional(),
+  errorRate: z.number().min(0).max(1).optional(),
+  crash: z.boolean().optional(),
+});
+
+interface PendingFailure extends Required<Pick<FailNextOptions, 'status' | 'code' | 'target'>> {
+  remaining: number;
+  retryAfterSeconds?: number;
+  method?: string;
+  pathIncludes?: string;
+}
+
+const DEFAULT_CODES: Record<number, string> = { 409: 'Conflict', 429: 'TooManyRequests', 500: 'InternalServerError', 503: 'ServiceUnavailable' };
+
+/** The armed faults. Pure state; the server consults it. */
+export class FaultState {
+  private failures: PendingFailure[] = [];
+  private provisioning: { deployment: string; endpoint?: string; code: string; message: string }[] = [];
+  private behaviours = new Map<string, DeploymentBehaviour & { endpoint?: string; deployment: string }>();
+  private errorAccumulators = new Map<string, number>();
+  /** Overrides the operation duration (ms) when set. */
+  operationDurationMs: number | undefined;
+
+  failNext(opts: FailNextOptions = {}): void {
+    const status = opts.status ?? 500;
+    this.failures.push({
+      remaining: opts.count ?? 1,
+      status,
+      code: opts.code ?? DEFAULT_CODES[status] ?? 'InternalServerError',
+      target: opts.target ?? 'management',
+      ...(opts.retryAfterSeconds !== undefined ? { retryAfterSeconds: opts.retryAfterSeconds } : status === 429 || status === 503 ? { retryAfterSeconds: 1 } : {}),
+      ...(opts.method ? { method: opts.method.toUpperCase() } : {}),
+      ...(opts.pathIncludes ? { pathIncludes: opts.pathIncludes.toLowerCase() } : {}),
+    });
+  }
+
+  /** Consumes one armed failure matching this call, if any. */
+  takeFailure(target: Exclude<FaultTarget, 'any'>, method: string, path: string): { status: number; code: string; retryAfterSeconds?: number } | undefined {
+    const f = this.failures.find(
+      (x) =>
+        x.remaining > 0 &&
+        (x.target === 'any' || x.target === target) &&
+        (!x.method || x.method === method) &&
+        (!x.pathIncludes || path.toLowerCase().includes(x.pathIncludes)),
+    );
+    if (!f) return undefined;
+    f.remaining -= 1;
+    this.failures = this.failures.filter((x) => x.remaining > 0);
+    return { status: f.status, code: f.code, ...(f.retryAfterSeconds !== undefined ? { retryAfterSeconds: f.retryAfterSeconds } : {}) };
+  }
+
+  /** The next provisioning (create or update) of `deployment` ends Failed with `code`. */
+  failProvisioning(deployment: string, code = 'ResourceNotReady', message?: string, endpoint?: string): void {
+    this.provisioning.push({
+      deployment: deployment.toLowerCase(),
+      code,
+      message: message ?? defaultProvisioningMessage(code, deployment),
+      ...(endpoint ? { endpoint: endpoint.toLowerCase() } : {}),
+    });
+  }
+
+  takeProvisioningFailure(endpoint: string, deployment: string): { code: string; message: string } | undefined {
+    const i = this.provisioning.findIndex((p) => p.deployment === deployment.toLowerCase() && (!p.endpoint || p.endpoint === endpoint.toLowerCase()));
+    if (i < 0) return undefined;
+    const [p] = this.provisioning.splice(i, 1);
+    return p ? { code: p.code, message: p.message } : undefined;
+  }
+
+  setBehaviour(deployment: string, behaviour: DeploymentBehaviour, endpoint?: string): void {
+    const key = deployment.toLowerCase();
+    const merged = { ...(this.behaviours.get(key) ?? {}), ...behaviour, deployment: key, ...(endpoint ? { endpoint: endpoint.toLowerCase() } : {}) };
+    this.behaviours.set(key, merged);
+  }
+
+  behaviour(endpoint: string, deployment: string): DeploymentBehaviour {
+    const b = this.behaviours.get(deployment.toLowerCase());
+    if (!b || (b.endpoint && b.endpoint !== endpoint.toLowerCase())) return {};
+    return b;
+  }
+
+  /** Deterministic error injection: true on exactly `rate` of the calls, spread evenly. */
+  injectError(key: string, rate: number | undefined): boolean {
+    if (!rate) return false;
+    const acc = (this.errorAccumulators.get(key) ?? 0) + rate;
+    if (acc >= 1 - 1e-9) {
+      this.errorAccumulators.set(key, acc - 1);
+      return true;
+    }
+    this.errorAccumulators.set(key, acc);
+    return false;
+  }
+
+  clear(): void {
+    this.failures = [];
+    this.provisioning = [];
+    this.behaviours.clear();
+    this.errorAccumulators.clear();
+    this.operationDurationMs = undefined;
+  }
+
+  describe(): unknown {
+    return {
+      failNext: this.failures,
+      failProvisioning: this.provisioning,
+      behaviours: [...this.behaviours.values()],
+      operationDurationMs: this.operationDurationMs ?? null,
+    };
+  }
+}
+
+function defaultProvisioningMessage(code: string, deployment: string): string {
+  switch (code) {
+    case 'OutOfQuota':
+      return `Not enough quota available for deployment '${deployment}': the subscription's cores quota for the VM family is exhausted (20% extra is reserved for upgrades).`;
+    case 'OutOfCapacity':
+      return `The specified VM type for deployment '${deployment}' is currently out of capacity in this region. Retry later or use another instance type.`;
+    case 'ResourceNotReady':
+      return `User container for deployment '${deployment}' has crashed or terminated: the liveness probe failed.`;
+    case 'ImageBuildFailure':
+      return `The environment image for deployment '${deployment}' failed to build.`;
+    default:
+      return `Deployment '${deployment}' failed to provision (${code}).`;
+  }
+}

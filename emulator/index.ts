@@ -1,0 +1,135 @@
+// Public face of the emulator: `startEmulator(options)` starts a local HTTPS stand-in for Azure ML managed
+// online endpoints (ARM, scoring, Azure Monitor metrics, Retail Prices) that the unmodified Azure SDKs talk to.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { EmulatorCore, type CallRecord } from './core.js';
+import type { DeploymentBehaviour, FailNextOptions } from './faults.js';
+import type { ScoreRecord } from './metrics.js';
+import { createEmulatorServer } from './server.js';
+import { ensureCertificate } from './tls.js';
+
+export type { CallRecord } from './core.js';
+export type { DeploymentBehaviour, FailNextOptions } from './faults.js';
+export type { ScoreRecord } from './metrics.js';
+export { emulatorCredential, emulatorClientOptions, mirrorTrafficPolicy, StaticTokenCredential } from './sdk.js';
+export { generateTraffic, type TrafficOptions, type TrafficResult } from './traffic.js';
+
+export interface EmulatorOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Only loopback is allowed. */
+  host?: '127.0.0.1' | 'localhost' | '::1';
+  /**
+   * Where the certificate and (when given) the resource state live. With a state dir, endpoints,
+   * deployments and keys survive a restart; without one, state is in memory and the certificate goes to a temp dir.
+   */
+  stateDir?: string;
+  /** How long each long-running operation takes (default 2000 ms). */
+  provisionTimeMs?: number;
+  /** Azure Monitor ingestion delay: requests show in metrics this long after they were served (default 0). */
+  metricsDelayMs?: number;
+  /** Seed of the traffic-splitting random source (default 1). */
+  seed?: number;
+  /** Items per page of list operations (default 50). */
+  listPageSize?: number;
+}
+
+/** Fault knobs (also under `/_emulator/faults/*`). */
+export interface EmulatorFaults {
+  /** The next N calls (management by default, polls included) fail with 429 / 500 / 503 / 409, with Retry-After. */
+  failNext(options?: FailNextOptions): void;
+  /** The next provisioning (create, update or scale) of `deployment` ends Failed with `code` (OutOfQuota, ResourceNotReady, …). */
+  failProvisioning(deployment: string, code?: string, options?: { message?: string; endpoint?: string }): void;
+  /** Changes how a deployment behaves from now on: added latency, error rate, crash. */
+  setBehaviour(deployment: string, behaviour: DeploymentBehaviour, endpoint?: string): void;
+  /** Makes long-running operations take `ms` (undefined restores the configured provision time). */
+  setOperationDuration(ms: number | undefined): void;
+  /** Removes every armed fault and behaviour. */
+  clear(): void;
+}
+
+export interface Emulator {
+  /** `https://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** PEM of the self-signed certificate (it is its own CA): give it to clients as `tlsOptions: { ca }`. */
+  caCertPem: string;
+  caCertPath: string;
+  stateDir: string;
+  faults: EmulatorFaults;
+  /** Every call answered (management, polls, metrics, scoring, prices, control), oldest first. */
+  callLog(): CallRecord[];
+  resetCallLog(): void;
+  /** Every scoring request served (mirrored copies included, flagged), oldest first. */
+  requestLog(): ScoreRecord[];
+  /** The scoring URI of an endpoint. */
+  scoringUri(endpoint: string): string;
+  close(): Promise<void>;
+}
+
+/** Starts the emulator and resolves once it listens (and, with a state dir, once restored containers are up). */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const host = options.host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`the emulator listens on loopback only, not ${host}`);
+  const certDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'glidepath-emulator-'));
+  const cert = await ensureCertificate(certDir);
+  const core = new EmulatorCore({
+    ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+    provisionTimeMs: options.provisionTimeMs ?? 2000,
+    metricsDelayMs: options.metricsDelayMs ?? 0,
+    seed: options.seed ?? 1,
+    listPageSize: options.listPageSize ?? 50,
+  });
+  const server = createEmulatorServer(core, { cert: cert.certPem, key: cert.keyPem }, () => core.options.metricsDelayMs);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://${host === '::1' ? '[::1]' : host}:${port}`;
+  core.baseUrl = url;
+  await core.restore();
+  const sampler = setInterval(() => core.sampleMemory(), 2000);
+  sampler.unref();
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    caCertPem: cert.certPem,
+    caCertPath: cert.certPath,
+    stateDir: certDir,
+    faults: {
+      failNext: (o) => core.faults.failNext(o),
+      failProvisioning: (deployment, code, o) => core.faults.failProvisioning(deployment, code, o?.message, o?.endpoint),
+      setBehaviour: (deployment, b, endpoint) => core.faults.setBehaviour(deployment, b, endpoint),
+      setOperationDuration: (ms) => {
+        core.faults.operationDurationMs = ms;
+      },
+      clear: () => core.faults.clear(),
+    },
+    callLog: () => [...core.calls],
+    resetCallLog: () => {
+      core.calls.length = 0;
+    },
+    requestLog: () => [...core.metrics.records],
+    scoringUri: (endpoint) => `${url}/endpoints/${endpoint}/score`,
+    close: () => {
+      closing ??= (async () => {
+        clearInterval(sampler);
+        core.persist();
+        await core.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        if (!options.stateDir) rmSync(certDir, { recursive: true, force: true });
+      })();
+      return closing;
+    },
+  };
+}

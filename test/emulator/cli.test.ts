@@ -1,0 +1,128 @@
+// The emulator's command line: `glidepath emulator start` (prints its URL and CA path, serves, stops on
+// SIGTERM with exit 0, keeps state in the state dir) and `glidepath emulator traffic` (bounded, loopback only).
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateTraffic } from '../../emulator/index.js';
+import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, WS } from './support.js';
+import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import { emulatorCredential } from '../../emulator/sdk.js';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+function startCli(stateDir: string): Promise<{ child: ChildProcess; url: string; caPath: string }> {
+  const child = spawn(process.execPath, ['bin/glidepath.js', 'emulator', 'start', '--port', '0', '--state-dir', stateDir, '--provision-time', '100ms'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 20_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const url = /^emulator listening on (https:\/\/127\.0\.0\.1:\d+)$/m.exec(out)?.[1];
+      const caPath = /^CA certificate: (.+)$/m.exec(out)?.[1];
+      if (url && caPath) {
+        clearTimeout(timer);
+        resolve({ child, url, caPath });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`emulator exited early with ${code}: ${out}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'emulator/main.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('glidepath emulator start', () => {
+  test('prints its URL and CA path, serves the SDK, exits 0 on SIGTERM, and keeps state for the next start', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'glidepath-cli-'));
+    const first = await startCli(stateDir);
+    assert.equal(first.caPath, join(stateDir, 'ca.pem'));
+    const ca = readFileSync(first.caPath, 'utf8');
+    const emu = { url: first.url, caCertPem: ca };
+    const client = new AzureMachineLearningWorkspaces(emulatorCredential(), '00000000-0000-4000-8000-000000000001', { endpoint: emu.url, tlsOptions: { ca } });
+    await client.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WS, 'cli-ep', { location: 'eastus', properties: { authMode: 'Key' } }, { updateIntervalInMs: 50 });
+    assert.equal(await stop(first.child), 0);
+
+    const second = await startCli(stateDir);
+    try {
+      const again = new AzureMachineLearningWorkspaces(emulatorCredential(), '00000000-0000-4000-8000-000000000001', { endpoint: second.url, tlsOptions: { ca: readFileSync(second.caPath, 'utf8') } });
+      const ep = await again.onlineEndpoints.get(RG, WS, 'cli-ep');
+      assert.equal(ep.properties.provisioningState, 'Succeeded');
+      assert.equal(readFileSync(second.caPath, 'utf8'), ca, 'the certificate is kept in the state dir');
+    } finally {
+      assert.equal(await stop(second.child), 0);
+    }
+  });
+
+  test('--help prints usage and bad arguments fail with exit 2 and a clear message', () => {
+    const help = cli(['--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /glidepath emulator start/);
+    for (const [args, message] of [
+      [['start', '--port', 'abc'], /--port must be an integer/],
+      [['start', '--provision-time', 'soon'], /--provision-time must be a duration/],
+      [['start', '--frobnicate'], /unknown option --frobnicate/],
+      [['traffic', '--url', 'https://127.0.0.1:1'], /--endpoint is required/],
+      [['traffic', '--url', 'https://127.0.0.1:1', '--endpoint', 'e', '--key', 'k', '--rps', '5000', '--duration', '1s'], /--rps must be/],
+      [['traffic', '--url', 'https://127.0.0.1:1', '--endpoint', 'e', '--key', 'k', '--rps', '5', '--duration', '1h'], /--duration must be/],
+      [['launch'], /unknown emulator command 'launch'/],
+    ] as const) {
+      const r = cli([...args]);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+});
+
+/** Like cli(), but without blocking this process (which hosts the emulator the command talks to). */
+function cliAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/main.ts', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('glidepath emulator traffic', () => {
+  test('sends bounded traffic and prints the achieved rate and status counts', async () => {
+    const emu = await startTestEmulator({ provisionTimeMs: 20 });
+    try {
+      const client = armClient(emu);
+      const key = await anEndpointWith(client, 'traffic-ep', { blue: 'azureml:fraud-detector:1', green: 'azureml:fraud-detector:2' }, { maxConcurrent: 8 });
+      await setTraffic(client, 'traffic-ep', { blue: 50, green: 50 });
+      const r = await cliAsync(['traffic', '--url', emu.url, '--endpoint', 'traffic-ep', '--key', key, '--rps', '40', '--duration', '2s', '--seed', '9', '--ca', emu.caCertPath]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /sent 80 requests in \d+\.\ds: [\d.]+ requests\/s achieved \(asked 40\)/);
+      assert.match(r.stdout, /status codes: 200: 80/);
+      assert.match(r.stdout, /answered by: blue: \d+, green: \d+/);
+      const served = emu.requestLog().filter((x) => x.endpoint === 'traffic-ep');
+      assert.equal(served.length, 80);
+      const json = await cliAsync(['traffic', '--url', emu.url, '--endpoint', 'traffic-ep', '--key', 'wrong', '--rps', '10', '--duration', '500ms', '--ca', emu.caCertPath, '--json']);
+      assert.deepEqual((JSON.parse(json.stdout) as { statusCounts: unknown }).statusCounts, { '401': 5 });
+    } finally {
+      await emu.close();
+    }
+  });
+
+  test('refuses non-loopback targets and unbounded runs from code', async () => {
+    const base = { endpoint: 'e', key: 'k', caCertPem: '', rps: 10, durationMs: 1000 };
+    await assert.rejects(generateTraffic({ ...base, url: 'https://10.1.2.3:443' }), /only loopback/);
+    await assert.rejects(generateTraffic({ ...base, url: 'https://example.com' }), /only loopback/);
+    await assert.rejects(generateTraffic({ ...base, url: 'https://127.0.0.1:1', rps: 10_000 }), /rps must be/);
+    await assert.rejects(generateTraffic({ ...base, url: 'https://127.0.0.1:1', durationMs: 3_600_000 }), /duration must be/);
+  });
+});

@@ -1,0 +1,138 @@
+// Shared builders for emulator tests: an emulator per file, SDK clients pointed at it (trusting its CA
+// through `tlsOptions`), and plain bodies for endpoints and deployments.
+import { request } from 'node:https';
+import { AzureMachineLearningWorkspaces, type OnlineDeployment, type OnlineEndpoint } from '@azure/arm-machinelearning';
+import { MetricsQueryClient } from '@azure/monitor-query';
+import { emulatorClientOptions, emulatorCredential, mirrorTrafficPolicy, MIRROR_TRAFFIC_HEADER } from '../../emulator/sdk.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js';
+
+export const SUB = '00000000-0000-4000-8000-000000000001';
+export const RG = 'rg-glidepath';
+export const WS = 'ws-glidepath';
+export const WS_PATH = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.MachineLearningServices/workspaces/${WS}`;
+/** Fast polling for the SDK's long-running operations. */
+export const POLL = { updateIntervalInMs: 50 };
+
+export function startTestEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  return startEmulator({ provisionTimeMs: 150, ...options });
+}
+
+/** The unmodified ARM client, pointed at the emulator, trusting its certificate; mirror-traffic policy added. */
+export function armClient(emu: Emulator, extra: Record<string, unknown> = {}): AzureMachineLearningWorkspaces {
+  const client = new AzureMachineLearningWorkspaces(emulatorCredential(), SUB, { ...emulatorClientOptions(emu), ...extra });
+  client.pipeline.addPolicy(mirrorTrafficPolicy());
+  return client;
+}
+
+export function metricsClient(emu: Emulator): MetricsQueryClient {
+  return new MetricsQueryClient(emulatorCredential(), emulatorClientOptions(emu));
+}
+
+export function anEndpoint(traffic: Record<string, number> = {}): OnlineEndpoint {
+  return { location: 'eastus', tags: { team: 'fraud' }, properties: { authMode: 'Key', traffic } };
+}
+
+export function aDeployment(model = 'azureml:fraud-detector:1', opts: { capacity?: number; maxConcurrent?: number; requestTimeout?: string } = {}): OnlineDeployment {
+  return {
+    location: 'eastus',
+    sku: { name: 'Default', capacity: opts.capacity ?? 1 },
+    properties: {
+      endpointComputeType: 'Managed',
+      model,
+      instanceType: 'Standard_DS3_v2',
+      requestSettings: { maxConcurrentRequestsPerInstance: opts.maxConcurrent ?? 8, requestTimeout: opts.requestTimeout ?? 'PT5S' },
+    },
+  } as OnlineDeployment;
+}
+
+/** Options for a call that also sets mirror traffic (through mirrorTrafficPolicy). */
+export function withMirror(mirror: Record<string, number>): { requestOptions: { customHeaders: Record<string, string> }; updateIntervalInMs: number } {
+  return { requestOptions: { customHeaders: { [MIRROR_TRAFFIC_HEADER]: JSON.stringify(mirror) } }, ...POLL };
+}
+
+export async function setTraffic(client: AzureMachineLearningWorkspaces, endpoint: string, live: Record<string, number>, mirror: Record<string, number> = {}): Promise<OnlineEndpoint> {
+  return client.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WS, endpoint, anEndpoint(live), withMirror(mirror));
+}
+
+/** Creates an endpoint with the given deployments (model per deployment) and returns its primary key. */
+export async function anEndpointWith(
+  client: AzureMachineLearningWorkspaces,
+  endpoint: string,
+  deployments: Record<string, string>,
+  opts: { capacity?: number; maxConcurrent?: number } = {},
+): Promise<string> {
+  await client.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WS, endpoint, anEndpoint(), POLL);
+  for (const [name, model] of Object.entries(deployments)) {
+    await client.onlineDeployments.beginCreateOrUpdateAndWait(RG, WS, endpoint, name, aDeployment(model, opts), POLL);
+  }
+  const keys = await client.onlineEndpoints.listKeys(RG, WS, endpoint);
+  return keys.primaryKey ?? '';
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: unknown;
+}
+
+/** One raw HTTPS request to the emulator (trusting its CA), for what the SDK cannot send. */
+export function raw(emu: Emulator, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(path, emu.url);
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path: `${u.pathname}${u.search}`,
+        ca: emu.caCertPem,
+        agent: false,
+        headers: {
+          authorization: 'Bearer test',
+          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
+          ...headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export const TX = {
+  amount: 42.5,
+  hour: 14,
+  merchantCategory: 'grocery',
+  distanceFromHomeKm: 3.2,
+  cardPresent: true,
+  transactionsLast24h: 2,
+  avgAmount30d: 55,
+  foreignCountry: false,
+  accountAgeDays: 800,
+};
+
+export function score(emu: Emulator, endpoint: string, key: string, opts: { deployment?: string; body?: unknown } = {}): Promise<RawResponse> {
+  return raw(emu, 'POST', `/endpoints/${endpoint}/score`, JSON.stringify(opts.body ?? { transactions: [TX] }), {
+    authorization: `Bearer ${key}`,
+    ...(opts.deployment ? { 'azureml-model-deployment': opts.deployment } : {}),
+  });
+}
+
+export function armPath(endpoint?: string, rest = ''): string {
+  return `${WS_PATH}/onlineEndpoints${endpoint ? `/${endpoint}` : ''}${rest}?api-version=2022-10-01`;
+}
