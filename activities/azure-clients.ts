@@ -1,0 +1,302 @@
+/**
+ * The one place that builds Glidepath's Azure clients: Azure ML management (ARM), Azure Monitor
+ * metrics, and a plain HTTP pipeline for the Retail Prices API — for real Azure (DefaultAzureCredential)
+ * or for the local emulator (its URL, a static token and its CA certificate, passed to the SDK's TLS
+ * options; certificate verification is never turned off).
+ *
+ * Every management-plane call goes through three policies of ours:
+ *  - `mirrorTrafficPolicy`: the stable ML SDK (2.1.1, api-version 2022-10-01) has no `mirrorTraffic` and
+ *    drops it from request bodies. We talk api-version 2024-04-01 (which has it, and returns it on GET)
+ *    and put the desired mirror map back into endpoint PUT bodies from a private request header.
+ *  - `armBudgetPolicy`: a token bucket per subscription for reads, writes and deletes, shared by every
+ *    rollout on this worker, so many concurrent rollouts stay under Azure Resource Manager's limits.
+ *  - `armRetryPolicy`: retries 429, 409 (operation in progress) and 5xx, honouring `Retry-After`,
+ *    a bounded number of times; after that the activity fails and Temporal's retry policy takes over.
+ */
+import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import {
+  createDefaultHttpClient,
+  createPipelineRequest,
+  retryPolicy,
+  type HttpClient,
+  type PipelinePolicy,
+  type PipelineRequest,
+  type PipelineResponse,
+  type RetryStrategy,
+} from '@azure/core-rest-pipeline';
+import { DefaultAzureCredential } from '@azure/identity';
+import { MetricsQueryClient } from '@azure/monitor-query';
+
+/** The api-version Glidepath speaks to Azure ML: the first stable one with `mirrorTraffic` is 2023-04-01. */
+export const ML_API_VERSION = '2024-04-01';
+
+/** Where the clients point. */
+export type AzureTarget =
+  | { cloud: 'azure'; credential?: TokenCredential; pricesUrl?: string }
+  | { cloud: 'emulator'; url: string; caCertPem: string };
+
+/** Requests per second and burst per kind of management call; ARM's own are reads 25/250, writes 10/200, deletes 10/200. */
+export interface ArmBudgetLimits {
+  reads: { perSecond: number; burst: number };
+  writes: { perSecond: number; burst: number };
+  deletes: { perSecond: number; burst: number };
+}
+
+/** Half of ARM's per-principal limits: room for other tools using the same identity. */
+export const defaultArmBudget: ArmBudgetLimits = {
+  reads: { perSecond: 12, burst: 125 },
+  writes: { perSecond: 5, burst: 100 },
+  deletes: { perSecond: 5, burst: 100 },
+};
+
+/** What a management call costs, by HTTP method (metrics queries count as reads, as they do in ARM). */
+export type ArmCallKind = 'reads' | 'writes' | 'deletes';
+
+export function callKind(method: string): ArmCallKind {
+  if (method === 'GET' || method === 'HEAD') return 'reads';
+  if (method === 'DELETE') return 'deletes';
+  return 'writes';
+}
+
+/**
+ * A token bucket with virtual scheduling: each call takes a token at once and, when the bucket is
+ * overdrawn, waits until its token would have been refilled. Waiters are served in arrival order.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = burst;
+    this.updatedAt = now();
+  }
+
+  /** Milliseconds the caller must wait before its call (0 when the bucket has a token). */
+  reserve(): number {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.updatedAt) / 1000) * this.perSecond);
+    this.updatedAt = t;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.perSecond) * 1000);
+  }
+}
+
+/** The reads/writes/deletes buckets of one subscription, and how many calls waited for them. */
+export class ArmBudget {
+  readonly buckets: Record<ArmCallKind, TokenBucket>;
+  readonly waited: Record<ArmCallKind, number> = { reads: 0, writes: 0, deletes: 0 };
+
+  constructor(limits: ArmBudgetLimits = defaultArmBudget, now: () => number = Date.now) {
+    this.buckets = {
+      reads: new TokenBucket(limits.reads.perSecond, limits.reads.burst, now),
+      writes: new TokenBucket(limits.writes.perSecond, limits.writes.burst, now),
+      deletes: new TokenBucket(limits.deletes.perSecond, limits.deletes.burst, now),
+    };
+  }
+
+  async take(kind: ArmCallKind, signal?: AbortSignal): Promise<void> {
+    const waitMs = this.buckets[kind].reserve();
+    if (waitMs === 0) return;
+    this.waited[kind] += 1;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, waitMs);
+      signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted while waiting for the ARM budget'));
+      }, { once: true });
+    });
+  }
+}
+
+/** Takes a token of the right kind from the subscription's budget before each management call (and each retry). */
+export function armBudgetPolicy(budget: ArmBudget): PipelinePolicy {
+  return {
+    name: 'glidepathArmBudget',
+    async sendRequest(request, next) {
+      await budget.take(callKind(request.method), request.abortSignal as AbortSignal | undefined);
+      return next(request);
+    },
+  };
+}
+
+/** Private header carrying the desired `mirrorTraffic` of an endpoint PUT; never sent to Azure. */
+export const MIRROR_TRAFFIC_HEADER = 'x-glidepath-mirror-traffic';
+
+/**
+ * Puts `mirrorTraffic` (from {@link MIRROR_TRAFFIC_HEADER}) into the JSON body of an endpoint PUT, which
+ * the 2.1.1 serializer would otherwise have dropped.
+ */
+export function mirrorTrafficPolicy(): PipelinePolicy {
+  return {
+    name: 'glidepathMirrorTraffic',
+    async sendRequest(request, next) {
+      const mirror = request.headers.get(MIRROR_TRAFFIC_HEADER);
+      if (mirror !== undefined) {
+        request.headers.delete(MIRROR_TRAFFIC_HEADER);
+        if (request.method === 'PUT' && typeof request.body === 'string') {
+          const body = JSON.parse(request.body) as { properties?: Record<string, unknown> };
+          body.properties = { ...(body.properties ?? {}), mirrorTraffic: JSON.parse(mirror) as unknown };
+          request.body = JSON.stringify(body);
+        }
+      }
+      return next(request);
+    },
+  };
+}
+
+const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
+
+/** Parses `Retry-After` (seconds or an HTTP date) and the millisecond variants, capped at `capMs`. */
+export function retryAfterMs(response: PipelineResponse | undefined, capMs: number): number | undefined {
+  if (!response) return undefined;
+  const ms = response.headers.get('retry-after-ms') ?? response.headers.get('x-ms-retry-after-ms');
+  if (ms !== undefined && Number.isFinite(Number(ms))) return Math.min(capMs, Number(ms));
+  const value = response.headers.get('retry-after');
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.min(capMs, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.min(capMs, Math.max(0, date - Date.now()));
+}
+
+/** Retry 408/409/429/5xx (and transport errors): after `Retry-After` when given, else exponential backoff. */
+export function armRetryStrategy(opts: { baseDelayMs: number; maxDelayMs: number }): RetryStrategy {
+  return {
+    name: 'glidepathArmRetry',
+    retry({ retryCount, response, responseError }) {
+      const status = response?.status ?? responseError?.statusCode;
+      const transportError = responseError !== undefined && status === undefined;
+      if (!transportError && (status === undefined || !RETRYABLE.has(status))) return { skipStrategy: true };
+      const backoff = Math.min(opts.maxDelayMs, opts.baseDelayMs * 2 ** retryCount);
+      const jitter = Math.floor(Math.random() * Math.min(1000, backoff / 4));
+      return { retryAfterInMs: retryAfterMs(response ?? responseError?.response, opts.maxDelayMs) ?? backoff + jitter };
+    },
+  };
+}
+
+/** The clients one worker uses for one subscription. */
+export interface AzureClients {
+  subscriptionId: string;
+  ml: AzureMachineLearningWorkspaces;
+  metrics: MetricsQueryClient;
+  /** GETs a URL of the Retail Prices API (public, no auth) and returns the parsed JSON. */
+  getPrices(url: string): Promise<unknown>;
+  pricesBaseUrl: string;
+  budget: ArmBudget;
+  target: AzureTarget;
+}
+
+/** A credential for the emulator, which accepts any bearer token. */
+export const emulatorCredential: TokenCredential = {
+  async getToken(): Promise<AccessToken> {
+    return { token: 'emulator-token', expiresOnTimestamp: Date.now() + 3600_000 };
+  },
+};
+
+export interface ClientFactoryOptions {
+  budgetLimits?: ArmBudgetLimits;
+  /** HTTP retries per call before the activity fails (Temporal then retries the activity). */
+  maxRetries?: number;
+  retryBaseDelayMs?: number;
+  retryMaxDelayMs?: number;
+  /** Called after every management-plane HTTP attempt (for the worker's metrics); status 0 = no response. */
+  onCall?: (call: { kind: ArmCallKind; method: string; status: number; service: 'ml' | 'metrics' }) => void;
+}
+
+/** Reports every attempt (retries included) to `onCall`. */
+export function callCounterPolicy(service: 'ml' | 'metrics', onCall: NonNullable<ClientFactoryOptions['onCall']>): PipelinePolicy {
+  return {
+    name: `glidepathCallCounter-${service}`,
+    async sendRequest(request, next) {
+      try {
+        const response = await next(request);
+        onCall({ kind: callKind(request.method), method: request.method, status: response.status, service });
+        return response;
+      } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode ?? 0;
+        onCall({ kind: callKind(request.method), method: request.method, status, service });
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Builds (and caches per subscription) the Azure clients. One factory per worker process, so the ARM
+ * budget of a subscription is shared by every rollout the worker runs.
+ */
+export class AzureClientFactory {
+  private readonly clients = new Map<string, AzureClients>();
+  private credential: TokenCredential | undefined;
+
+  constructor(
+    readonly target: AzureTarget,
+    private readonly options: ClientFactoryOptions = {},
+  ) {}
+
+  forSubscription(subscriptionId: string): AzureClients {
+    const cached = this.clients.get(subscriptionId);
+    if (cached) return cached;
+    const clients = this.build(subscriptionId);
+    this.clients.set(subscriptionId, clients);
+    return clients;
+  }
+
+  private getCredential(): TokenCredential {
+    if (this.target.cloud === 'emulator') return emulatorCredential;
+    this.credential ??= this.target.credential ?? new DefaultAzureCredential();
+    return this.credential;
+  }
+
+  private build(subscriptionId: string): AzureClients {
+    const target = this.target;
+    const credential = this.getCredential();
+    const endpoint = target.cloud === 'emulator' ? target.url : undefined;
+    const tlsOptions = target.cloud === 'emulator' ? { ca: target.caCertPem } : undefined;
+    const budget = new ArmBudget(this.options.budgetLimits);
+    const retry = retryPolicy(
+      [armRetryStrategy({ baseDelayMs: this.options.retryBaseDelayMs ?? 1000, maxDelayMs: this.options.retryMaxDelayMs ?? 30_000 })],
+      { maxRetries: this.options.maxRetries ?? 4 },
+    );
+
+    const ml = new AzureMachineLearningWorkspaces(credential, subscriptionId, {
+      apiVersion: ML_API_VERSION,
+      ...(endpoint ? { endpoint } : {}),
+      ...(tlsOptions ? { tlsOptions } : {}),
+    });
+    ml.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+    ml.pipeline.addPolicy(retry, { phase: 'Retry' });
+    ml.pipeline.addPolicy(armBudgetPolicy(budget), { afterPhase: 'Retry' });
+    ml.pipeline.addPolicy(mirrorTrafficPolicy(), { afterPhase: 'Serialize' });
+    if (this.options.onCall) ml.pipeline.addPolicy(callCounterPolicy('ml', this.options.onCall), { afterPhase: 'Retry' });
+
+    // The metrics client wraps three generated clients, so its policies go in through its options; its
+    // default retry policy already honours Retry-After on 429/503 and backs off on other 5xx.
+    const metrics = new MetricsQueryClient(credential, {
+      ...(endpoint ? { endpoint } : {}),
+      ...(tlsOptions ? { tlsOptions } : {}),
+      retryOptions: { maxRetries: this.options.maxRetries ?? 4 },
+      additionalPolicies: [
+        { policy: armBudgetPolicy(budget), position: 'perRetry' },
+        ...(this.options.onCall ? [{ policy: callCounterPolicy('metrics', this.options.onCall), position: 'perRetry' as const }] : []),
+      ],
+    });
+
+    const http: HttpClient = createDefaultHttpClient();
+    const pricesBaseUrl =
+      target.cloud === 'emulator' ? `${target.url}/api/retail/prices` : (target.pricesUrl ?? 'https://prices.azure.com/api/retail/prices');
+    const getPrices = async (url: string): Promise<unknown> => {
+      const request: PipelineRequest = createPipelineRequest({ url, method: 'GET', timeout: 15_000 });
+      if (tlsOptions) request.tlsSettings = tlsOptions;
+      const response = await http.sendRequest(request);
+      if (response.status !== 200) throw new Error(`Retail Prices API answered ${response.status} for ${url}`);
+      return JSON.parse(response.bodyAsText ?? 'null') as unknown;
+    };
+    return { subscriptionId, ml, metrics, getPrices, pricesBaseUrl, budget, target };
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * `createActivities(deps)`: the rollout's activities, wired to the clients and settings the worker (or a
+ * test) injects. One call per worker process, so caches and the per-subscription ARM budget are shared
+ * by every rollout the worker runs.
+ */
+import { AzureClientFactory, type AzureTarget, type ClientFactoryOptions } from './azure-clients.js';
+import { createAzureMlActivities } from './azure-ml.js';
+import { createMetricsActivities } from './metrics.js';
+import { createNotifyActivities } from './notify.js';
+import { createPriceActivities } from './prices.js';
+import type { RolloutActivities } from './types.js';
+import { createWebhookActivities } from './webhook.js';
+
+/** What the activities need from their host. Secrets live here, never in workflow inputs. */
+export interface ActivityDeps {
+  azure: AzureTarget | AzureClientFactory;
+  clientOptions?: ClientFactoryOptions;
+  /** Interval between polls of Azure long-running operations (default 2 s, as core-lro). */
+  pollIntervalMs?: number;
+  /** How far behind now the metrics window ends (Azure Monitor ingestion delay; default 0 for the emulator, 3 min for Azure). */
+  metricsIngestionDelayMs?: number;
+  slack?: { token: string | undefined; apiUrl: string };
+  webhookSecret?: string;
+  fetch?: typeof fetch;
+}
+
+/** Pass an AzureClientFactory as `azure` to share it (and its ARM budget) with other code, e.g. tests reading the budget. */
+export function createActivities(deps: ActivityDeps): RolloutActivities {
+  const factory = deps.azure instanceof AzureClientFactory ? deps.azure : new AzureClientFactory(deps.azure, deps.clientOptions);
+  const ingestionDelayMs = deps.metricsIngestionDelayMs ?? (factory.target.cloud === 'azure' ? 180_000 : 0);
+  return {
+    ...createAzureMlActivities(factory, { pollIntervalMs: deps.pollIntervalMs ?? 2000 }),
+    ...createMetricsActivities(factory, { ingestionDelayMs }),
+    ...createPriceActivities(factory),
+    ...createWebhookActivities({ secret: deps.webhookSecret, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
+    ...createNotifyActivities({
+      slackToken: deps.slack?.token,
+      slackApiUrl: deps.slack?.apiUrl ?? 'https://slack.com/api',
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    }),
+  };
+}

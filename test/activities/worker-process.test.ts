@@ -1,0 +1,138 @@
+// `glidepath worker` as a real process: it serves Prometheus metrics with Glidepath's own counters,
+// stops cleanly (exit 0) on SIGTERM in the middle of a rollout, and a new worker process finishes that
+// rollout correctly.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { PlanDocument } from '../../domain/plan.js';
+import { generateTraffic, type Emulator } from '../../emulator/index.js';
+import { status } from '../../workflows/messages.js';
+import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, SUB, WS } from '../emulator/support.js';
+import { startRollout } from '../support/builders.js';
+import { createDevEnv, repoRoot, uniqueName, workflowBundle } from '../support/temporal.js';
+
+let env: TestWorkflowEnvironment;
+let emu: Emulator;
+let arm: AzureMachineLearningWorkspaces;
+let bundlePath: string;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+before(async () => {
+  let bundle;
+  [env, emu, bundle] = await Promise.all([createDevEnv(), startTestEmulator({ provisionTimeMs: 500 }), workflowBundle()]);
+  arm = armClient(emu);
+  bundlePath = join(mkdtempSync(join(tmpdir(), 'glidepath-bundle-')), 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+});
+after(async () => {
+  await Promise.all([env?.teardown(), emu?.close()]);
+});
+
+interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startWorker(taskQueue: string, metricsPort: number): WorkerProcess {
+  let output = '';
+  const child = spawn(process.execPath, [join(repoRoot, 'bin/glidepath.js'), 'worker'], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      GLIDEPATH_CLOUD: 'emulator',
+      GLIDEPATH_EMULATOR_URL: emu.url,
+      GLIDEPATH_EMULATOR_CA: emu.caCertPath,
+      GLIDEPATH_TASK_QUEUE: taskQueue,
+      GLIDEPATH_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      GLIDEPATH_WORKFLOW_BUNDLE: bundlePath,
+      GLIDEPATH_SHUTDOWN_GRACE: '20000',
+      TEMPORAL_ADDRESS: env.address,
+      TEMPORAL_NAMESPACE: 'default',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('a worker process stopped by SIGTERM mid-rollout exits 0, and a new one finishes the rollout; /metrics shows Glidepath counters', async () => {
+  const endpoint = 'worker-restart';
+  const key = await anEndpointWith(arm, endpoint, { blue: 'azureml:fraud-detector:1' });
+  await setTraffic(arm, endpoint, { blue: 100 });
+  const taskQueue = uniqueName('proc');
+  const plan = {
+    apiVersion: 'glidepath/v1',
+    kind: 'Rollout',
+    target: { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint },
+    candidate: { name: 'green', deployment: { model: 'azureml:fraud-detector:2', instance_type: 'Standard_DS3_v2', instance_count: 1 } },
+    strategy: [{ mirror: { percent: 30, bake: '8s' } }, { canary: { percent: 50, bake: '4s' } }, { promote: { rollbackWindow: '1s' } }, { retire: {} }],
+    analysis: { interval: '2s', failureLimit: 2, minRequests: 3, onInconclusive: 'extend', maxExtensions: 5 },
+    gates: { errorRate: { max: 0.05 }, modelErrorRate: { max: 0.05 } },
+  } as PlanDocument;
+
+  const stop = new AbortController();
+  const traffic = generateTraffic({ url: emu.url, endpoint, key, rps: 30, durationMs: 120_000, seed: 5, caCertPem: emu.caCertPem, signal: stop.signal });
+  const metricsPort = await freePort();
+  const first = startWorker(taskQueue, metricsPort);
+  try {
+    const handle = await startRollout(env.client, { plan, startedBy: 'ci@contoso.com', taskQueue });
+    await until('the mirror bake', async () => ((await handle.query(status)).stage === 'mirror' ? true : undefined));
+
+    const metrics = await until('Glidepath counters on /metrics', async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return /glidepath_rollouts\{[^}]*event="started"[^}]*\} 1/.test(text) && /glidepath_azure_calls\{/.test(text) ? text : undefined;
+    });
+    assert.match(metrics, /glidepath_azure_calls\{[^}]*kind="writes"[^}]*status="20\d"/);
+    assert.match(metrics, /temporal_/); // the SDK's own runtime metrics share the endpoint
+
+    const stoppedAt = Date.now();
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0, `first worker output:\n${first.output()}`);
+    const stopMs = Date.now() - stoppedAt;
+
+    const second = startWorker(taskQueue, await freePort());
+    try {
+      const result = await handle.result();
+      assert.equal(result.outcome, 'promoted', result.reason);
+      const ep = await arm.onlineEndpoints.get(RG, WS, endpoint);
+      assert.deepEqual(Object.entries(ep.properties.traffic ?? {}).filter(([, v]) => v > 0), [['green', 100]]);
+      console.log(`# first worker stopped ${stopMs} ms after SIGTERM; the second finished the rollout`);
+    } finally {
+      second.child.kill('SIGTERM');
+      assert.equal(await second.exited, 0, `second worker output:\n${second.output()}`);
+    }
+  } finally {
+    stop.abort();
+    await traffic;
+    if (first.child.exitCode === null) first.child.kill('SIGKILL');
+  }
+});

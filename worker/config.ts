@@ -1,0 +1,106 @@
+/**
+ * The worker's configuration: Glidepath's own settings from `GLIDEPATH_*` environment variables
+ * (validated with zod; a bad value is an error that names the variable), and the Temporal connection
+ * from Temporal's environment configuration (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
+ * `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*`, or a `temporal.toml` profile) — the same the CLI uses.
+ *
+ * Secrets (Slack bot token, webhook secret, API key) are read here and handed to activities; they never
+ * travel through workflow inputs or histories.
+ */
+import { readFileSync } from 'node:fs';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import type { NativeConnectionOptions } from '@temporalio/worker';
+import { z } from 'zod';
+
+/** The task queue rollouts run on unless `GLIDEPATH_TASK_QUEUE` says otherwise. */
+export const DEFAULT_TASK_QUEUE = 'glidepath';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const EnvSchema = z
+  .object({
+    GLIDEPATH_CLOUD: z.enum(['azure', 'emulator']).default('emulator'),
+    GLIDEPATH_EMULATOR_URL: z.url({ protocol: /^https$/ }).optional(),
+    GLIDEPATH_EMULATOR_CA: z.string().min(1).optional(),
+    GLIDEPATH_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+    /** `host:port` for the Prometheus `/metrics` endpoint; `off` disables it. */
+    GLIDEPATH_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
+    GLIDEPATH_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+    GLIDEPATH_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+    GLIDEPATH_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+    GLIDEPATH_SHUTDOWN_GRACE: z.coerce.number().int().min(0).default(30_000),
+    SLACK_BOT_TOKEN: z.string().min(1).optional(),
+    SLACK_API_URL: z.url().default('https://slack.com/api'),
+    GLIDEPATH_WEBHOOK_SECRET: z.string().min(1).optional(),
+    GLIDEPATH_PRICES_URL: z.url().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.GLIDEPATH_CLOUD === 'emulator') {
+      if (!env.GLIDEPATH_EMULATOR_URL)
+        ctx.addIssue({ code: 'custom', path: ['GLIDEPATH_EMULATOR_URL'], message: 'required when GLIDEPATH_CLOUD=emulator (e.g. https://127.0.0.1:8443)' });
+      if (!env.GLIDEPATH_EMULATOR_CA)
+        ctx.addIssue({ code: 'custom', path: ['GLIDEPATH_EMULATOR_CA'], message: "required when GLIDEPATH_CLOUD=emulator: the path of the emulator's CA certificate" });
+    }
+    if (env.GLIDEPATH_METRICS_ADDRESS !== 'off' && !/^[^:]+:\d+$/.test(env.GLIDEPATH_METRICS_ADDRESS))
+      ctx.addIssue({ code: 'custom', path: ['GLIDEPATH_METRICS_ADDRESS'], message: 'must be host:port or off' });
+  });
+
+/** Where the worker's activities send their Azure calls. */
+export type CloudConfig = { cloud: 'azure'; pricesUrl?: string } | { cloud: 'emulator'; url: string; caCertPem: string; caCertPath: string };
+
+/** Everything the worker needs, validated. */
+export interface WorkerConfig {
+  temporal: { connectionOptions: NativeConnectionOptions; namespace: string };
+  taskQueue: string;
+  cloud: CloudConfig;
+  metrics: { host: string; port: number } | undefined;
+  workflowBundlePath: string | undefined;
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  maxConcurrentActivities: number;
+  shutdownGraceMs: number;
+  slack: { token: string | undefined; apiUrl: string };
+  webhookSecret: string | undefined;
+}
+
+/** Thrown when the environment does not describe a valid worker configuration. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the configuration from `env` (default: the process environment). */
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+    throw new ConfigError(`invalid worker configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  let cloud: CloudConfig;
+  if (e.GLIDEPATH_CLOUD === 'emulator') {
+    const caCertPath = e.GLIDEPATH_EMULATOR_CA as string;
+    let caCertPem: string;
+    try {
+      caCertPem = readFileSync(caCertPath, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`GLIDEPATH_EMULATOR_CA: cannot read ${caCertPath}: ${(err as Error).message}`, { cause: err });
+    }
+    cloud = { cloud: 'emulator', url: (e.GLIDEPATH_EMULATOR_URL as string).replace(/\/$/, ''), caCertPem, caCertPath };
+  } else {
+    cloud = { cloud: 'azure', ...(e.GLIDEPATH_PRICES_URL ? { pricesUrl: e.GLIDEPATH_PRICES_URL } : {}) };
+  }
+  const temporalEnv = Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+  const connect = loadClientConnectConfig({ overrideEnvVars: temporalEnv });
+  const [host, metricsPort] = e.GLIDEPATH_METRICS_ADDRESS.split(':');
+  return {
+    temporal: { connectionOptions: connect.connectionOptions, namespace: connect.namespace ?? 'default' },
+    taskQueue: e.GLIDEPATH_TASK_QUEUE,
+    cloud,
+    metrics: e.GLIDEPATH_METRICS_ADDRESS === 'off' ? undefined : { host: host as string, port: port.parse(metricsPort) },
+    workflowBundlePath: e.GLIDEPATH_WORKFLOW_BUNDLE,
+    logLevel: e.GLIDEPATH_LOG_LEVEL,
+    maxConcurrentActivities: e.GLIDEPATH_MAX_CONCURRENT_ACTIVITIES,
+    shutdownGraceMs: e.GLIDEPATH_SHUTDOWN_GRACE,
+    slack: { token: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL },
+    webhookSecret: e.GLIDEPATH_WEBHOOK_SECRET,
+  };
+}
