@@ -1,0 +1,176 @@
+/**
+ * The activities the safe-rollout workflow calls: their names, inputs and results. This is the contract
+ * between workflows/ (which imports it with `import type` only) and the Azure implementations built by
+ * `createActivities(deps)` (issue 5). Every activity is one remote effect, idempotent, and fails with an
+ * `ApplicationFailure` whose `type` is one of domain/errors.ts (`nonRetryable` for the ones a retry
+ * cannot fix). No input or result carries a secret (invariant 9): keys, tokens and webhook secrets live
+ * in the worker's environment.
+ */
+import type { CostEstimate, MetricsSnapshot, WebhookVerdict } from '../domain/gates.js';
+import type { EndpointRef } from '../domain/ids.js';
+import type { DeploymentSpec } from '../domain/plan.js';
+import type { Stage } from '../domain/messages.js';
+import type { TrafficState } from '../domain/traffic.js';
+
+export type { CostEstimate, DeploymentSpec, EndpointRef, MetricsSnapshot, TrafficState, WebhookVerdict };
+
+/** A deployment under an endpoint, as read from Azure. */
+export interface DeploymentInfo {
+  name: string;
+  /** Azure's provisioningState: Creating | Updating | Scaling | Succeeded | Failed | Deleting | Canceled. */
+  provisioningState: string;
+  instanceType?: string;
+  instanceCount?: number;
+  /** The model asset id, e.g. `azureml:fraud-detector:2`, when Azure reports one. */
+  model?: string;
+}
+
+export interface GetEndpointInput {
+  endpoint: EndpointRef;
+}
+/** The endpoint as Azure sees it now. `traffic.mirror` comes from `mirrorTraffic` (see the Azure reference §0.2). */
+export interface GetEndpointResult {
+  name: string;
+  /** Azure's provisioningState of the endpoint. */
+  provisioningState: string;
+  traffic: TrafficState;
+  deployments: DeploymentInfo[];
+  /** Azure region, e.g. `westeurope` (used for prices). */
+  location?: string;
+}
+
+export interface CheckModelExistsInput {
+  endpoint: EndpointRef;
+  /** The model reference of the candidate spec, e.g. `azureml:fraud-detector:2`. */
+  model: string;
+}
+export interface CheckModelExistsResult {
+  exists: boolean;
+  /** The resolved asset id when it exists. */
+  resolvedId?: string;
+}
+
+export interface EnsureDeploymentInput {
+  endpoint: EndpointRef;
+  /** The candidate deployment's name. */
+  name: string;
+  spec: DeploymentSpec;
+}
+/**
+ * Create-or-update of the candidate at 0% traffic; returns once Azure reports Succeeded. Long-running:
+ * polls inside the activity with heartbeats; fails with DeploymentFailed / QuotaExceeded / CapacityExceeded.
+ */
+export interface EnsureDeploymentResult {
+  name: string;
+  provisioningState: string;
+  /** True when this call created it, false when it existed (and was updated to the spec). */
+  created: boolean;
+  instanceType: string;
+  instanceCount: number;
+}
+
+export interface SetEndpointTrafficInput {
+  endpoint: EndpointRef;
+  live: TrafficState['live'];
+  mirror: TrafficState['mirror'];
+  /**
+   * What the caller believes the traffic is now. The activity reads the endpoint first and fails with a
+   * non-retryable `TrafficDrift` (details: `{ expected, actual }`) when it differs (zeros and key order
+   * ignored) — unless the endpoint already has the requested state, which counts as success (an earlier
+   * attempt of this activity applied it).
+   */
+  expectedCurrent: TrafficState;
+}
+/** The traffic read back from the endpoint after the write. */
+export interface SetEndpointTrafficResult {
+  traffic: TrafficState;
+}
+
+export interface DeleteDeploymentInput {
+  endpoint: EndpointRef;
+  name: string;
+}
+export interface DeleteDeploymentResult {
+  /** False when it was already gone (idempotent). */
+  deleted: boolean;
+}
+
+export interface GetMetricsSnapshotInput {
+  endpoint: EndpointRef;
+  baseline: string;
+  candidate: string;
+  /** The window to aggregate over, ending now. */
+  windowMs: number;
+}
+/** Requests, 5xx rate, 424 rate, p50/p95/p99, CPU and memory per deployment; a deployment without data is null. */
+export type GetMetricsSnapshotResult = MetricsSnapshot;
+
+export interface EstimateCostInput {
+  endpoint: EndpointRef;
+  instanceType: string;
+  instanceCount: number;
+  /** Azure region when known (from getEndpoint), else the activity looks it up. */
+  location?: string;
+}
+/** Hourly and monthly USD (730 h/month); `fallback` when the price list could not be used. */
+export type EstimateCostResult = CostEstimate;
+
+export interface CallWebhookGateInput {
+  url: string;
+  timeoutMs: number;
+  /** What the rollout is doing, for the webhook to judge. The worker signs the request with its own secret. */
+  rollout: { workflowId: string; endpoint: string; baseline: string; candidate: string; stage: Stage; stepIndex: number; candidateLivePercent: number };
+  snapshot: MetricsSnapshot;
+}
+export type CallWebhookGateResult = WebhookVerdict;
+
+/** What a notification is about. */
+export type NotificationKind =
+  | 'started'
+  | 'step'
+  | 'verdict'
+  | 'approval_requested'
+  | 'approval_recorded'
+  | 'approval_timed_out'
+  | 'refused'
+  | 'paused'
+  | 'resumed'
+  | 'drift'
+  | 'rollback_started'
+  | 'rolled_back'
+  | 'rollback_failed'
+  | 'promoted'
+  | 'retired'
+  | 'finished';
+
+/** A notification to people (Slack). Plain text plus structured fields for rich rendering. */
+export interface NotifyInput {
+  kind: NotificationKind;
+  workflowId: string;
+  endpoint: string;
+  candidate: string;
+  /** The Slack channel from the plan (`notify.slack.channel`), when set. */
+  channel?: string;
+  text: string;
+  /** Structured context: step index, traffic, verdict reasons, approvers … (no secrets). */
+  fields?: Record<string, string | number | boolean | null>;
+}
+export interface NotifyResult {
+  delivered: boolean;
+}
+
+/**
+ * The activities of a rollout. Implemented by `createActivities(deps)` in activities/; faked in
+ * test/support/builders.ts. `notify` must never fail the rollout: the workflow swallows its failures.
+ */
+export interface RolloutActivities {
+  getEndpoint(input: GetEndpointInput): Promise<GetEndpointResult>;
+  checkModelExists(input: CheckModelExistsInput): Promise<CheckModelExistsResult>;
+  ensureDeployment(input: EnsureDeploymentInput): Promise<EnsureDeploymentResult>;
+  setEndpointTraffic(input: SetEndpointTrafficInput): Promise<SetEndpointTrafficResult>;
+  deleteDeployment(input: DeleteDeploymentInput): Promise<DeleteDeploymentResult>;
+  getMetricsSnapshot(input: GetMetricsSnapshotInput): Promise<GetMetricsSnapshotResult>;
+  estimateCost(input: EstimateCostInput): Promise<EstimateCostResult>;
+  callWebhookGate(input: CallWebhookGateInput): Promise<CallWebhookGateResult>;
+  notify(input: NotifyInput): Promise<NotifyResult>;
+}

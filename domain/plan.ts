@@ -1,0 +1,516 @@
+/**
+ * The rollout plan: the YAML file a user writes (`apiVersion: glidepath/v1`, `kind: Rollout`), its zod
+ * schema, its defaults, and the normalised plan the workflow runs.
+ *
+ * Two shapes, one schema:
+ * - `PlanDocument` (`z.input`) is what the user writes: durations as strings (`30m`), each strategy step
+ *   an object with exactly one key (`- canary: { percent: 10, bake: 15m }`), most sections optional.
+ *   It is what travels in the workflow input, so the history shows the plan as written.
+ * - `RolloutPlan` (`z.output`) is what code reads: durations in milliseconds (`bakeMs`), steps a
+ *   discriminated union on `kind`, every default filled in.
+ *
+ * Errors name the path of the bad field as the user wrote it: `strategy[2].canary.percent: must be 1..100`.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { MAX_MIRROR_PERCENT } from './traffic.js';
+
+// ───────────────────────────── building blocks ─────────────────────────────
+
+/** Azure's naming rule for endpoints and deployments: a letter first, 3–32 letters, digits and single dashes. */
+const AZURE_NAME = /^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){1,30}[A-Za-z0-9]$/;
+
+const azureName = z
+  .string({ error: 'must be a string' })
+  .regex(AZURE_NAME, { error: 'must be 3-32 letters, digits and single dashes, starting with a letter' });
+
+const nonEmpty = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+
+/** A duration string (`45s`, `30m`, `24h`, `2d`) → milliseconds. */
+const duration = (min = 0) =>
+  z
+    .string({ error: 'must be a duration like 45s, 30m or 24h' })
+    .regex(DURATION_PATTERN, { error: 'must be a duration like 45s, 30m or 24h' })
+    .transform((s) => parseDuration(s) ?? 0)
+    .refine((ms) => ms >= min, { error: `must be at least ${min / 1000}s` });
+
+/** An integer percentage within lo..hi. */
+const percent = (lo: number, hi: number) =>
+  z
+    .number({ error: `must be an integer ${lo}..${hi}` })
+    .int({ error: `must be an integer ${lo}..${hi}` })
+    .min(lo, { error: `must be ${lo}..${hi}` })
+    .max(hi, { error: `must be ${lo}..${hi}` });
+
+const positiveNumber = z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' });
+const ratio = z.number({ error: 'must be a number' }).min(0, { error: 'must be 0..1' }).max(1, { error: 'must be 0..1' });
+
+/** Keys of environment variables that look like secrets: the plan travels in the workflow history (invariant 9). */
+const SECRET_LIKE = /(secret|password|passwd|token|api[_-]?key|access[_-]?key|connection[_-]?string|sas)/i;
+
+// ───────────────────────────── candidate deployment ─────────────────────────────
+
+const probe = z.strictObject({
+  initial_delay: z.int().min(0).optional(),
+  period: z.int().min(1).optional(),
+  timeout: z.int().min(1).optional(),
+  success_threshold: z.int().min(1).optional(),
+  failure_threshold: z.int().min(1).optional(),
+});
+
+/**
+ * The Azure ML CLI v2 managed online deployment keys, snake_case as users write them in
+ * `az ml online-deployment` YAML. The activity that creates the deployment maps them to the ARM body.
+ */
+export const DeploymentSpecSchema = z.strictObject({
+  model: nonEmpty,
+  environment: nonEmpty.optional(),
+  code_configuration: z
+    .strictObject({ code: nonEmpty, scoring_script: nonEmpty })
+    .optional(),
+  instance_type: nonEmpty,
+  instance_count: z
+    .number({ error: 'must be an integer 1..50' })
+    .int({ error: 'must be an integer 1..50' })
+    .min(1, { error: 'must be 1..50' })
+    .max(50, { error: 'must be 1..50' }),
+  app_insights_enabled: z.boolean({ error: 'must be true or false' }).optional(),
+  egress_public_network_access: z.enum(['enabled', 'disabled'], { error: 'must be enabled or disabled' }).optional(),
+  request_settings: z
+    .strictObject({
+      request_timeout_ms: z.int({ error: 'must be an integer' }).min(1).max(180_000, { error: 'must be 1..180000 (Azure caps managed endpoints at 180 s)' }).optional(),
+      max_concurrent_requests_per_instance: z.int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).optional(),
+      max_queue_wait_ms: z.int({ error: 'must be an integer' }).min(0).optional(),
+    })
+    .optional(),
+  environment_variables: z
+    .record(z.string(), z.string({ error: 'must be a string' }))
+    .superRefine((vars, ctx) => {
+      for (const key of Object.keys(vars)) {
+        if (SECRET_LIKE.test(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'looks like a secret; plans travel in the workflow history, so reference a Key Vault secret or the workspace connection instead',
+          });
+        }
+      }
+    })
+    .optional(),
+  liveness_probe: probe.optional(),
+  readiness_probe: probe.optional(),
+  description: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+
+/** The candidate deployment, as the plan describes it. */
+export type DeploymentSpec = z.output<typeof DeploymentSpecSchema>;
+
+// ───────────────────────────── strategy steps ─────────────────────────────
+
+const onTimeout = z.enum(['rollback', 'pause', 'proceed'], { error: 'must be rollback, pause or proceed' });
+
+const approvalFields = z.strictObject({
+  timeout: duration(1000).prefault('24h'),
+  onTimeout: onTimeout.prefault('rollback'),
+});
+
+const mirrorStep = z.strictObject({
+  percent: percent(1, MAX_MIRROR_PERCENT),
+  bake: duration(1000),
+});
+const costCheckStep = z
+  .strictObject({
+    maxMonthlyUsd: positiveNumber.optional(),
+    maxHourlyUsd: positiveNumber.optional(),
+    maxIncreasePercent: z.number({ error: 'must be a number' }).min(0, { error: 'must be at least 0' }).optional(),
+  })
+  .refine((c) => c.maxMonthlyUsd !== undefined || c.maxHourlyUsd !== undefined || c.maxIncreasePercent !== undefined, {
+    error: 'needs at least one of maxMonthlyUsd, maxHourlyUsd, maxIncreasePercent',
+  });
+const canaryStep = z.strictObject({
+  percent: percent(1, 100),
+  bake: duration(1000),
+  approval: z.union([z.boolean({ error: 'must be true, false or { timeout, onTimeout }' }), approvalFields]).optional(),
+});
+const promoteStep = z.strictObject({ rollbackWindow: duration(0).prefault('1h') });
+const retireStep = z.strictObject({});
+
+const stepShapes = {
+  mirror: mirrorStep,
+  costCheck: costCheckStep,
+  approval: approvalFields,
+  canary: canaryStep,
+  promote: promoteStep,
+  retire: retireStep,
+} as const;
+const STEP_KINDS = Object.keys(stepShapes) as StepKind[];
+
+/** The approval settings of an approval step or of a canary step with `approval`. */
+export interface ApprovalPolicy {
+  timeoutMs: number;
+  onTimeout: 'rollback' | 'pause' | 'proceed';
+}
+
+/** One step of a rollout strategy, as the workflow runs it. */
+export type Step =
+  | { kind: 'mirror'; percent: number; bakeMs: number }
+  | { kind: 'costCheck'; maxMonthlyUsd?: number; maxHourlyUsd?: number; maxIncreasePercent?: number }
+  | ({ kind: 'approval' } & ApprovalPolicy)
+  | { kind: 'canary'; percent: number; bakeMs: number; approval?: ApprovalPolicy }
+  | { kind: 'promote'; rollbackWindowMs: number }
+  | { kind: 'retire' };
+
+/** The kind of a strategy step. */
+export type StepKind = Step['kind'];
+
+const DEFAULT_APPROVAL: ApprovalPolicy = { timeoutMs: 24 * 3_600_000, onTimeout: 'rollback' };
+
+/** A step is written as an object with exactly one key, the step kind: `- canary: { percent: 10, bake: 15m }`. */
+const stepSchema = z
+  .strictObject({
+    mirror: mirrorStep.optional(),
+    costCheck: costCheckStep.optional(),
+    approval: approvalFields.optional(),
+    canary: canaryStep.optional(),
+    promote: promoteStep.optional(),
+    retire: retireStep.optional(),
+  })
+  .superRefine((s, ctx) => {
+    const kinds = Object.keys(s).filter((k) => (s as Record<string, unknown>)[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          kinds.length === 0
+            ? `must be one of ${STEP_KINDS.join(', ')}`
+            : `must have exactly one step kind, got ${kinds.join(' and ')}`,
+      });
+    }
+  })
+  .transform((s): Step => {
+    if (s.mirror) return { kind: 'mirror', percent: s.mirror.percent, bakeMs: s.mirror.bake };
+    if (s.costCheck) return { kind: 'costCheck', ...s.costCheck };
+    if (s.approval) return { kind: 'approval', timeoutMs: s.approval.timeout, onTimeout: s.approval.onTimeout };
+    if (s.canary) {
+      const a = s.canary.approval;
+      const approval = a === true ? DEFAULT_APPROVAL : a && typeof a === 'object' ? { timeoutMs: a.timeout, onTimeout: a.onTimeout } : undefined;
+      return { kind: 'canary', percent: s.canary.percent, bakeMs: s.canary.bake, ...(approval ? { approval } : {}) };
+    }
+    if (s.promote) return { kind: 'promote', rollbackWindowMs: s.promote.rollbackWindow };
+    return { kind: 'retire' };
+  });
+
+/** The strategy a plan gets when its `strategy` is empty or missing: mirror 20% → approval → canary 10% → 50% → promote → retire. */
+export const DEFAULT_STRATEGY: readonly Step[] = [
+  { kind: 'mirror', percent: 20, bakeMs: 30 * 60_000 },
+  { kind: 'approval', ...DEFAULT_APPROVAL },
+  { kind: 'canary', percent: 10, bakeMs: 15 * 60_000 },
+  { kind: 'canary', percent: 50, bakeMs: 30 * 60_000 },
+  { kind: 'promote', rollbackWindowMs: 3_600_000 },
+  { kind: 'retire' },
+];
+
+// ───────────────────────────── analysis and gates ─────────────────────────────
+
+const analysisSchema = z.strictObject({
+  interval: duration(1000).prefault('1m'),
+  failureLimit: z.int({ error: 'must be an integer 1..100' }).min(1, { error: 'must be 1..100' }).max(100, { error: 'must be 1..100' }).default(2),
+  minRequests: z.int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).default(100),
+  onInconclusive: z.enum(['extend', 'pause', 'rollback'], { error: 'must be extend, pause or rollback' }).default('extend'),
+  maxExtensions: z.int({ error: 'must be an integer 0..100' }).min(0, { error: 'must be 0..100' }).max(100, { error: 'must be 0..100' }).default(3),
+});
+
+const maxAndRatio = z
+  .strictObject({ max: positiveNumber.optional(), maxRatioToBaseline: positiveNumber.optional() })
+  .refine((g) => g.max !== undefined || g.maxRatioToBaseline !== undefined, { error: 'needs max or maxRatioToBaseline' });
+
+const webhookUrl = z
+  .string({ error: 'must be an https URL' })
+  .refine((u) => /^https:\/\/[^\s/@]+(\/[^\s]*)?$/.test(u), { error: 'must be an https URL without credentials in it' })
+  .refine((u) => !/[?&](sig|token|key|secret|code)=/i.test(u), {
+    error: 'must not carry a secret in its query; the worker signs webhook calls with a secret from its environment',
+  });
+
+const gatesSchema = z.strictObject({
+  latencyP99Ms: maxAndRatio.optional(),
+  latencyP95Ms: maxAndRatio.optional(),
+  latencyP50Ms: maxAndRatio.optional(),
+  errorRate: z
+    .strictObject({ max: ratio.optional(), maxIncrease: ratio.optional() })
+    .refine((g) => g.max !== undefined || g.maxIncrease !== undefined, { error: 'needs max or maxIncrease' })
+    .optional(),
+  modelErrorRate: z
+    .strictObject({ max: ratio.optional(), maxIncrease: ratio.optional() })
+    .refine((g) => g.max !== undefined || g.maxIncrease !== undefined, { error: 'needs max or maxIncrease' })
+    .optional(),
+  cpuPercent: z.strictObject({ max: percent(1, 100) }).optional(),
+  memoryPercent: z.strictObject({ max: percent(1, 100) }).optional(),
+  webhook: z.strictObject({ url: webhookUrl, timeout: duration(1000).prefault('30s') }).optional(),
+});
+
+/** The gates a plan gets when it names none: p99 within 1.2× the baseline, 5xx ≤ 1% and ≤ +0.5 points, 424s ≤ 1%. */
+export const DEFAULT_GATES = {
+  latencyP99Ms: { maxRatioToBaseline: 1.2 },
+  errorRate: { max: 0.01, maxIncrease: 0.005 },
+  modelErrorRate: { max: 0.01 },
+} as const;
+
+// ───────────────────────────── the plan ─────────────────────────────
+
+const targetSchema = z.strictObject({
+  subscriptionId: z
+    .string({ error: 'must be a subscription GUID' })
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { error: 'must be a subscription GUID' }),
+  resourceGroup: z
+    .string({ error: 'must be a string' })
+    .regex(/^[-\w.()]{1,89}[-\w()]$/, { error: 'must be a resource group name (1-90 letters, digits, -_.())' }),
+  workspace: z
+    .string({ error: 'must be a string' })
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$/, { error: 'must be a workspace name (3-33 letters, digits, - and _)' }),
+  endpoint: azureName,
+});
+
+const approverId = z
+  .string({ error: 'must be an e-mail address or slack:<user id>' })
+  .regex(/^(slack:[A-Z0-9]+|[^\s@]+@[^\s@]+\.[^\s@]+)$/, { error: 'must be an e-mail address or slack:<user id>' });
+
+/** The plan schema. Parse plan documents with {@link parsePlan}, which also formats the errors. */
+export const PlanSchema = z
+  .strictObject({
+    apiVersion: z.literal('glidepath/v1', { error: 'must be glidepath/v1' }),
+    kind: z.literal('Rollout', { error: 'must be Rollout' }),
+    target: targetSchema,
+    baseline: azureName.optional(),
+    candidate: z.strictObject({ name: azureName, deployment: DeploymentSpecSchema }),
+    strategy: z.array(stepSchema, { error: 'must be a list of steps' }).default([]),
+    analysis: analysisSchema.prefault({}),
+    gates: gatesSchema.optional(),
+    approvals: z
+      .strictObject({
+        approvers: z.array(approverId, { error: 'must be a list of approvers' }).default([]),
+        fourEyes: z.boolean({ error: 'must be true or false' }).default(true),
+      })
+      .prefault({}),
+    policies: z
+      .strictObject({
+        requireEgressDisabled: z.boolean({ error: 'must be true or false' }).default(false),
+        requireAppInsights: z.boolean({ error: 'must be true or false' }).default(false),
+        allowedInstanceTypes: z.array(nonEmpty, { error: 'must be a list of instance types' }).optional(),
+      })
+      .prefault({}),
+    notify: z
+      .strictObject({
+        slack: z
+          .strictObject({ channel: z.string({ error: 'must be a Slack channel id' }).regex(/^[CGD][A-Z0-9]{6,}$/, { error: 'must be a Slack channel id like C0123456' }) })
+          .optional(),
+      })
+      .optional(),
+    rollback: z
+      .strictObject({ deleteCandidate: z.boolean({ error: 'must be true or false' }).default(false) })
+      .prefault({}),
+    deadline: duration(60_000).prefault('72h'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.baseline !== undefined && p.baseline === p.candidate.name) {
+      ctx.addIssue({ code: 'custom', path: ['baseline'], message: `must differ from candidate.name ('${p.candidate.name}')` });
+    }
+    // Order rules only make sense once every step parsed (zod runs refinements even after inner issues).
+    if (p.strategy.every((s) => typeof (s as { kind?: unknown }).kind === 'string')) strategyRules(p.strategy, ctx);
+  })
+  .transform(({ strategy, gates, deadline, ...rest }) => ({
+    ...rest,
+    strategy: strategy.length === 0 ? [...DEFAULT_STRATEGY] : strategy,
+    gates: gates ?? structuredCloneGates(DEFAULT_GATES),
+    deadlineMs: deadline,
+  }));
+
+function structuredCloneGates(g: typeof DEFAULT_GATES): z.output<typeof gatesSchema> {
+  return JSON.parse(JSON.stringify(g)) as z.output<typeof gatesSchema>;
+}
+
+/**
+ * Order rules a strategy must follow so that every rollout it describes is safe:
+ * canary percentages rise; promote comes once, after every canary and mirror; retire comes once, after promote;
+ * a mirror step comes before any canary (the candidate cannot be mirrored while it serves live traffic).
+ */
+function strategyRules(steps: Step[], ctx: z.RefinementCtx): void {
+  let lastCanary = 0;
+  let promoteAt = -1;
+  let retireAt = -1;
+  steps.forEach((s, i) => {
+    const at = (key: string) => ['strategy', i, s.kind, key];
+    switch (s.kind) {
+      case 'canary':
+        if (promoteAt >= 0) ctx.addIssue({ code: 'custom', path: ['strategy', i, 'canary'], message: `must come before promote (strategy[${promoteAt}])` });
+        if (s.percent <= lastCanary) {
+          ctx.addIssue({ code: 'custom', path: at('percent'), message: `must be greater than the previous canary's ${lastCanary}` });
+        }
+        if (s.percent === 100) ctx.addIssue({ code: 'custom', path: at('percent'), message: 'must be 1..99; use a promote step for 100%' });
+        lastCanary = Math.max(lastCanary, s.percent);
+        break;
+      case 'mirror':
+        if (lastCanary > 0 || promoteAt >= 0) {
+          ctx.addIssue({ code: 'custom', path: ['strategy', i, 'mirror'], message: 'must come before every canary and promote step (a deployment cannot have live and mirror traffic)' });
+        }
+        break;
+      case 'promote':
+        if (promoteAt >= 0) ctx.addIssue({ code: 'custom', path: ['strategy', i, 'promote'], message: `may appear only once (already at strategy[${promoteAt}])` });
+        promoteAt = i;
+        break;
+      case 'retire':
+        if (retireAt >= 0) ctx.addIssue({ code: 'custom', path: ['strategy', i, 'retire'], message: `may appear only once (already at strategy[${retireAt}])` });
+        else if (promoteAt < 0) ctx.addIssue({ code: 'custom', path: ['strategy', i, 'retire'], message: 'must come after a promote step' });
+        retireAt = i;
+        break;
+      case 'costCheck':
+      case 'approval':
+        break;
+      default: {
+        const never: never = s;
+        throw new Error(`unknown step ${JSON.stringify(never)}`);
+      }
+    }
+  });
+  if (steps.length > 0 && promoteAt < 0) {
+    ctx.addIssue({ code: 'custom', path: ['strategy'], message: 'must end the rollout with a promote step (the candidate must reach 100%)' });
+  }
+  if (retireAt >= 0 && retireAt < steps.length - 1) {
+    ctx.addIssue({ code: 'custom', path: ['strategy', retireAt, 'retire'], message: 'must be the last step' });
+  }
+}
+
+/** A plan as the user writes it (YAML/JSON), before defaults. */
+export type PlanDocument = z.input<typeof PlanSchema>;
+/** A valid plan with defaults applied; durations in ms, steps tagged by `kind`. */
+export type RolloutPlan = z.output<typeof PlanSchema>;
+/** The gates of a plan. */
+export type Gates = RolloutPlan['gates'];
+/** The analysis settings of a plan. */
+export type AnalysisSettings = RolloutPlan['analysis'];
+
+// ───────────────────────────── parsing and errors ─────────────────────────────
+
+/** One problem in a plan: the path as the user wrote it and what is wrong. `toString()` gives `path: message`. */
+export interface PlanIssue {
+  path: string;
+  message: string;
+}
+
+/** The outcome of parsing a plan: the plan, or every issue found. */
+export type PlanParseResult = { ok: true; plan: RolloutPlan } | { ok: false; issues: PlanIssue[] };
+
+/** `['strategy', 2, 'canary', 'percent']` → `strategy[2].canary.percent`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out === '' ? '(plan)' : out;
+}
+
+/** Edit distance, for "did you mean" hints on unknown keys. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The keys an object schema at `path` accepts, for "did you mean" hints (walks the schema by path). */
+function knownKeys(path: readonly PropertyKey[]): string[] {
+  // Walk the input side of the schema; arrays and records are stepped over by index/key.
+  let schema: unknown = PlanSchema;
+  for (const seg of path) {
+    schema = unwrap(schema);
+    const def = (schema as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+    if (!def) return [];
+    if (def.type === 'object') schema = (def.shape as Record<string, unknown>)[String(seg)];
+    else if (def.type === 'array') schema = def.element;
+    else if (def.type === 'record') schema = def.valueType;
+    else return [];
+  }
+  const def = (unwrap(schema) as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+  return def?.type === 'object' ? Object.keys(def.shape as Record<string, unknown>) : [];
+}
+
+function unwrap(schema: unknown): unknown {
+  for (let i = 0; i < 10; i++) {
+    const def = (schema as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
+    if (!def) return schema;
+    if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') schema = def.innerType;
+    else if (def.type === 'pipe') schema = def.in;
+    else return schema;
+  }
+  return schema;
+}
+
+/** Turns zod's issues into plan issues whose paths read like the file (unknown keys get their own path and a hint). */
+export function planIssues(error: z.ZodError, document: unknown): PlanIssue[] {
+  const out: PlanIssue[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(issue.path);
+      for (const key of issue.keys) {
+        const near = known.map((k) => [k, distance(key, k)] as const).sort((a, b) => a[1] - b[1])[0];
+        const hint = near && near[1] <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${near[0]}'?)` : known.length ? ` (known keys: ${known.join(', ')})` : '';
+        out.push({ path: formatPath([...issue.path, key]), message: `unknown key${hint}` });
+      }
+    } else if (issue.code === 'invalid_type' && valueAt(document, issue.path) === undefined) {
+      out.push({ path: formatPath(issue.path), message: 'is required' });
+    } else {
+      out.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return out;
+}
+
+function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = document;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg];
+  }
+  return v;
+}
+
+/** `strategy[2].canary.percent: must be 1..100` */
+export function formatPlanIssue(issue: PlanIssue): string {
+  return `${issue.path}: ${issue.message}`;
+}
+
+/** Validates a plan document (already read from YAML/JSON) and applies the defaults. */
+export function parsePlan(document: unknown): PlanParseResult {
+  const r = PlanSchema.safeParse(document);
+  return r.success ? { ok: true, plan: r.data } : { ok: false, issues: planIssues(r.error, document) };
+}
+
+/** The candidate's step list with its index, for code that needs "step N of M". */
+export function describeStep(step: Step): string {
+  switch (step.kind) {
+    case 'mirror':
+      return `mirror ${step.percent}%`;
+    case 'costCheck':
+      return 'cost check';
+    case 'approval':
+      return 'approval';
+    case 'canary':
+      return `canary ${step.percent}%${step.approval ? ' (approval first)' : ''}`;
+    case 'promote':
+      return 'promote to 100%';
+    case 'retire':
+      return 'retire baseline';
+    default: {
+      const never: never = step;
+      return String(never);
+    }
+  }
+}

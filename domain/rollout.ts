@@ -1,0 +1,150 @@
+/**
+ * The shapes a rollout shows the world: the workflow's input and result, the `status` query, and the
+ * records in its timeline. All plain JSON (ISO strings, no Dates or Maps), so they survive the history,
+ * the CLI's `--json` and the exported report unchanged.
+ */
+import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
+import type { Stage } from './messages.js';
+import type { PlanDocument } from './plan.js';
+import type { TrafficState } from './traffic.js';
+
+/** The input of the `safeRollout` workflow. The plan as written; the workflow validates it again. */
+export interface SafeRolloutInput {
+  plan: PlanDocument;
+  /** Who started the rollout (e-mail or slack:<id>); four-eyes refuses their approval. */
+  startedBy: string;
+}
+
+/** How a rollout ended. */
+export type RolloutOutcome = 'promoted' | 'rolled_back' | 'rejected' | 'aborted' | 'failed';
+
+/** One entry of the timeline: what happened, when (workflow time), and at which step. */
+export interface TimelineEvent {
+  at: string;
+  kind:
+    | 'started'
+    | 'preflight'
+    | 'deployed'
+    | 'step'
+    | 'traffic'
+    | 'verdict'
+    | 'cost'
+    | 'approval_requested'
+    | 'approved'
+    | 'rejected'
+    | 'approval_timed_out'
+    | 'refused'
+    | 'paused'
+    | 'resumed'
+    | 'drift'
+    | 'abort'
+    | 'deadline'
+    | 'rollback'
+    | 'promoted'
+    | 'retired'
+    | 'notify_failed'
+    | 'finished';
+  text: string;
+  stepIndex?: number;
+}
+
+/** One analysis: the verdict, its reasons and the numbers it judged. */
+export interface VerdictRecord {
+  at: string;
+  stepIndex: number;
+  analysis: number;
+  status: VerdictStatus;
+  reasons: string[];
+  gates: GateResult[];
+  snapshot: MetricsSnapshot | null;
+}
+
+/** A decision on an approval. */
+export interface ApprovalRecord {
+  at: string;
+  stepIndex: number;
+  decision: 'approved' | 'rejected' | 'timed_out_proceed';
+  by: string;
+  comment?: string;
+  via: 'update' | 'signal' | 'timeout';
+}
+
+/** A message the rollout refused, and why. */
+export interface RefusalRecord {
+  at: string;
+  message: 'approve' | 'reject' | 'abort' | 'pause' | 'resume';
+  via: 'update' | 'signal';
+  by: string;
+  reason: string;
+}
+
+/** The approval a rollout is waiting for. */
+export interface PendingApproval {
+  stepIndex: number;
+  stepText: string;
+  requestedAt: string;
+  /** When the timeout fires (ISO), or null while paused after a timeout with `onTimeout: pause`. */
+  timeoutAt: string | null;
+  onTimeout: 'rollback' | 'pause' | 'proceed';
+  approvers: string[];
+}
+
+/** The `status` query: everything a person or the CLI needs to see where a rollout is. */
+export interface RolloutStatus {
+  workflowId: string;
+  endpoint: string;
+  candidate: string;
+  baseline: string | null;
+  startedBy: string;
+  startedAt: string;
+  stage: Stage;
+  /** Index into `steps`, -1 before the first step. */
+  stepIndex: number;
+  stepText: string;
+  steps: string[];
+  /** The endpoint's traffic as last read or set by the rollout. */
+  traffic: TrafficState | null;
+  lastVerdicts: VerdictRecord[];
+  pendingApproval: PendingApproval | null;
+  approvals: ApprovalRecord[];
+  paused: { reason: string; by: string; at: string } | null;
+  stopping: string | null;
+  refusals: RefusalRecord[];
+  events: TimelineEvent[];
+  outcome: RolloutOutcome | null;
+}
+
+/** What rolling back did, read back from the endpoint. */
+export interface RollbackReport {
+  /** True when the endpoint was read back with the baseline at 100% live and no mirror. */
+  confirmed: boolean;
+  traffic: TrafficState | null;
+  candidateDeleted: boolean;
+  errors: string[];
+}
+
+/** The result of the `safeRollout` workflow. */
+export interface SafeRolloutResult {
+  outcome: RolloutOutcome;
+  reason: string;
+  workflowId: string;
+  endpoint: string;
+  baseline: string | null;
+  candidate: string;
+  startedBy: string;
+  startedAt: string;
+  finishedAt: string;
+  /** Present when the rollout rolled back. */
+  rollback: RollbackReport | null;
+  /** The error type (domain/errors.ts) when the outcome is `failed`. */
+  errorType: string | null;
+  approvals: ApprovalRecord[];
+  verdicts: VerdictRecord[];
+  timeline: TimelineEvent[];
+}
+
+/** The answer of an accepted update. */
+export interface MessageAccepted {
+  accepted: true;
+  message: string;
+}

@@ -1,0 +1,164 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { DEFAULT_GATES, DEFAULT_STRATEGY, formatPlanIssue, parsePlan, type PlanDocument } from '../../domain/plan.js';
+import { aMinimalPlanDocument, aPlanDocument, type ExamplePlan } from '../support/builders.js';
+
+const example = (name: string): unknown => parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8'));
+
+describe('the shipped example plans', () => {
+  test('examples/rollout.yaml is valid and reads as the issue describes it', () => {
+    const r = parsePlan(example('rollout.yaml'));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    const p = r.plan;
+    assert.equal(p.baseline, 'blue');
+    assert.deepEqual(
+      p.strategy.map((s) => s.kind),
+      ['mirror', 'costCheck', 'approval', 'canary', 'canary', 'promote', 'retire'],
+    );
+    assert.deepEqual(p.strategy[0], { kind: 'mirror', percent: 20, bakeMs: 30 * 60_000 });
+    assert.deepEqual(p.strategy[2], { kind: 'approval', timeoutMs: 24 * 3_600_000, onTimeout: 'rollback' });
+    assert.deepEqual(p.strategy[4], { kind: 'canary', percent: 50, bakeMs: 30 * 60_000, approval: { timeoutMs: 86_400_000, onTimeout: 'rollback' } });
+    assert.deepEqual(p.strategy[5], { kind: 'promote', rollbackWindowMs: 3_600_000 });
+    assert.equal(p.analysis.interval, 60_000);
+    assert.equal(p.gates.webhook?.timeout, 30_000);
+    assert.equal(p.deadlineMs, 72 * 3_600_000);
+  });
+
+  test('examples/rollout.yaml is the same plan the test builders use', () => {
+    assert.deepEqual(example('rollout.yaml'), aPlanDocument());
+  });
+
+  test('a minimal plan with an empty strategy gets the safe default strategy and default gates', () => {
+    const r = parsePlan(example('minimal.yaml'));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    assert.deepEqual(r.plan.strategy, DEFAULT_STRATEGY);
+    assert.deepEqual(
+      r.plan.strategy.map((s) => s.kind),
+      ['mirror', 'approval', 'canary', 'canary', 'promote', 'retire'],
+    );
+    assert.deepEqual(r.plan.gates, DEFAULT_GATES);
+    assert.deepEqual(r.plan.analysis, { interval: 60_000, failureLimit: 2, minRequests: 100, onInconclusive: 'extend', maxExtensions: 3 });
+    assert.deepEqual(r.plan.approvals, { approvers: [], fourEyes: true });
+    assert.deepEqual(r.plan.rollback, { deleteCandidate: false });
+    assert.equal(r.plan.deadlineMs, 72 * 3_600_000);
+    assert.equal(r.plan.baseline, undefined);
+  });
+
+  test('a plan without a strategy key also gets the default strategy', () => {
+    const r = parsePlan(aMinimalPlanDocument((d) => delete d.strategy));
+    assert.ok(r.ok);
+    assert.equal(r.plan.strategy.length, DEFAULT_STRATEGY.length);
+  });
+
+  test('durations accept ms, s, m, h and d', () => {
+    const r = parsePlan(
+      aPlanDocument((d) => {
+        d.strategy[0] = { mirror: { percent: 5, bake: '45s' } };
+        d.strategy[2] = { approval: { timeout: '2d', onTimeout: 'pause' } };
+        d.analysis.interval = '1500ms';
+      }),
+    );
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    assert.equal((r.plan.strategy[0] as { bakeMs: number }).bakeMs, 45_000);
+    assert.equal((r.plan.strategy[2] as { timeoutMs: number }).timeoutMs, 2 * 86_400_000);
+    assert.equal(r.plan.analysis.interval, 1500);
+  });
+
+  test('canary approval may be true (defaults) or spell out its timeout and policy', () => {
+    const r = parsePlan(aPlanDocument((d) => (d.strategy[3] = { canary: { percent: 10, bake: '15m', approval: { timeout: '2h', onTimeout: 'proceed' } } })));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    assert.deepEqual(r.plan.strategy[3], { kind: 'canary', percent: 10, bakeMs: 900_000, approval: { timeoutMs: 7_200_000, onTimeout: 'proceed' } });
+  });
+});
+
+/** [what is wrong, how to break the example plan, the path the error must name, the message it must contain] */
+const invalid: [string, (d: ExamplePlan) => void, string, RegExp][] = [
+  ['canary percent 0', (d) => (d.strategy[3].canary.percent = 0), 'strategy[3].canary.percent', /must be 1\.\.100/],
+  ['canary percent 150', (d) => (d.strategy[4].canary.percent = 150), 'strategy[4].canary.percent', /must be 1\.\.100/],
+  ['canary percent 12.5', (d) => (d.strategy[3].canary.percent = 12.5), 'strategy[3].canary.percent', /integer/],
+  ['mirror above 50%', (d) => (d.strategy[0].mirror.percent = 60), 'strategy[0].mirror.percent', /must be 1\.\.50/],
+  ['a duration without a unit', (d) => (d.strategy[0].mirror.bake = '30'), 'strategy[0].mirror.bake', /duration like 45s, 30m or 24h/],
+  ['a duration in words', (d) => (d.strategy[3].canary.bake = '15 minutes'), 'strategy[3].canary.bake', /duration/],
+  ['an unknown step kind', (d) => (d.strategy[1] = { bluegreen: {} }), 'strategy[1].bluegreen', /unknown key/],
+  ['a step with two kinds', (d) => (d.strategy[1] = { costCheck: { maxMonthlyUsd: 1 }, approval: {} }), 'strategy[1]', /exactly one step kind, got costCheck and approval/],
+  ['an unknown onTimeout', (d) => (d.strategy[2].approval.onTimeout = 'ignore'), 'strategy[2].approval.onTimeout', /rollback, pause or proceed/],
+  ['a misspelt deployment key', (d) => { d.candidate.deployment.instance_typ = 'x'; }, 'candidate.deployment.instance_typ', /unknown key \(did you mean 'instance_type'\?\)/],
+  ['an unknown top-level key', (d) => (d.strategey = []), 'strategey', /unknown key \(did you mean 'strategy'\?\)/],
+  ['a missing candidate', (d) => delete d.candidate, 'candidate', /is required/],
+  ['a missing model', (d) => delete d.candidate.deployment.model, 'candidate.deployment.model', /is required/],
+  ['instance_count 0', (d) => (d.candidate.deployment.instance_count = 0), 'candidate.deployment.instance_count', /must be 1\.\.50/],
+  ['a bad endpoint name', (d) => (d.target.endpoint = '9-lives'), 'target.endpoint', /starting with a letter/],
+  ['a bad subscription id', (d) => (d.target.subscriptionId = 'prod'), 'target.subscriptionId', /subscription GUID/],
+  ['the wrong apiVersion', (d) => (d.apiVersion = 'glidepath/v2'), 'apiVersion', /glidepath\/v1/],
+  ['an error rate above 1', (d) => (d.gates.errorRate.max = 5), 'gates.errorRate.max', /0\.\.1/],
+  ['a latency gate without limits', (d) => (d.gates.latencyP50Ms = {}), 'gates.latencyP50Ms', /needs max or maxRatioToBaseline/],
+  ['a webhook over http', (d) => (d.gates.webhook.url = 'http://eval.example.com/check'), 'gates.webhook.url', /https URL/],
+  ['a webhook with a secret in the URL', (d) => (d.gates.webhook.url = 'https://eval.example.com/check?code=abc'), 'gates.webhook.url', /must not carry a secret/],
+  ['an env var that looks like a secret', (d) => (d.candidate.deployment.environment_variables.DB_PASSWORD = 'hunter2'), 'candidate.deployment.environment_variables.DB_PASSWORD', /looks like a secret/],
+  ['an approver that is neither e-mail nor slack id', (d) => (d.approvals.approvers = ['alice']), 'approvals.approvers[0]', /e-mail address or slack/],
+  ['falling canary percentages', (d) => (d.strategy[4].canary.percent = 5), 'strategy[4].canary.percent', /greater than the previous canary's 10/],
+  ['a canary at 100%', (d) => (d.strategy[4].canary.percent = 100), 'strategy[4].canary.percent', /use a promote step for 100%/],
+  ['retire before promote', (d) => ([d.strategy[5], d.strategy[6]] = [d.strategy[6], d.strategy[5]]), 'strategy[5].retire', /must come after a promote step/],
+  ['a mirror after a canary', (d) => d.strategy.splice(4, 0, { mirror: { percent: 10, bake: '5m' } }), 'strategy[4].mirror', /must come before every canary/],
+  ['no promote step', (d) => d.strategy.splice(5, 2), 'strategy', /must end the rollout with a promote step/],
+  ['baseline equal to candidate', (d) => (d.baseline = 'green'), 'baseline', /must differ from candidate\.name/],
+  ['onInconclusive unknown', (d) => (d.analysis.onInconclusive = 'ignore'), 'analysis.onInconclusive', /extend, pause or rollback/],
+  ['failureLimit 0', (d) => (d.analysis.failureLimit = 0), 'analysis.failureLimit', /must be 1\.\.100/],
+  ['a cost check without limits', (d) => (d.strategy[1] = { costCheck: {} }), 'strategy[1].costCheck', /needs at least one of/],
+  ['a deadline under a minute', (d) => (d.deadline = '30s'), 'deadline', /at least 60s/],
+  ['request timeout above Azure\'s cap', (d) => (d.candidate.deployment.request_settings.request_timeout_ms = 600_000), 'candidate.deployment.request_settings.request_timeout_ms', /180 s/],
+  ['a Slack channel name instead of id', (d) => (d.notify.slack.channel = '#ml-rollouts'), 'notify.slack.channel', /Slack channel id/],
+  ['strategy as a map', (d) => (d.strategy = { mirror: { percent: 10, bake: '1m' } }), 'strategy', /list of steps/],
+];
+
+describe('invalid plans are rejected with a message that names the path of the bad field', () => {
+  for (const [what, breakIt, path, message] of invalid) {
+    test(`${what} → ${path}`, () => {
+      const r = parsePlan(aPlanDocument(breakIt));
+      assert.equal(r.ok, false, 'the plan should be invalid');
+      if (r.ok) return;
+      const hit = r.issues.find((i) => i.path === path);
+      assert.ok(hit, `no issue at ${path}; got ${r.issues.map(formatPlanIssue).join(' | ')}`);
+      assert.match(hit.message, message);
+      assert.match(formatPlanIssue(hit), new RegExp(`^${path.replace(/[[\].]/g, '\\$&')}: `));
+    });
+  }
+  test(`there are at least 20 of them (${invalid.length})`, () => assert.ok(invalid.length >= 20));
+
+  test('every problem is reported at once, not only the first', () => {
+    const r = parsePlan(
+      aPlanDocument((d) => {
+        d.strategy[3].canary.percent = 0;
+        d.target.endpoint = 'x';
+        d.bogus = true;
+      }),
+    );
+    assert.ok(!r.ok);
+    assert.deepEqual(r.issues.map((i) => i.path).sort(), ['bogus', 'strategy[3].canary.percent', 'target.endpoint']);
+  });
+
+  test('a non-object document is refused at the root', () => {
+    const r = parsePlan('apiVersion: glidepath/v1' as unknown as PlanDocument);
+    assert.ok(!r.ok);
+    assert.equal(r.issues[0]!.path, '(plan)');
+  });
+});
+
+describe('the JSON Schema for editors', () => {
+  test('examples/rollout.schema.json is generated from the current zod schema (run scripts/gen-plan-schema.ts)', async () => {
+    const { planJsonSchemaText } = await import('../../scripts/gen-plan-schema.js');
+    assert.equal(readFileSync(new URL('../../examples/rollout.schema.json', import.meta.url), 'utf8'), planJsonSchemaText());
+  });
+
+  test('it describes the plan as written: strict objects, duration strings, one key per step', async () => {
+    const schema = JSON.parse(readFileSync(new URL('../../examples/rollout.schema.json', import.meta.url), 'utf8'));
+    assert.equal(schema.additionalProperties, false);
+    assert.deepEqual(schema.required, ['apiVersion', 'kind', 'target', 'candidate']);
+    const step = schema.properties.strategy.items;
+    assert.deepEqual([step.minProperties, step.maxProperties], [1, 1]);
+    assert.equal(step.properties.canary.properties.bake.pattern, '^(\\d+)(ms|s|m|h|d)$');
+    assert.deepEqual([step.properties.canary.properties.percent.minimum, step.properties.canary.properties.percent.maximum], [1, 100]);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * Re-records the committed replay histories under test/replay/histories/ from real runs of the
+ * current workflow code on the time-skipping test server with fake activities:
+ *
+ *   node --import tsx test/replay/record-histories.ts
+ *
+ * Run it only when a workflow change is *meant* to change the commands (and then put that change
+ * behind `patched()` so the old histories still replay — keep the old files, add new ones).
+ */
+import { writeFileSync } from 'node:fs';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import * as messages from '../../workflows/messages.js';
+import { FakeAzure, aShortPlanDocument, metricsFor, people, runRollout } from '../support/builders.js';
+import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
+
+/** The recorded scenarios: a plan, a fake, and the outcome the run must have. */
+export const scenarios = {
+  /** Short plan with the webhook gate: mirror → cost → approval → 10% → approval → 50% → promote → retire. */
+  promoted: () => {
+    const fake = new FakeAzure();
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+    };
+    return { fake, outcome: 'promoted' };
+  },
+  /** The same plan; the 10% canary fails its gates twice and rolls back. */
+  'rolled-back': () => {
+    const fake = new FakeAzure();
+    fake.metrics = () => metricsFor((fake.endpoint.traffic.live.green ?? 0) > 0 ? 'fail' : 'pass');
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+    };
+    return { fake, outcome: 'rolled_back' };
+  },
+} as const;
+
+/** The plan every recorded run uses (fixed endpoint name, so the workflow id is stable). */
+export function recordedPlan() {
+  return aShortPlanDocument((d) => {
+    d.target.endpoint = 'replay-fixture';
+    d.gates.webhook = { url: 'https://eval.example.com/check', timeout: '30s' };
+  });
+}
+
+async function main(): Promise<void> {
+  const env = await createTimeSkippingEnv();
+  try {
+    const bundle = await workflowBundle();
+    for (const [name, make] of Object.entries(scenarios)) {
+      const { fake, outcome } = make();
+      const run = await runRollout(env, { fake, plan: recordedPlan(), workflowBundle: bundle });
+      if (run.result.outcome !== outcome) throw new Error(`${name}: expected ${outcome}, got ${run.result.outcome}: ${run.result.reason}`);
+      const history = await run.handle.fetchHistory();
+      const file = new URL(`./histories/${name}.json`, import.meta.url);
+      writeFileSync(file, historyToJSON(history) + '\n'); // proto3 JSON, as `temporal workflow show --output json` writes it
+      console.log(`${name}: ${history.events?.length} events → ${file.pathname}`);
+      // A finished rollout frees the id for the next scenario (conflict policy only refuses running ones).
+    }
+  } finally {
+    await env.teardown();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,260 @@
+/**
+ * People steering a running rollout: approvals and their refusals (update and signal forms), pause and
+ * resume, traffic changed by hand, inconclusive analyses.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { workflowMetadataQuery } from '@temporalio/workflow';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { RolloutStatus } from '../../domain/rollout.js';
+import { formatTraffic, normalizeTraffic } from '../../domain/traffic.js';
+import * as messages from '../../workflows/messages.js';
+import { FakeAzure, aPlanDocument, metricsFor, people, runRollout } from '../support/builders.js';
+import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+before(async () => {
+  env = await createTimeSkippingEnv();
+  bundle = await workflowBundle();
+});
+after(async () => {
+  await env?.teardown();
+});
+
+/** The refusal message of a failed update (the validator's reason). */
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof WorkflowUpdateFailedError, `expected WorkflowUpdateFailedError, got ${String(err)}`);
+    return err.cause?.message ?? '';
+  }
+  assert.fail('the update was accepted');
+}
+
+/** Polls the status query (inside a hook, while the workflow waits on the hook's activity) until `ok`. */
+async function waitForStatus(handle: { query: (q: typeof messages.status) => Promise<RolloutStatus> }, ok: (s: RolloutStatus) => boolean): Promise<RolloutStatus> {
+  for (let i = 0; i < 200; i++) {
+    const s = await handle.query(messages.status);
+    if (ok(s)) return s;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('status never matched');
+}
+
+const writes = (fake: FakeAzure) => fake.trafficWrites.map((w) => formatTraffic(w.after));
+
+describe('approvals: who may approve, in both update and signal form', () => {
+  test('the validator refuses an approval from someone not allowed and from the starter under four-eyes, naming why', async () => {
+    const fake = new FakeAzure();
+    const refusals: string[] = [];
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind !== 'approval_requested') return;
+      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.stranger }] })));
+      // alice is an allowed approver, but she started this rollout
+      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] })));
+      const before = await handle.query(messages.status);
+      assert.ok(before.pendingApproval, 'refused updates change nothing: still awaiting');
+      await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle, startedBy: people.approver });
+    assert.equal(r.result.outcome, 'promoted');
+    assert.deepEqual(refusals.slice(0, 2), [
+      'cannot approve: mallory@contoso.com is not an allowed approver (allowed: alice@contoso.com, slack:U024BE7LH)',
+      'cannot approve: alice@contoso.com started this rollout and four-eyes is on, so someone else must approve',
+    ]);
+    assert.ok(r.result.approvals.every((a) => a.by === people.slackApprover), 'only the allowed approver is recorded');
+  });
+
+  test('approve when no approval is awaited is refused with the stage it is in', async () => {
+    const fake = new FakeAzure();
+    let refused = '';
+    fake.hooks.onMetrics = async (_, { handle, n }) => {
+      if (n === 2) refused = await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] }));
+    };
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.reject, { args: [{ by: people.approver }] });
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle });
+    assert.equal(r.result.outcome, 'rejected');
+    assert.equal(refused, 'cannot approve: no approval is awaited (the rollout is at mirror: mirror 20%)');
+  });
+
+  test('the same refusals apply to the approve signal: recorded in the status and notified, never applied', async () => {
+    const fake = new FakeAzure();
+    let status: RolloutStatus | undefined;
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind !== 'approval_requested') return;
+      if (n.fields?.stepIndex === 2) {
+        await handle.signal(messages.approveSignal, { by: people.stranger });
+        await handle.signal(messages.approveSignal, { by: people.approver }); // the starter, under four-eyes
+        status = await waitForStatus(handle, (s) => s.refusals.length === 2);
+        await handle.signal(messages.approveSignal, { by: people.slackApprover, comment: 'from the UI' });
+      } else {
+        await handle.signal(messages.rejectSignal, { by: people.stranger });
+        await waitForStatus(handle, (s) => s.refusals.length === 3);
+        await handle.signal(messages.rejectSignal, { by: people.approver, reason: 'changed my mind' }); // the starter may reject
+      }
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle, startedBy: people.approver });
+    assert.ok(status);
+    assert.equal(status.pendingApproval?.stepIndex, 2, 'refused signals were not applied');
+    assert.deepEqual(
+      status.refusals.map((x) => [x.message, x.via, x.by, x.reason]),
+      [
+        ['approve', 'signal', people.stranger, 'cannot approve: mallory@contoso.com is not an allowed approver (allowed: alice@contoso.com, slack:U024BE7LH)'],
+        ['approve', 'signal', people.approver, 'cannot approve: alice@contoso.com started this rollout and four-eyes is on, so someone else must approve'],
+      ],
+    );
+    assert.deepEqual(
+      fake.notifications.filter((n) => n.kind === 'refused').map((n) => n.text),
+      [
+        'Refused approve signal from mallory@contoso.com: cannot approve: mallory@contoso.com is not an allowed approver (allowed: alice@contoso.com, slack:U024BE7LH)',
+        'Refused approve signal from alice@contoso.com: cannot approve: alice@contoso.com started this rollout and four-eyes is on, so someone else must approve',
+        'Refused reject signal from mallory@contoso.com: cannot reject: mallory@contoso.com is not an allowed approver (allowed: alice@contoso.com, slack:U024BE7LH)',
+      ],
+    );
+    assert.equal(r.result.outcome, 'rejected');
+    assert.deepEqual(r.result.approvals.map((a) => [a.decision, a.by, a.via]), [
+      ['approved', people.slackApprover, 'signal'],
+      ['rejected', people.approver, 'signal'],
+    ]);
+    assert.equal(normalizeTraffic(fake.endpoint.traffic).live.blue, 100);
+  });
+});
+
+describe('pause and resume', () => {
+  test('a pause holds the rollout at its next checkpoint until resume; nothing changes meanwhile', async () => {
+    const fake = new FakeAzure();
+    let held: RolloutStatus | undefined;
+    let currentDetails = '';
+    let resumeRefused = '';
+    let pauseRefused = '';
+    fake.hooks.onMetrics = async (_, { handle, n }) => {
+      if (n === 3) {
+        resumeRefused = await refusal(handle.executeUpdate(messages.resume, { args: [{ by: 'bob@contoso.com' }] }));
+        const a = await handle.executeUpdate(messages.pause, { args: [{ by: 'bob@contoso.com', reason: 'checking dashboards' }] });
+        assert.match(a.message, /paused at mirror \(mirror 20%\)/);
+        pauseRefused = await refusal(handle.executeUpdate(messages.pause, { args: [{ by: 'carol@contoso.com' }] }));
+      }
+    };
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'paused') {
+        held = await handle.query(messages.status);
+        // what the Temporal UI shows as "Current Details" (the built-in metadata query)
+        const meta = await handle.query(workflowMetadataQuery);
+        currentDetails = meta.currentDetails ?? '';
+        await handle.executeUpdate(messages.resume, { args: [{ by: 'bob@contoso.com' }] });
+      }
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle });
+    assert.equal(r.result.outcome, 'promoted');
+    assert.match(currentDetails, /\*\*mirror\*\* — step 1\/7: mirror 20%/);
+    assert.match(currentDetails, /\*\*Paused\*\* by bob@contoso\.com: checking dashboards/);
+    assert.match(currentDetails, /\*\*Last analysis\*\* .* pass: /);
+    assert.match(resumeRefused, /cannot resume: the rollout is not paused \(it is at mirror: mirror 20%\)/);
+    assert.equal(pauseRefused, 'cannot pause: already paused by bob@contoso.com (checking dashboards)');
+    assert.ok(held);
+    assert.deepEqual(held.paused && [held.paused.by, held.paused.reason], ['bob@contoso.com', 'checking dashboards']);
+    assert.equal(held.lastVerdicts.at(-1)?.analysis, 3, 'held before the 4th analysis');
+    assert.equal(fake.calls.filter((c) => c.name === 'getMetricsSnapshot').length, 75, 'the bake resumed and finished');
+    assert.deepEqual(r.result.timeline.filter((e) => e.kind === 'paused' || e.kind === 'resumed').map((e) => e.kind), ['paused', 'resumed']);
+  });
+
+  test('a paused rollout that nobody resumes is rolled back by the deadline', async () => {
+    const fake = new FakeAzure();
+    fake.hooks.onMetrics = async (_, { handle, n }) => {
+      if (n === 2) await handle.executeUpdate(messages.pause, { args: [{ by: 'bob@contoso.com' }] });
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle });
+    assert.equal(r.result.outcome, 'rolled_back');
+    assert.match(r.result.reason, /deadline 72h passed/);
+    assert.equal(fake.count('getMetricsSnapshot'), 2);
+  });
+});
+
+describe('traffic changed by hand', () => {
+  test('a change found before a traffic step pauses and notifies instead of overwriting; resume continues from the endpoint as it is', async () => {
+    const fake = new FakeAzure();
+    let drift: RolloutStatus | undefined;
+    let writesAtDrift = 0;
+    fake.hooks.onNotify = async (n, { handle, fake }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      // someone moves traffic in the portal just before the 50% step
+      if (n.kind === 'approval_recorded' && n.text.includes('canary 50%')) fake.setTrafficByHand({ live: { blue: 80, green: 20 }, mirror: {} });
+      if (n.kind === 'drift') {
+        drift = await handle.query(messages.status);
+        writesAtDrift = fake.trafficWrites.length;
+        await handle.executeUpdate(messages.resume, { args: [{ by: 'bob@contoso.com', comment: 'the 80/20 was me, carry on' }] });
+      }
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle });
+    assert.ok(drift, 'people were told about the drift');
+    assert.match(drift.paused?.reason ?? '', /traffic changed outside Glidepath: expected blue 90% \| green 10% \| mirror 0%, found blue 80% \| green 20% \| mirror 0%/);
+    assert.equal(writesAtDrift, 2, 'nothing was written while paused');
+    assert.deepEqual(fake.trafficWrites[2]!.before, { live: { blue: 80, green: 20 }, mirror: {} }, 'the next write starts from the hand-made state');
+    assert.equal(r.result.outcome, 'promoted');
+    assert.ok(r.result.timeline.some((e) => e.kind === 'drift'));
+  });
+
+  test('a change racing the write itself (TrafficDrift from setEndpointTraffic) also pauses; abort then rolls back', async () => {
+    const fake = new FakeAzure();
+    fake.hooks.onSetTraffic = (input, { fake, n }) => {
+      if (n === 2) fake.setTrafficByHand({ live: { blue: 100 }, mirror: {} }); // mirror switched off by hand
+      void input;
+    };
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'drift') await handle.executeUpdate(messages.abort, { args: [{ by: 'bob@contoso.com', reason: 'someone is fiddling' }] });
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle });
+    assert.equal(r.result.outcome, 'aborted');
+    assert.deepEqual(writes(fake), ['blue 100% | mirror 20% → green'], 'the racing write was refused, and the rollback found the baseline already alone');
+    assert.ok(r.result.rollback?.confirmed);
+    assert.deepEqual(normalizeTraffic(fake.endpoint.traffic), { live: { blue: 100 }, mirror: {} });
+  });
+});
+
+describe('inconclusive analyses', () => {
+  test('with onInconclusive: extend, an inconclusive bake extends up to maxExtensions times, then rolls back', async () => {
+    const fake = new FakeAzure();
+    fake.metrics = () => metricsFor('inconclusive');
+    const r = await runRollout(env, { fake, workflowBundle: bundle });
+    assert.equal(r.result.outcome, 'rolled_back');
+    assert.equal(fake.count('getMetricsSnapshot'), 33, '30 analyses in the 30m bake + 3 extensions');
+    assert.match(r.result.reason, /step 1 \(mirror 20%\): analysis still inconclusive after 3 extension\(s\) of 1m \(maxExtensions 3\): .*candidate had 3 requests in the window, fewer than minRequests 100/);
+  });
+
+  test('an extension that turns conclusive lets the step pass', async () => {
+    const fake = new FakeAzure();
+    fake.metrics = (n) => metricsFor(n >= 29 && n <= 31 ? 'inconclusive' : 'pass');
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle });
+    assert.equal(r.result.outcome, 'promoted');
+    assert.equal(r.result.verdicts.filter((v) => v.stepIndex === 0).length, 32, 'two extensions on the mirror step');
+  });
+
+  test('with onInconclusive: pause, an inconclusive bake holds for a person; resume accepts the step', async () => {
+    const fake = new FakeAzure();
+    fake.metrics = (n) => metricsFor(n <= 30 ? 'inconclusive' : 'pass');
+    let held: RolloutStatus | undefined;
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'paused') {
+        held = await handle.query(messages.status);
+        await handle.executeUpdate(messages.resume, { args: [{ by: people.approver }] });
+      }
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle, plan: aPlanDocument((d) => (d.analysis.onInconclusive = 'pause')) });
+    assert.match(held?.paused?.reason ?? '', /analysis inconclusive at the end of the bake/);
+    assert.equal(held?.stage, 'mirror');
+    assert.equal(r.result.outcome, 'promoted');
+    assert.equal(r.result.verdicts.filter((v) => v.stepIndex === 0).length, 30, 'no extensions under pause');
+  });
+});
