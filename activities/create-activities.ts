@@ -6,8 +6,8 @@
 import { AzureClientFactory, type AzureTarget, type ClientFactoryOptions } from './azure-clients.js';
 import { createAzureMlActivities } from './azure-ml.js';
 import { createMetricsActivities } from './metrics.js';
-import { createNotifyActivities } from './notify.js';
 import { createPriceActivities } from './prices.js';
+import { createSlackNotifier } from './slack-notifier.js';
 import type { RolloutActivities } from './types.js';
 import { createWebhookActivities } from './webhook.js';
 
@@ -33,9 +33,9 @@ export function createActivities(deps: ActivityDeps): RolloutActivities {
     ...createMetricsActivities(factory, { ingestionDelayMs }),
     ...createPriceActivities(factory),
     ...createWebhookActivities({ secret: deps.webhookSecret, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
-    ...createNotifyActivities({
-      slackToken: deps.slack?.token,
-      slackApiUrl: deps.slack?.apiUrl ?? 'https://slack.com/api',
+    ...createSlackNotifier({
+      token: deps.slack?.token,
+      apiUrl: deps.slack?.apiUrl ?? 'https://slack.com/api',
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
     }),
   };

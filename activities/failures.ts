@@ -72,7 +72,7 @@ export function genericAzureFailure(what: string, err: unknown): ApplicationFail
   }
   // Plain errors (network, 5xx) keep retrying under the activity's retry policy.
   return ApplicationFailure.create({
-    type: 'AzureError',
+    type: ErrorType.AzureRequestFailed,
     message: `${what}: ${said || 'request failed'}`,
     nonRetryable: status !== undefined && status >= 400 && status < 500 && status !== 408,
     details: [d],

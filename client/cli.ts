@@ -1,45 +1,320 @@
 /**
  * The `glidepath` CLI: the one error boundary that maps failures to exit codes and one-line messages.
+ * Commands are functions `(options, deps) → CommandOutput` in client/commands/; this file parses the
+ * command line, builds the deps, prints text or `--json`, and turns every error into an exit code:
  *
- * Exit codes: 0 success (or promoted), 1 the rollout ended without promotion, 2 invalid input,
- * 3 cannot reach or talk to Temporal or Azure, 4 a `--wait` timed out.
+ *   0 success (or promoted) · 1 the rollout ended without promotion · 2 invalid input (plan, arguments,
+ *   a message refused by the rollout) · 3 cannot reach or talk to Temporal or Azure · 4 `--wait` timed out
  */
-export const ExitCode = { ok: 0, notPromoted: 1, invalidInput: 2, unreachable: 3, waitTimedOut: 4 } as const;
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseDuration } from '../domain/duration.js';
+import { planExplain, planValidate } from './commands/plan.js';
+import { rolloutReport } from './commands/report.js';
+import { rolloutList, rolloutMessage, rolloutStart, rolloutStatus, rolloutWatch } from './commands/rollout.js';
+import type { CommandDeps, CommandOutput } from './commands/types.js';
+import { CliError, ExitCode, InvalidInputError, UnreachableError } from './errors.js';
+import { TemporalRolloutGateway, temporalSettings, type RolloutGateway, type RolloutMessage } from './temporal.js';
 
-const usage = `glidepath — safe rollouts of model versions to Azure ML managed online endpoints
+export { ExitCode } from './errors.js';
+
+export const usage = `glidepath — safe rollouts of model versions to Azure ML managed online endpoints
 
 Usage:
+  glidepath plan validate <plan.yaml|-> [--set key=value]... [--json]
+  glidepath plan explain  <plan.yaml|-> [--set key=value]... [--region R] [--no-prices] [--json]
+  glidepath rollout start <plan.yaml|-> [--set key=value]... [--wait] [--timeout D] [--as who] [--json]
+  glidepath rollout status <rollout-id|endpoint> [--json]
+  glidepath rollout watch  <rollout-id|endpoint> [--timeout D] [--json]
+  glidepath rollout approve|reject <rollout-id|endpoint> --as <who> [--comment TEXT]
+  glidepath rollout pause|resume|abort <rollout-id|endpoint> --as <who> [--reason TEXT]
+  glidepath rollout list [--endpoint NAME] [--running] [--limit N] [--json]
+  glidepath rollout report <rollout-id|endpoint> [--format md|html|json] [--out FILE]
+  glidepath worker                       run a worker (GLIDEPATH_* and TEMPORAL_* environment)
+  glidepath emulator …                   the local Azure ML emulator (see glidepath emulator --help)
+  glidepath slack serve [--port N] [--host H]   the Slack interactivity endpoint
+  glidepath demo [--interactive] [--keep] [--new-server] [--ui-port N] [--out DIR] [--bake D] [--json]
+                                         two rollouts on this machine (one promoted, one rolled back):
+                                         Temporal dev server + UI, emulator, traffic, worker, reports
   glidepath --help | --version
 
-More commands (plan, rollout, worker, emulator, slack, demo) arrive with their issues; see README.md.
+Options:
+  --set key=value   override a plan field (validated like the file), e.g.
+                    --set candidate.deployment.model=azureml:fraud-detector:7
+  --wait            follow the rollout until it ends (progress on stdout; on stderr with --json)
+  --timeout D       give up waiting after D (e.g. 30m, 2h): exit 4, the rollout keeps running
+  --as who          who you are: an e-mail address or slack:<user id> (start: default $GLIDEPATH_AS or user@host)
+  --json            machine-readable output on stdout (errors too: {"ok":false,"exitCode":N,"error":…})
+  --debug           stack traces on errors
 
-Exit codes: 0 success · 1 rollout not promoted · 2 invalid input · 3 Temporal/Azure unreachable · 4 --wait timed out`;
+Temporal connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a
+temporal.toml profile (TEMPORAL_PROFILE) — the same configuration as the worker. Task queue:
+GLIDEPATH_TASK_QUEUE (default glidepath).
+
+Exit codes:
+  0  success; for --wait and watch: the rollout was promoted
+  1  the rollout ended without promotion (rolled back, rejected, aborted, failed)
+  2  invalid input: unknown command or flag, unreadable or invalid plan, bad --set, unknown rollout,
+     a message the rollout refused (e.g. approving when no approval is awaited)
+  3  cannot reach or talk to Temporal (or Azure)
+  4  --wait / watch --timeout ran out before the rollout ended`;
+
+/** What main() writes to and builds commands from; tests replace any of it. */
+export interface CliRuntime {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  deps: CommandDeps;
+  /** Releases what the command opened (the Temporal connection). */
+  close?(): Promise<void>;
+}
+
+/** The real runtime: process streams, the file system, Temporal from the environment. */
+export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime {
+  let gateway: Promise<RolloutGateway> | undefined;
+  return {
+    stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+    stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+    deps: {
+      gateway: () => (gateway ??= TemporalRolloutGateway.connect(temporalSettings(env))),
+      files: {
+        readFile: (p) => readFile(p, 'utf8'),
+        readStdin: async () => {
+          const chunks: Buffer[] = [];
+          for await (const c of process.stdin) chunks.push(c as Buffer);
+          return Buffer.concat(chunks).toString('utf8');
+        },
+        writeFile: async (p, data) => {
+          await mkdir(dirname(p), { recursive: true });
+          await writeFile(p, data);
+        },
+      },
+      env,
+      now: () => Date.now(),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      progress: (line) => process.stdout.write(`${line}\n`),
+      fetch: globalThis.fetch,
+    },
+    close: async () => {
+      const g = await gateway?.catch(() => undefined);
+      await g?.close().catch(() => undefined);
+    },
+  };
+}
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+const common = {
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse(args: string[], options: ParseArgsConfig['options'], positionals: { min: number; max: number; names: string }): { values: Values; positionals: string[] } {
+  let r;
+  try {
+    r = parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+    throw new InvalidInputError(`${msg} (see glidepath --help)`, [], { cause: err });
+  }
+  if (!r.values.help) {
+    if (r.positionals.length < positionals.min) throw new InvalidInputError(`missing ${positionals.names} (see glidepath --help)`);
+    if (r.positionals.length > positionals.max) throw new InvalidInputError(`unexpected argument '${r.positionals[positionals.max]}' (see glidepath --help)`);
+  }
+  return { values: r.values as Values, positionals: r.positionals };
+}
+
+function durationOption(name: string, text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new InvalidInputError(`--${name} '${text}' is not a duration like 90s, 30m or 2h`);
+  return ms;
+}
+
+const MESSAGES: readonly RolloutMessage[] = ['approve', 'reject', 'abort', 'pause', 'resume'];
+
+/** Parses and runs one command; returns its output (or `null` when it printed help itself). */
+async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }): Promise<CommandOutput | number> {
+  const [group, sub, ...rest] = argv;
+  const deps = flags.json ? { ...rt.deps, progress: (l: string) => rt.stderr(l) } : rt.deps;
+  const planOpts = { set: { type: 'string', multiple: true } } as const;
+
+  if (group === 'explain' || group === 'validate') return dispatch(['plan', group, ...argv.slice(1)], rt, flags);
+
+  switch (group) {
+    case 'plan': {
+      if (sub === 'validate') {
+        const { values, positionals } = parse(rest, planOpts, { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' });
+        if (values.help) return help(rt);
+        return planValidate({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [] }, deps);
+      }
+      if (sub === 'explain') {
+        const { values, positionals } = parse(
+          rest,
+          { ...planOpts, region: { type: 'string' }, 'prices-url': { type: 'string' }, 'no-prices': { type: 'boolean' } },
+          { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' },
+        );
+        if (values.help) return help(rt);
+        const pricesUrl = values['no-prices'] ? null : ((values['prices-url'] as string | undefined) ?? deps.env.GLIDEPATH_PRICES_URL ?? 'https://prices.azure.com/api/retail/prices');
+        return planExplain({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], region: (values.region as string | undefined) ?? 'eastus', pricesUrl }, deps);
+      }
+      throw new InvalidInputError(sub === undefined ? 'plan needs a subcommand: validate or explain' : `unknown plan subcommand '${sub}' (validate, explain)`);
+    }
+    case 'rollout': {
+      const poll = { poll: { type: 'string' } } as const;
+      const pollMs = (v: Values) => durationOption('poll', v.poll as string | undefined) ?? 2000;
+      switch (sub) {
+        case 'start': {
+          const { values, positionals } = parse(
+            rest,
+            { ...planOpts, ...poll, wait: { type: 'boolean' }, timeout: { type: 'string' }, as: { type: 'string' } },
+            { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' },
+          );
+          if (values.help) return help(rt);
+          const timeoutMs = durationOption('timeout', values.timeout as string | undefined);
+          if (timeoutMs !== null && !values.wait) throw new InvalidInputError('--timeout only applies with --wait');
+          return rolloutStart(
+            { path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], wait: Boolean(values.wait), timeoutMs, as: values.as as string | undefined, pollMs: pollMs(values) },
+            deps,
+          );
+        }
+        case 'status': {
+          const { values, positionals } = parse(rest, {}, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+          if (values.help) return help(rt);
+          return rolloutStatus({ target: positionals[0]! }, deps);
+        }
+        case 'watch': {
+          const { values, positionals } = parse(rest, { ...poll, timeout: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+          if (values.help) return help(rt);
+          return rolloutWatch({ target: positionals[0]!, timeoutMs: durationOption('timeout', values.timeout as string | undefined), pollMs: pollMs(values) }, deps);
+        }
+        case 'list': {
+          const { values } = parse(rest, { endpoint: { type: 'string' }, running: { type: 'boolean' }, limit: { type: 'string' } }, { min: 0, max: 0, names: '' });
+          if (values.help) return help(rt);
+          const limitText = (values.limit as string | undefined) ?? '50';
+          const limit = Number(limitText);
+          if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidInputError(`--limit '${limitText}' must be an integer 1..1000`);
+          return rolloutList({ endpoint: values.endpoint as string | undefined, running: Boolean(values.running), limit }, deps);
+        }
+        case 'report': {
+          const { values, positionals } = parse(rest, { format: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+          if (values.help) return help(rt);
+          const format = (values.format as string | undefined) ?? (values.json ? 'json' : 'md');
+          if (format !== 'md' && format !== 'html' && format !== 'json') throw new InvalidInputError(`--format '${format}' must be md, html or json`);
+          return rolloutReport({ target: positionals[0]!, format, out: values.out as string | undefined }, deps);
+        }
+        default: {
+          if (sub && (MESSAGES as readonly string[]).includes(sub)) {
+            const { values, positionals } = parse(rest, { as: { type: 'string' }, comment: { type: 'string' }, reason: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+            if (values.help) return help(rt);
+            return rolloutMessage(
+              { target: positionals[0]!, message: sub as RolloutMessage, as: values.as as string | undefined, comment: values.comment as string | undefined, reason: values.reason as string | undefined },
+              deps,
+            );
+          }
+          throw new InvalidInputError(
+            sub === undefined ? 'rollout needs a subcommand: start, status, watch, approve, reject, pause, resume, abort, list, report' : `unknown rollout subcommand '${sub}' (see glidepath --help)`,
+          );
+        }
+      }
+    }
+    case 'worker': {
+      const { values } = parse(argv.slice(1), {}, { min: 0, max: 0, names: '' });
+      if (values.help) return help(rt);
+      const { loadWorkerConfig, ConfigError } = await import('../worker/config.js');
+      let config;
+      try {
+        config = loadWorkerConfig(deps.env);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new InvalidInputError(err.message, [], { cause: err });
+        throw err;
+      }
+      const { runWorker } = await import('../worker/main.js');
+      try {
+        await runWorker(config);
+      } catch (err) {
+        if (/connect|ECONNREFUSED|transport/i.test((err as Error).message)) throw new UnreachableError(`worker cannot reach Temporal: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+        throw err;
+      }
+      return { exitCode: ExitCode.ok, text: 'worker stopped', json: { stopped: true } };
+    }
+    case 'emulator': {
+      // The emulator lands in its own issue; load it only when asked (and when present).
+      const modulePath = '../emulator/cli.js';
+      let mod: { emulatorCommand(argv: string[]): Promise<number> };
+      try {
+        mod = (await import(modulePath)) as typeof mod;
+      } catch (err) {
+        throw new InvalidInputError(`the emulator is not available in this build (${(err as Error).message.split('\n')[0]})`, [], { cause: err });
+      }
+      return mod.emulatorCommand(argv.slice(1));
+    }
+    case 'slack': {
+      if (sub !== 'serve') throw new InvalidInputError(sub === undefined ? 'slack needs a subcommand: serve' : `unknown slack subcommand '${sub}' (serve)`);
+      const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' } }, { min: 0, max: 0, names: '' });
+      if (values.help) return help(rt);
+      const { slackServeCommand } = await import('./commands/slack.js');
+      return slackServeCommand({ port: (values.port as string | undefined) ?? deps.env.PORT ?? '3000', host: (values.host as string | undefined) ?? '0.0.0.0' }, deps, rt.stderr);
+    }
+    case 'demo': {
+      // The demo parses its own flags (client/commands/demo.ts) and returns its exit code.
+      const { demoCommand } = await import('./commands/demo.js');
+      return demoCommand(argv.slice(1), deps.env);
+    }
+    default:
+      throw new InvalidInputError(`unknown command '${group}' (see glidepath --help)`);
+  }
+}
+
+function help(rt: CliRuntime): number {
+  rt.stdout(usage);
+  return ExitCode.ok;
+}
+
+function errorOf(err: unknown): { exitCode: ExitCode; message: string; details: string[] } {
+  if (err instanceof InvalidInputError) return { exitCode: err.exitCode, message: err.message, details: err.details };
+  if (err instanceof CliError) return { exitCode: err.exitCode, message: err.message, details: [] };
+  const message = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  return { exitCode: ExitCode.unreachable, message: `unexpected error: ${message}`, details: [] };
+}
 
 /** Runs one command line and returns its exit code; never throws. */
-export async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
+export async function main(argv: string[], runtime?: CliRuntime): Promise<number> {
+  const rt = runtime ?? defaultRuntime();
+  const json = argv.includes('--json');
   const debug = argv.includes('--debug');
+  const [command] = argv;
   try {
     switch (command) {
       case undefined:
+        rt.stderr(usage);
+        return ExitCode.invalidInput;
       case '--help':
       case '-h':
       case 'help':
-        console.log(usage);
-        return command === undefined ? ExitCode.invalidInput : ExitCode.ok;
+        rt.stdout(usage);
+        return ExitCode.ok;
       case '--version': {
-        const { readFileSync } = await import('node:fs');
-        const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-        console.log(pkg.version);
+        const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+        rt.stdout(pkg.version);
         return ExitCode.ok;
       }
-      default:
-        console.error(`glidepath: unknown command '${command}' (see glidepath --help)`);
-        return ExitCode.invalidInput;
+      default: {
+        const out = await dispatch(argv, rt, { json });
+        if (typeof out === 'number') return out;
+        rt.stdout(json ? JSON.stringify(out.json, null, 2) : out.text);
+        return out.exitCode;
+      }
     }
   } catch (err) {
-    console.error(`glidepath: ${err instanceof Error ? err.message : String(err)}`);
-    if (debug && err instanceof Error && err.stack) console.error(err.stack);
-    return ExitCode.unreachable;
+    const e = errorOf(err);
+    rt.stderr(`glidepath: ${e.message}`);
+    for (const d of e.details) rt.stderr(`  ${d}`);
+    if (debug && err instanceof Error && err.stack) rt.stderr(err.stack);
+    if (json) rt.stdout(JSON.stringify({ ok: false, exitCode: e.exitCode, error: e.message, ...(e.details.length ? { details: e.details } : {}) }));
+    return e.exitCode;
+  } finally {
+    await rt.close?.();
   }
 }

@@ -11,9 +11,8 @@ import { readFileSync } from 'node:fs';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE } from '../domain/ids.js';
 
-/** The task queue rollouts run on unless `GLIDEPATH_TASK_QUEUE` says otherwise. */
-export const DEFAULT_TASK_QUEUE = 'glidepath';
 
 const port = z.coerce.number().int().min(0).max(65535);
 

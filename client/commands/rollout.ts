@@ -1,0 +1,274 @@
+/**
+ * `glidepath rollout start|status|watch|approve|reject|pause|resume|abort|list`: commands as functions
+ * `(options, deps) → CommandOutput`. They throw the CLI's errors (client/errors.ts); client/cli.ts maps
+ * them to exit codes.
+ */
+import { hostname, userInfo } from 'node:os';
+import { parsePlan, type RolloutPlan } from '../../domain/plan.js';
+import type { MessageAccepted, RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
+import { formatTraffic } from '../../domain/traffic.js';
+import { CliError, ExitCode, InvalidInputError, MessageRefusedError, RolloutNotFoundError } from '../errors.js';
+import { loadPlan } from '../plan-file.js';
+import { formatProgress, formatStatus, progressKey } from '../progress.js';
+import { isRolloutId, type RolloutEnd, type RolloutGateway, type RolloutMessage, type RolloutSummary } from '../temporal.js';
+import type { CommandDeps, CommandOutput } from './types.js';
+
+/** Who a command acts as: `--as`, else $GLIDEPATH_AS, else user@host. */
+export function actor(as: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (as !== undefined) {
+    if (as.trim() === '') throw new InvalidInputError('--as must name who you are (an e-mail address or slack:<user id>)');
+    return as.trim();
+  }
+  if (env.GLIDEPATH_AS) return env.GLIDEPATH_AS;
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep 'unknown'
+  }
+  return `${user}@${hostname()}`;
+}
+
+/** Turns `<rollout-id|endpoint>` into a workflow id: an id as is, an endpoint name → its running (else newest) rollout. */
+export async function resolveRollout(target: string, gateway: RolloutGateway): Promise<string> {
+  if (isRolloutId(target)) return target;
+  if (!/^[A-Za-z][A-Za-z0-9-]{1,31}$/.test(target)) {
+    throw new InvalidInputError(`'${target}' is neither a rollout id (glidepath-rollout:/subscriptions/…) nor an endpoint name`);
+  }
+  const found = await gateway.list({ endpoint: target, limit: 20 });
+  const pick = found.find((r) => r.execution === 'RUNNING') ?? found[0];
+  if (!pick) throw new RolloutNotFoundError(`endpoint ${target}`);
+  return pick.workflowId;
+}
+
+/** How a rollout's end maps onto the exit-code contract. */
+export function exitCodeOf(end: RolloutEnd): ExitCode {
+  if (end.kind === 'result') return end.result.outcome === 'promoted' ? ExitCode.ok : ExitCode.notPromoted;
+  return end.errorType === 'InvalidPlan' ? ExitCode.invalidInput : ExitCode.notPromoted;
+}
+
+function describeEnd(end: RolloutEnd): string {
+  if (end.kind === 'result') {
+    const r = end.result;
+    const lines = [`Rollout ${r.outcome}: ${r.reason}`];
+    if (r.rollback) {
+      lines.push(
+        r.rollback.confirmed
+          ? `  rollback confirmed: ${r.rollback.traffic ? formatTraffic(r.rollback.traffic) : 'baseline restored'}${r.rollback.candidateDeleted ? '; candidate deleted' : ''}`
+          : `  ROLLBACK NOT CONFIRMED: ${r.rollback.errors.join('; ')}`,
+      );
+    }
+    for (const a of r.approvals) lines.push(`  ${a.decision} by ${a.by} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`);
+    return lines.join('\n');
+  }
+  return `Rollout ${end.execution.toLowerCase()}${end.errorType ? ` (${end.errorType})` : ''}: ${end.message}`;
+}
+
+function endJson(workflowId: string, end: RolloutEnd): Record<string, unknown> {
+  return end.kind === 'result'
+    ? { workflowId, finished: true, outcome: end.result.outcome, reason: end.result.reason, result: end.result }
+    : { workflowId, finished: true, outcome: 'failed', reason: end.message, errorType: end.errorType, execution: end.execution };
+}
+
+/** How many polls in a row may fail to reach Temporal before `--wait`/`watch` gives up with exit 3. */
+export const MAX_UNREACHABLE_POLLS = 30;
+
+/**
+ * Prints progress until the rollout ends (or `timeoutMs` passes: exit 4, the rollout keeps running).
+ * A CI job may wait for hours, so a short loss of the Temporal connection is ridden out: only
+ * MAX_UNREACHABLE_POLLS failed polls in a row end the wait with exit 3.
+ */
+export async function follow(
+  workflowId: string,
+  plan: RolloutPlan | null,
+  opts: { timeoutMs: number | null; pollMs: number },
+  gateway: RolloutGateway,
+  deps: Pick<CommandDeps, 'now' | 'sleep' | 'progress'>,
+): Promise<RolloutEnd> {
+  const start = deps.now();
+  let lastKey = '';
+  let failures = 0;
+  for (;;) {
+    try {
+      const d = await gateway.describe(workflowId);
+      if (d.execution !== 'RUNNING') return await gateway.outcome(workflowId);
+      try {
+        const s = await gateway.status(workflowId);
+        const key = progressKey(s);
+        if (key !== lastKey) {
+          lastKey = key;
+          deps.progress(formatProgress(s, plan, deps.now()));
+        }
+      } catch (err) {
+        if (err instanceof CliError && err.exitCode === ExitCode.unreachable) throw err;
+        // other query errors: the query can race the end of the run; the next describe tells
+      }
+      failures = 0;
+    } catch (err) {
+      if (!(err instanceof CliError && err.exitCode === ExitCode.unreachable)) throw err;
+      failures += 1;
+      if (failures >= MAX_UNREACHABLE_POLLS) throw err;
+      if (failures === 1) deps.progress(`${new Date(deps.now()).toISOString().slice(11, 19)} lost Temporal (${err.message}); retrying — the rollout carries on without us`);
+    }
+    if (opts.timeoutMs !== null && deps.now() - start >= opts.timeoutMs) {
+      throw new CliError(
+        `--wait timed out after ${Math.round(opts.timeoutMs / 1000)}s; the rollout ${workflowId} is still running (follow it with: glidepath rollout watch '${workflowId}')`,
+        ExitCode.waitTimedOut,
+      );
+    }
+    await deps.sleep(opts.pollMs);
+  }
+}
+
+// ───────────────────────────── start ─────────────────────────────
+
+export interface StartOptions {
+  path: string;
+  sets: string[];
+  wait: boolean;
+  timeoutMs: number | null;
+  as: string | undefined;
+  pollMs: number;
+}
+
+/** Starts a rollout (and with `--wait` follows it: 0 promoted, 1 not promoted, 4 timed out). */
+export async function rolloutStart(options: StartOptions, deps: CommandDeps): Promise<CommandOutput> {
+  const { plan, document, source } = await loadPlan(options.path, options.sets, deps.files);
+  const startedBy = actor(options.as, deps.env);
+  const gateway = await deps.gateway();
+  const { workflowId, runId } = await gateway.start({ plan, document, startedBy });
+  const started = { workflowId, runId, endpoint: plan.target.endpoint, candidate: plan.candidate.name, model: plan.candidate.deployment.model, startedBy, source };
+  const intro = `Started rollout of ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${plan.target.endpoint} as ${startedBy}\n  id: ${workflowId}`;
+  if (!options.wait) {
+    return { exitCode: ExitCode.ok, text: `${intro}\n  follow: glidepath rollout watch '${workflowId}'`, json: { ...started, finished: false } };
+  }
+  deps.progress(intro);
+  const end = await follow(workflowId, plan, { timeoutMs: options.timeoutMs, pollMs: options.pollMs }, gateway, deps);
+  return { exitCode: exitCodeOf(end), text: describeEnd(end), json: { ...started, ...endJson(workflowId, end) } };
+}
+
+// ───────────────────────────── status / watch ─────────────────────────────
+
+export interface StatusOptions {
+  target: string;
+}
+
+/** What `status --json` prints: Temporal's view, the workflow's own status, and the result once finished. */
+export interface StatusView {
+  rollout: RolloutSummary;
+  status: RolloutStatus | null;
+  result: SafeRolloutResult | null;
+  failure: { errorType: string | null; message: string } | null;
+}
+
+async function planOf(workflowId: string, gateway: RolloutGateway): Promise<RolloutPlan | null> {
+  const input = await gateway.input(workflowId).catch(() => null);
+  if (!input) return null;
+  const p = parsePlan(input.plan);
+  return p.ok ? p.plan : null;
+}
+
+/** Reads a rollout's status: the `status` query while it runs, its result (or failure) once it ended. */
+export async function readStatusView(workflowId: string, gateway: RolloutGateway): Promise<StatusView> {
+  const rollout = await gateway.describe(workflowId);
+  if (rollout.execution === 'RUNNING') {
+    return { rollout, status: await gateway.status(workflowId), result: null, failure: null };
+  }
+  const end = await gateway.outcome(workflowId);
+  if (end.kind === 'result') return { rollout, status: null, result: end.result, failure: null };
+  let status: RolloutStatus | null = null;
+  try {
+    status = await gateway.status(workflowId); // needs a worker; a courtesy for failed runs
+  } catch {
+    status = null;
+  }
+  return { rollout, status, result: null, failure: { errorType: end.errorType, message: end.message } };
+}
+
+export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): Promise<CommandOutput> {
+  const gateway = await deps.gateway();
+  const workflowId = await resolveRollout(options.target, gateway);
+  const view = await readStatusView(workflowId, gateway);
+  let text: string;
+  if (view.status && view.rollout.execution === 'RUNNING') {
+    text = formatStatus(view.status, await planOf(workflowId, gateway), deps.now());
+  } else if (view.result) {
+    const r = view.result;
+    text = [
+      `Rollout ${workflowId}`,
+      `  endpoint   ${r.endpoint} (baseline ${r.baseline ?? '-'}, candidate ${r.candidate})`,
+      `  started    ${r.startedAt} by ${r.startedBy}; finished ${r.finishedAt}`,
+      `  outcome    ${r.outcome}: ${r.reason}`,
+      ...r.approvals.map((a) => `  decision   ${a.decision} by ${a.by} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`),
+    ].join('\n');
+  } else {
+    text = `Rollout ${workflowId}\n  ${view.rollout.execution.toLowerCase()}${view.failure?.errorType ? ` (${view.failure.errorType})` : ''}: ${view.failure?.message ?? ''}`;
+  }
+  return { exitCode: ExitCode.ok, text, json: view };
+}
+
+export interface WatchOptions {
+  target: string;
+  timeoutMs: number | null;
+  pollMs: number;
+}
+
+/** Follows a rollout until it ends: exit 0 promoted, 1 not promoted, 4 when `--timeout` passes first. */
+export async function rolloutWatch(options: WatchOptions, deps: CommandDeps): Promise<CommandOutput> {
+  const gateway = await deps.gateway();
+  const workflowId = await resolveRollout(options.target, gateway);
+  const plan = await planOf(workflowId, gateway);
+  deps.progress(`Watching ${workflowId}`);
+  const end = await follow(workflowId, plan, { timeoutMs: options.timeoutMs, pollMs: options.pollMs }, gateway, deps);
+  return { exitCode: exitCodeOf(end), text: describeEnd(end), json: endJson(workflowId, end) };
+}
+
+// ───────────────────────────── messages ─────────────────────────────
+
+export interface MessageOptions {
+  target: string;
+  message: RolloutMessage;
+  as: string | undefined;
+  comment: string | undefined;
+  reason: string | undefined;
+}
+
+/** Sends approve/reject/abort/pause/resume as an update; a validator's refusal is exit 2 with its reason. */
+export async function rolloutMessage(options: MessageOptions, deps: CommandDeps): Promise<CommandOutput> {
+  if (options.as === undefined || options.as.trim() === '') {
+    throw new InvalidInputError(`rollout ${options.message} needs --as <who> (an e-mail address or slack:<user id>): approvals and stops are recorded with a name`);
+  }
+  const by = options.as.trim();
+  const gateway = await deps.gateway();
+  const workflowId = await resolveRollout(options.target, gateway);
+  const d = await gateway.describe(workflowId);
+  if (d.execution !== 'RUNNING') {
+    throw new MessageRefusedError(`cannot ${options.message}: the rollout has finished (${d.execution.toLowerCase()}${d.outcome ? `, ${d.outcome}` : ''})`);
+  }
+  const note = options.message === 'approve' || options.message === 'resume' ? { comment: options.comment ?? options.reason } : { reason: options.reason ?? options.comment };
+  const answer: MessageAccepted = await gateway.send(workflowId, options.message, { by, ...note });
+  return { exitCode: ExitCode.ok, text: `${options.message}: ${answer.message}`, json: { workflowId, sent: options.message, by, accepted: answer.accepted, message: answer.message } };
+}
+
+// ───────────────────────────── list ─────────────────────────────
+
+export interface ListOptions {
+  endpoint: string | undefined;
+  running: boolean;
+  limit: number;
+}
+
+export async function rolloutList(options: ListOptions, deps: CommandDeps): Promise<CommandOutput> {
+  const gateway = await deps.gateway();
+  const rows = await gateway.list({ ...(options.endpoint ? { endpoint: options.endpoint } : {}), running: options.running, limit: options.limit });
+  const text =
+    rows.length === 0
+      ? 'no rollouts'
+      : [
+          ['STARTED', 'ENDPOINT', 'CANDIDATE', 'STATE', 'STAGE', 'OUTCOME', 'ID'].join('\t'),
+          ...rows.map((r) => [r.startedAt, r.endpoint ?? '-', r.candidate ?? '-', r.execution, r.stage ?? '-', r.outcome ?? '-', r.workflowId].join('\t')),
+        ].join('\n');
+  return { exitCode: ExitCode.ok, text, json: rows };
+}
+
+

@@ -1,0 +1,28 @@
+/**
+ * What every command gets (`deps`) and gives back (`CommandOutput`). Commands never print or exit:
+ * they return text for people and JSON for machines, and client/cli.ts chooses which to print.
+ */
+import type { ExitCode } from '../errors.js';
+import type { PlanSource } from '../plan-file.js';
+import type { RolloutGateway } from '../temporal.js';
+
+export interface CommandDeps {
+  /** Connects to Temporal on first use (commands that do not need it never connect). */
+  gateway(): Promise<RolloutGateway>;
+  files: PlanSource & { writeFile(path: string, data: string): Promise<void> };
+  env: NodeJS.ProcessEnv;
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** A progress line for people while a command waits (stdout, or stderr under --json). */
+  progress(line: string): void;
+  fetch: typeof fetch;
+}
+
+/** A command's answer. */
+export interface CommandOutput {
+  exitCode: ExitCode;
+  /** For people. */
+  text: string;
+  /** For machines (`--json`). */
+  json: unknown;
+}

@@ -1,0 +1,237 @@
+/**
+ * The Slack interactivity endpoint (`glidepath slack serve`): Slack POSTs here when someone clicks
+ * Approve or Reject on an approval message the notifier posted (activities/slack-notifier.ts).
+ *
+ * For each request: verify the signature, the timestamp and that it is not a replay (client/slack/verify.ts);
+ * parse the `block_actions` payload; acknowledge at once (Slack wants an answer within 3 seconds); then,
+ * off the request: check the rollout still awaits *this* approval (a button of an older step is stale),
+ * map the Slack user to an approver identity (`slack:<user id>`, or their e-mail where the plan lists
+ * e-mails), send the `approve`/`reject` update, and report the outcome — including a validator's
+ * refusal — to the user through `response_url`. Nothing here decides who may approve: the workflow's
+ * validator does (invariant 6); the bridge only refuses what it cannot attribute or what is stale.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CliError } from '../errors.js';
+import type { RolloutGateway } from '../temporal.js';
+import { ReplayGuard, verifySlackRequest } from './verify.js';
+
+/** The action ids and button value the notifier puts on approval messages (kept in step with activities/slack-notifier.ts; a test checks both). */
+export const APPROVE_ACTION_ID = 'glidepath_approve';
+export const REJECT_ACTION_ID = 'glidepath_reject';
+
+/** The value of an approval button: which rollout and which step's approval it decides. */
+export interface ApprovalButtonValue {
+  workflowId: string;
+  stepIndex: number;
+}
+
+/** Parses a button value written by the notifier; undefined when it is not one. */
+export function parseButtonValue(value: unknown): ApprovalButtonValue | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const v = JSON.parse(value) as { w?: unknown; s?: unknown };
+    if (typeof v.w === 'string' && v.w.length > 0 && Number.isInteger(v.s) && (v.s as number) >= 0) return { workflowId: v.w, stepIndex: v.s as number };
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
+
+export interface SlackBridgeOptions {
+  signingSecret: string;
+  /** Bot token, for `users.info` (e-mail of a user when the plan lists e-mails). */
+  botToken: string | undefined;
+  /** Slack Web API base URL (tests point it at a fake). */
+  apiUrl: string;
+  /** response_url must start with one of these (Slack's is https://hooks.slack.com/). */
+  responseUrlPrefixes: string[];
+  gateway: RolloutGateway;
+  fetch?: typeof fetch;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+/** The bridge's answer to one HTTP request, and the work it started after acknowledging. */
+export interface BridgeResponse {
+  status: number;
+  body: string;
+  /** Resolves when the click has been applied (or refused) and reported; tests await it. */
+  done: Promise<ClickOutcome | undefined>;
+}
+
+/** What became of a click. */
+export type ClickOutcome =
+  | { applied: true; workflowId: string; decision: 'approve' | 'reject'; by: string; message: string }
+  | { applied: false; workflowId: string | null; reason: string };
+
+interface BlockActionsPayload {
+  type?: string;
+  user?: { id?: string; username?: string; name?: string; team_id?: string };
+  actions?: { action_id?: string; value?: string }[];
+  response_url?: string;
+  container?: { channel_id?: string; message_ts?: string };
+}
+
+const done = (o?: ClickOutcome): Promise<ClickOutcome | undefined> => Promise.resolve(o);
+
+/** Creates the bridge: `handle()` for a raw request, `listen()` to serve HTTP. */
+export function createSlackBridge(options: SlackBridgeOptions) {
+  const doFetch = options.fetch ?? fetch;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? (() => undefined);
+  const replays = new ReplayGuard();
+  const emailCache = new Map<string, string | null>();
+
+  async function respond(responseUrl: string | undefined, body: Record<string, unknown>): Promise<void> {
+    if (!responseUrl) return;
+    if (!options.responseUrlPrefixes.some((p) => responseUrl.startsWith(p))) {
+      log(`not posting to response_url outside ${options.responseUrlPrefixes.join(', ')}: ${responseUrl}`);
+      return;
+    }
+    try {
+      const res = await doFetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) log(`response_url answered ${res.status}`);
+    } catch (err) {
+      log(`response_url failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** The user's e-mail from Slack (`users.info`, scope users:read.email), or null when Slack does not know it. */
+  async function emailOf(userId: string): Promise<string | null> {
+    if (emailCache.has(userId)) return emailCache.get(userId)!;
+    if (!options.botToken) return null;
+    const res = await doFetch(`${options.apiUrl.replace(/\/$/, '')}/users.info?user=${encodeURIComponent(userId)}`, {
+      headers: { authorization: `Bearer ${options.botToken}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    const body = (await res.json().catch(() => ({}))) as { ok?: boolean; user?: { deleted?: boolean; is_bot?: boolean; profile?: { email?: string } } };
+    const email = body.ok && !body.user?.deleted && !body.user?.is_bot && body.user?.profile?.email ? body.user.profile.email : null;
+    emailCache.set(userId, email);
+    return email;
+  }
+
+  /** Applies one verified click. Never throws: every failure becomes a refusal told to the user. */
+  async function apply(payload: BlockActionsPayload, decision: 'approve' | 'reject', button: ApprovalButtonValue): Promise<ClickOutcome> {
+    const userId = payload.user?.id ?? '';
+    const refuse = async (reason: string): Promise<ClickOutcome> => {
+      log(`refused ${decision} from ${userId || '?'} on ${button.workflowId}: ${reason}`);
+      await respond(payload.response_url, { response_type: 'ephemeral', replace_original: false, text: `:no_entry: Not applied — ${reason}` });
+      return { applied: false, workflowId: button.workflowId, reason };
+    };
+    try {
+      if (!/^[UW][A-Z0-9]{2,}$/.test(userId)) return await refuse('cannot tell who clicked: the request carries no Slack user id');
+      const status = await options.gateway.status(button.workflowId);
+      const pending = status.pendingApproval;
+      if (!pending || status.outcome) return await refuse(`this approval is no longer pending (the rollout is at ${status.stage}: ${status.stepText})`);
+      if (pending.stepIndex !== button.stepIndex) {
+        return await refuse(`this button is for step ${button.stepIndex + 1}, but the rollout now awaits approval of step ${pending.stepIndex + 1} (${pending.stepText}); use the newest message`);
+      }
+      const slackId = `slack:${userId}`;
+      const listed = (x: string) => pending.approvers.some((a) => a.trim().toLowerCase() === x.toLowerCase());
+      let by = slackId;
+      if (!listed(slackId) && pending.approvers.some((a) => a.includes('@'))) {
+        const email = await emailOf(userId);
+        if (!email) return await refuse(`unknown Slack user ${userId}: the plan names approvers by e-mail and Slack has no e-mail for this user`);
+        by = email;
+      }
+      const input = decision === 'approve' ? { by, comment: 'via Slack' } : { by, reason: 'rejected in Slack' };
+      const answer = await options.gateway.send(button.workflowId, decision, input);
+      log(`${decision} from ${by} on ${button.workflowId}: ${answer.message}`);
+      const verb = decision === 'approve' ? ':white_check_mark: Approved' : ':x: Rejected';
+      await respond(payload.response_url, {
+        replace_original: true,
+        text: `${verb} by <@${userId}> (${by}): ${answer.message}`,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `${verb} by <@${userId}> (\`${by}\`) — ${answer.message}` } }],
+      });
+      return { applied: true, workflowId: button.workflowId, decision, by, message: answer.message };
+    } catch (err) {
+      const reason = err instanceof CliError ? err.message.replace(/^refused: /, '') : `could not reach the rollout (${(err as Error).message.split('\n')[0]})`;
+      return refuse(reason);
+    }
+  }
+
+  /** Handles one request: verification and acknowledgement happen here; the click is applied in `done`. */
+  function handle(req: { method: string; headers: Record<string, string | string[] | undefined>; rawBody: string }): BridgeResponse {
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    if (req.method !== 'POST') return { status: 405, body: 'POST only', done: done() };
+    const verdict = verifySlackRequest({
+      secret: options.signingSecret,
+      timestamp: header('x-slack-request-timestamp'),
+      signature: header('x-slack-signature'),
+      rawBody: req.rawBody,
+      nowMs: now(),
+    });
+    if (!verdict.ok) {
+      log(`rejected request: ${verdict.reason}`);
+      return { status: 401, body: verdict.reason, done: done({ applied: false, workflowId: null, reason: verdict.reason }) };
+    }
+    if (!replays.firstTime(header('x-slack-signature')!, now())) {
+      log('rejected request: replayed');
+      return { status: 401, body: 'replayed request', done: done({ applied: false, workflowId: null, reason: 'replayed request' }) };
+    }
+    let payload: BlockActionsPayload;
+    try {
+      const form = new URLSearchParams(req.rawBody);
+      payload = JSON.parse(form.get('payload') ?? '') as BlockActionsPayload;
+    } catch {
+      return { status: 400, body: 'expected a form field payload with JSON', done: done({ applied: false, workflowId: null, reason: 'malformed payload' }) };
+    }
+    if (payload.type !== 'block_actions') return { status: 200, body: '', done: done({ applied: false, workflowId: null, reason: `ignored ${String(payload.type)} payload` }) };
+    const action = payload.actions?.[0];
+    const decision = action?.action_id === APPROVE_ACTION_ID ? 'approve' : action?.action_id === REJECT_ACTION_ID ? 'reject' : undefined;
+    const button = parseButtonValue(action?.value);
+    if (!decision || !button) return { status: 200, body: '', done: done({ applied: false, workflowId: null, reason: 'not a Glidepath approval button' }) };
+    // Acknowledge now; apply and report through response_url.
+    return { status: 200, body: '', done: apply(payload, decision, button) };
+  }
+
+  function readBody(req: IncomingMessage, limit = 256 * 1024): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > limit) {
+          reject(new Error('body too large'));
+          req.destroy();
+        } else chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+    });
+  }
+
+  /** Serves the bridge over HTTP (any path; GET /healthz answers ok). */
+  async function listen(port: number, host: string): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+    const server = createServer((req, res) => {
+      if (req.method === 'GET' && req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+        return;
+      }
+      readBody(req).then(
+        (rawBody) => {
+          const r = handle({ method: req.method ?? 'GET', headers: req.headers, rawBody });
+          res.writeHead(r.status, { 'content-type': 'text/plain' }).end(r.body);
+          void r.done.catch((err: unknown) => log(`click failed: ${(err as Error).message}`));
+        },
+        () => res.writeHead(413).end('body too large'),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    return {
+      server,
+      url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  return { handle, listen };
+}
