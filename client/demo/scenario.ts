@@ -1,0 +1,109 @@
+/**
+ * What the demo rolls out, as data: the endpoint it creates on the emulator and the two plans it runs on it.
+ * Same shape as a real plan file (examples/rollout.yaml) with bakes of seconds instead of minutes.
+ */
+import type { PlanDocument } from '../../domain/plan.js';
+
+export const DEMO_TARGET = {
+  subscriptionId: '00000000-0000-4000-8000-00000000de30',
+  resourceGroup: 'rg-glidepath-demo',
+  workspace: 'ws-glidepath-demo',
+  endpoint: 'fraud-detection',
+} as const;
+
+/** Who the demo starts rollouts as, and who approves them (four-eyes: a different person). */
+export const DEMO_STARTER = 'ci@glidepath.demo';
+export const DEMO_APPROVER = 'alice@contoso.com';
+
+/**
+ * The gates both rollouts are judged by: p99 latency (absolute, and as a ratio to the live model), 5xx
+ * rate, model-error (424) rate. The latency limits are loose on purpose: on a busy laptop or CI runner a
+ * 3-second window's p99 jumps by tens of milliseconds for both models alike.
+ */
+const GATES = {
+  latencyP99Ms: { max: 1000, maxRatioToBaseline: 5 },
+  errorRate: { max: 0.02 },
+  modelErrorRate: { max: 0.01 },
+};
+
+/** One rollout of the demo: the candidate and the plan, and what the demo expects it to end as. */
+export interface DemoRollout {
+  title: string;
+  candidate: string;
+  model: string;
+  expected: 'promoted' | 'rolled_back';
+  plan: PlanDocument;
+}
+
+/** The baseline the endpoint starts with. */
+export const BASELINE = { name: 'blue', model: 'azureml:fraud-detector:1' } as const;
+
+/**
+ * 1. `green` (fraud-detector:2, a good model): mirror 30% → cost check → approval → canary 25% → 50% →
+ *    promote → retire `blue`. 2. `red` (fraud-detector:4, brittle: its scoring code raises — HTTP 424 —
+ *    for far-from-home or unknown-merchant transactions, ~5% of traffic): mirror 50%, where the model-error
+ *    gate (≤ 1%) fails and the rollout rolls back to `green` before `red` sees any live traffic.
+ */
+export function demoRollouts(opts: { approvalTimeout: string; bake: string; goodModel?: string; faultyModel?: string }): DemoRollout[] {
+  const deployment = (model: string) => ({
+    model,
+    instance_type: 'Standard_DS3_v2',
+    instance_count: 1,
+    request_settings: { request_timeout_ms: 5000, max_concurrent_requests_per_instance: 8 },
+  });
+  const common = {
+    apiVersion: 'glidepath/v1' as const,
+    kind: 'Rollout' as const,
+    target: { ...DEMO_TARGET },
+    analysis: { interval: '3s', failureLimit: 2, minRequests: 5, onInconclusive: 'extend' as const, maxExtensions: 3 },
+    gates: GATES,
+    approvals: { approvers: [DEMO_APPROVER], fourEyes: true },
+    deadline: '15m',
+  };
+  const good = opts.goodModel ?? 'azureml:fraud-detector:2';
+  const faulty = opts.faultyModel ?? 'azureml:fraud-detector:4';
+  return [
+    {
+      title: 'a good model, all the way',
+      candidate: 'green',
+      model: good,
+      expected: 'promoted',
+      plan: {
+        ...common,
+        baseline: BASELINE.name,
+        candidate: { name: 'green', deployment: deployment(good) },
+        strategy: [
+          { mirror: { percent: 30, bake: opts.bake } },
+          { costCheck: { maxMonthlyUsd: 1000, maxIncreasePercent: 50 } },
+          { approval: { timeout: opts.approvalTimeout, onTimeout: 'rollback' } },
+          { canary: { percent: 25, bake: opts.bake } },
+          { canary: { percent: 50, bake: opts.bake } },
+          { promote: { rollbackWindow: '5s' } },
+          { retire: {} },
+        ],
+      } as PlanDocument,
+    },
+    {
+      title: 'a model that fails on some inputs, stopped during the mirror',
+      candidate: 'red',
+      model: faulty,
+      expected: 'rolled_back',
+      plan: {
+        ...common,
+        baseline: 'green',
+        candidate: { name: 'red', deployment: deployment(faulty) },
+        // Wider windows and the widest mirror: ~60 mirrored requests per analysis, so a ~5% failure rate
+        // shows in every window (a window of 20 requests has a one-in-three chance of seeing none).
+        analysis: { ...common.analysis, interval: '5s' },
+        strategy: [
+          { mirror: { percent: 50, bake: '30s' } },
+          { costCheck: { maxMonthlyUsd: 1000 } },
+          { approval: { timeout: opts.approvalTimeout, onTimeout: 'rollback' } },
+          { canary: { percent: 25, bake: opts.bake } },
+          { promote: { rollbackWindow: '5s' } },
+          { retire: {} },
+        ],
+      } as PlanDocument,
+    },
+  ];
+}
