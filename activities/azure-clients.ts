@@ -129,7 +129,12 @@ export const MIRROR_TRAFFIC_HEADER = 'x-glidepath-mirror-traffic';
 
 /**
  * Puts `mirrorTraffic` (from {@link MIRROR_TRAFFIC_HEADER}) into the JSON body of an endpoint PUT, which
- * the 2.1.1 serializer would otherwise have dropped.
+ * the 2.1.1 serializer would otherwise have dropped. Any client can use it:
+ *
+ *   client.pipeline.addPolicy(mirrorTrafficPolicy());
+ *   await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, name, endpoint, {
+ *     requestOptions: { customHeaders: { [MIRROR_TRAFFIC_HEADER]: JSON.stringify({ green: 20 }) } },
+ *   });
  */
 export function mirrorTrafficPolicy(): PipelinePolicy {
   return {
@@ -138,7 +143,7 @@ export function mirrorTrafficPolicy(): PipelinePolicy {
       const mirror = request.headers.get(MIRROR_TRAFFIC_HEADER);
       if (mirror !== undefined) {
         request.headers.delete(MIRROR_TRAFFIC_HEADER);
-        if (request.method === 'PUT' && typeof request.body === 'string') {
+        if (request.method === 'PUT' && typeof request.body === 'string' && /\/onlineEndpoints\/[^/?]+(\?|$)/i.test(request.url)) {
           const body = JSON.parse(request.body) as { properties?: Record<string, unknown> };
           body.properties = { ...(body.properties ?? {}), mirrorTraffic: JSON.parse(mirror) as unknown };
           request.body = JSON.stringify(body);

@@ -13,7 +13,7 @@ import { ensureCertificate } from './tls.js';
 export type { CallRecord } from './core.js';
 export type { DeploymentBehaviour, FailNextOptions } from './faults.js';
 export type { ScoreRecord } from './metrics.js';
-export { emulatorCredential, emulatorClientOptions, mirrorTrafficPolicy, StaticTokenCredential } from './sdk.js';
+export { emulatorCredential, emulatorClientOptions, StaticTokenCredential } from './sdk.js';
 export { generateTraffic, type TrafficOptions, type TrafficResult } from './traffic.js';
 
 export interface EmulatorOptions {

@@ -254,7 +254,8 @@ export async function demoCommand(argv: string[], env: NodeJS.ProcessEnv = proce
         // ── emulator, endpoint, traffic; the workflow bundle in parallel ──
         const bundling = workflowBundleCode();
         bundling.catch(() => undefined);
-        const { startEmulator, generateTraffic, emulatorClientOptions, emulatorCredential, mirrorTrafficPolicy } = await import('../../emulator/index.js');
+        const { startEmulator, generateTraffic, emulatorClientOptions, emulatorCredential } = await import('../../emulator/index.js');
+        const { mirrorTrafficPolicy } = await import('../../activities/azure-clients.js');
         const emulator = await startEmulator({ provisionTimeMs: 1000, seed: 7 });
         cleanups.push({ name: 'emulator', run: () => emulator.close() });
         say(`emulator   Azure ML emulator at ${emulator.url} (HTTPS; the unmodified Azure SDKs talk to it)`);

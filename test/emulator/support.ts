@@ -3,7 +3,8 @@
 import { request } from 'node:https';
 import { AzureMachineLearningWorkspaces, type OnlineDeployment, type OnlineEndpoint } from '@azure/arm-machinelearning';
 import { MetricsQueryClient } from '@azure/monitor-query';
-import { emulatorClientOptions, emulatorCredential, mirrorTrafficPolicy, MIRROR_TRAFFIC_HEADER } from '../../emulator/sdk.js';
+import { MIRROR_TRAFFIC_HEADER, mirrorTrafficPolicy } from '../../activities/azure-clients.js';
+import { emulatorClientOptions, emulatorCredential } from '../../emulator/sdk.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js';
 
 export const SUB = '00000000-0000-4000-8000-000000000001';
