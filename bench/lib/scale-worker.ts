@@ -1,0 +1,38 @@
+// The worker of bench/scale.ts, in its own process: real activities (Azure SDK → emulator) except a
+// healthy metrics stand-in, SDK metrics on Prometheus. Prints "ready" when polling, and on SIGTERM prints
+// "USAGE {maxRssKiB, cpuS, metricsQueries}" and exits. Not a benchmark by itself (run-bench lists only bench/*.ts; it
+// is started by scale.ts; running it alone waits for a server).
+import { readFileSync } from 'node:fs';
+import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
+import { createActivities } from '../../activities/create-activities.js';
+import { healthyMetrics } from '../../test/support/builders.js';
+
+const env = (k: string): string => {
+  const v = process.env[k];
+  if (!v) throw new Error(`${k} is not set (bench/scale-worker.ts is started by bench/scale.ts)`);
+  return v;
+};
+
+Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { metrics: { prometheus: { bindAddress: env('SCALE_METRICS') } } } });
+let metricsQueries = 0;
+const real = createActivities({ azure: { cloud: 'emulator', url: env('SCALE_EMULATOR_URL'), caCertPem: readFileSync(env('SCALE_EMULATOR_CA'), 'utf8') }, pollIntervalMs: 500 });
+const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });
+const worker = await Worker.create({
+  connection,
+  taskQueue: env('SCALE_TASK_QUEUE'),
+  workflowBundle: { code: readFileSync(env('SCALE_BUNDLE'), 'utf8') },
+  activities: {
+    ...real,
+    getMetricsSnapshot: async () => {
+      metricsQueries += 1;
+      return healthyMetrics();
+    },
+  },
+});
+process.on('SIGTERM', () => worker.shutdown());
+const running = worker.run();
+console.log('ready');
+await running;
+const usage = process.resourceUsage();
+console.log(`USAGE ${JSON.stringify({ maxRssKiB: usage.maxRSS, cpuS: (usage.userCPUTime + usage.systemCPUTime) / 1e6, metricsQueries })}`);
+await connection.close();
