@@ -5,7 +5,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
@@ -15,6 +14,7 @@ import { generateTraffic, type Emulator } from '../../emulator/index.js';
 import { status } from '../../workflows/messages.js';
 import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, SUB, WS } from '../emulator/support.js';
 import { startRollout } from '../support/builders.js';
+import { freePort } from '../support/net.js';
 import { createDevEnv, repoRoot, uniqueName, workflowBundle } from '../support/temporal.js';
 
 let env: TestWorkflowEnvironment;
@@ -22,16 +22,6 @@ let emu: Emulator;
 let arm: AzureMachineLearningWorkspaces;
 let bundlePath: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 before(async () => {
   let bundle;

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
@@ -23,6 +22,9 @@ import { glidepathSearchAttributes } from '../../workflows/search-attributes.js'
 import { anEndpointWith, armClient, RG, setTraffic, SUB, WS } from '../emulator/support.js';
 import { startRollout } from '../support/builders.js';
 import { findTemporalCli, repoRoot, uniqueName, workflowBundle } from '../support/temporal.js';
+import { freePort } from '../support/net.js';
+
+export { freePort };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -33,16 +35,6 @@ export const SECRETS = {
   webhookSecret: `chaos-webhook-${process.pid}-5c3d9a7e1b20`,
 };
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** Polls `fn` until it returns something other than undefined. */
 export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 200): Promise<T> {
