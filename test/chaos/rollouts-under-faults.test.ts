@@ -240,8 +240,10 @@ test('a worker SIGKILLed at a random moment of each of 10 steps (incl. inside a 
       plan,
       key,
       async (h, stop) => {
-        // The approval seed approves only after its kill (else the approval is over before the kill lands).
-        const approving = point === 'approval' ? Promise.resolve() : approveWhenAsked(h, stop);
+        // The approval and cost-check seeds approve only after their kill: else the approval (and the
+        // few-millisecond cost check before it) can be over before a poll sees them, and no kill lands.
+        const holdsApproval = point === 'approval' || point === 'cost-check';
+        const approving = holdsApproval ? Promise.resolve() : approveWhenAsked(h, stop);
         if (bad) {
           // The candidate starts failing half its requests once mirrored: the gates fail, the rollout rolls back.
           await until(`${endpoint}: mirror`, async () => ((await h.query(status)).stage === 'mirror' ? true : undefined), 150_000);
@@ -297,7 +299,7 @@ test('a worker SIGKILLed at a random moment of each of 10 steps (incl. inside a 
           broken('kill') ? { GLIDEPATH_WORKFLOW_BUNDLE: world.patchedBundle('renamed-activity', (c) => c.replace('writes.setEndpointTraffic.executeWithOptions', 'writes.setTrafficV2.executeWithOptions')) } : {},
         );
         await approving;
-        if (point === 'approval') await approveWhenAsked(h, stop);
+        if (holdsApproval) await approveWhenAsked(h, stop);
       },
       { rps: 10, timeoutMs: broken('kill') ? 150_000 : 330_000, taskQueue },
     );
