@@ -77,6 +77,7 @@ interface Row {
   wallS: number;
   rolloutsPerMinute: number;
   workerPeakRssMiB: number;
+  emulatorPeakRssMiB: number;
   workerCpuS: number;
   cpuSPerRollout: number;
   wfTaskExecP50Ms: number;
@@ -88,6 +89,16 @@ interface Row {
   metricsQueriesPerRollout: number;
   rolloutDurationP50S: number;
   rolloutDurationP99S: number;
+}
+
+/** Peak resident set of a live process (VmHWM in /proc), in MiB; NaN where /proc is not there. */
+function peakRssMiB(pid: number | undefined): number {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib ? Number(kib) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 async function startEmulatorProcess(dir: string): Promise<{ child: ChildProcess; url: string; caPath: string; ca: string }> {
@@ -143,6 +154,7 @@ async function runCount(n: number, server: DevServer, bundlePath: string, dir: s
     const mgmt = list.filter((c) => c.kind === 'management' || c.kind === 'operation');
     const reads = mgmt.filter((c) => c.method === 'GET').length;
     const writes = mgmt.filter((c) => c.method === 'PUT' || c.method === 'PATCH' || c.method === 'DELETE').length;
+    const emulatorPeakRssMiB = peakRssMiB(emu.child.pid);
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
     const usage = JSON.parse(workerOut.split('\n').find((l) => l.startsWith('USAGE '))?.slice(6) ?? '{}') as { maxRssKiB?: number; cpuS?: number; metricsQueries?: number };
@@ -155,6 +167,7 @@ async function runCount(n: number, server: DevServer, bundlePath: string, dir: s
       wallS,
       rolloutsPerMinute: (n / wallS) * 60,
       workerPeakRssMiB: (usage.maxRssKiB ?? NaN) / 1024,
+      emulatorPeakRssMiB,
       workerCpuS: usage.cpuS ?? NaN,
       cpuSPerRollout: (usage.cpuS ?? NaN) / n,
       wfTaskExecP50Ms: q('temporal_workflow_task_execution_latency', 0.5) * scale,
@@ -202,11 +215,11 @@ async function main(): Promise<void> {
     '',
     machineLine(m),
     '',
-    '| rollouts | promoted | wall s | rollouts/min | worker peak RSS MiB | worker CPU s / rollout | wf task exec p50 / p99 ms | wf task schedule-to-start p50 / p99 ms | ARM reads / rollout | ARM writes / rollout | metrics queries / rollout | rollout duration p50 / p99 s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| rollouts | promoted | wall s | rollouts/min | worker peak RSS MiB | emulator peak RSS MiB | worker CPU s / rollout | wf task exec p50 / p99 ms | wf task schedule-to-start p50 / p99 ms | ARM reads / rollout | ARM writes / rollout | metrics queries / rollout | rollout duration p50 / p99 s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.rollouts} | ${r.promoted} | ${f(r.wallS)} | ${f(r.rolloutsPerMinute)} | ${f(r.workerPeakRssMiB, 0)} | ${f(r.cpuSPerRollout, 2)} | ${f(r.wfTaskExecP50Ms, 0)} / ${f(r.wfTaskExecP99Ms, 0)} | ${f(r.wfTaskScheduleToStartP50Ms, 0)} / ${f(r.wfTaskScheduleToStartP99Ms, 0)} | ${f(r.readsPerRollout)} | ${f(r.writesPerRollout)} | ${f(r.metricsQueriesPerRollout)} | ${f(r.rolloutDurationP50S)} / ${f(r.rolloutDurationP99S)} |`,
+        `| ${r.rollouts} | ${r.promoted} | ${f(r.wallS)} | ${f(r.rolloutsPerMinute)} | ${f(r.workerPeakRssMiB, 0)} | ${f(r.emulatorPeakRssMiB, 0)} | ${f(r.cpuSPerRollout, 2)} | ${f(r.wfTaskExecP50Ms, 0)} / ${f(r.wfTaskExecP99Ms, 0)} | ${f(r.wfTaskScheduleToStartP50Ms, 0)} / ${f(r.wfTaskScheduleToStartP99Ms, 0)} | ${f(r.readsPerRollout)} | ${f(r.writesPerRollout)} | ${f(r.metricsQueriesPerRollout)} | ${f(r.rolloutDurationP50S)} / ${f(r.rolloutDurationP99S)} |`,
     ),
     '',
     'Latencies are histogram bucket upper bounds (Prometheus buckets of the SDK), so they are coarse.',

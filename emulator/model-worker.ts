@@ -6,7 +6,7 @@ import { findModel } from './models/registry.js';
 import { ModelError } from './models/fraud-detector.js';
 import type { WorkerReply, WorkerRequest } from './container.js';
 
-const data = workerData as { entry: string; model: string; version: string };
+const data = workerData as { model: string; version: string };
 const info = findModel(data.model, data.version);
 if (!info) throw new Error(`model ${data.model}:${data.version} is not shipped`);
 const model = info.load();

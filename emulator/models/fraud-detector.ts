@@ -2,14 +2,10 @@
 // synthetic transaction schema, with committed weights (fraud-detector.weights.json). Each version is a
 // `ScoringModel`; the emulator runs it inside a deployment's worker thread, and the benchmark calls it
 // directly in-process.
-import { createRequire } from 'node:module';
 import { z } from 'zod';
+import weightsJson from './fraud-detector.weights.json' with { type: 'json' };
 
-const require = createRequire(import.meta.url);
-const weightsFile = require('./fraud-detector.weights.json') as {
-  features: string[];
-  weights: Record<string, { bias: number; coef: number[] }>;
-};
+const weightsFile: { features: string[]; weights: Record<string, { bias: number; coef: number[] }> } = weightsJson;
 
 export const MERCHANT_CATEGORIES = ['grocery', 'restaurant', 'gas', 'electronics', 'travel', 'online', 'jewelry', 'atm'] as const;
 
