@@ -9,13 +9,13 @@
  */
 import type { OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import { createPipelineRequest } from '@azure/core-rest-pipeline';
-import { Context } from '@temporalio/activity';
 import { ErrorType } from '../domain/errors.js';
 import type { EndpointRef } from '../domain/ids.js';
 import { deletionViolation, normalizeTraffic, sameTraffic, trafficViolations, type TrafficMap, type TrafficState } from '../domain/traffic.js';
 import { MIRROR_TRAFFIC_HEADER, type AzureClientFactory, type AzureClients } from './azure-clients.js';
 import { deploymentBody, deploymentDifferences } from './deployment-body.js';
 import { azureErrorDetails, failure, genericAzureFailure, statusOf } from './failures.js';
+import { currentContext, heartbeat } from './heartbeat.js';
 import type {
   CheckModelExistsInput,
   CheckModelExistsResult,
@@ -38,18 +38,6 @@ export interface AzureMlOptions {
 
 const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'cancelled']);
 const isTerminal = (state: string | undefined) => state === undefined || TERMINAL.has(state.toLowerCase());
-
-function currentContext(): Context | undefined {
-  try {
-    return Context.current();
-  } catch {
-    return undefined; // outside an activity (plain unit use)
-  }
-}
-
-function heartbeat(details: unknown): void {
-  currentContext()?.heartbeat(details);
-}
 
 function abortSignal(): AbortSignal | undefined {
   return currentContext()?.cancellationSignal;

@@ -5,6 +5,7 @@
  */
 import { AzureClientFactory, type AzureTarget, type ClientFactoryOptions } from './azure-clients.js';
 import { createAzureMlActivities } from './azure-ml.js';
+import { KEEP_ALIVE_MS, keepingAlive } from './heartbeat.js';
 import { createMetricsActivities } from './metrics.js';
 import { createPriceActivities } from './prices.js';
 import { createSlackNotifier } from './slack-notifier.js';
@@ -17,6 +18,8 @@ export interface ActivityDeps {
   clientOptions?: ClientFactoryOptions;
   /** Interval between polls of Azure long-running operations (default 2 s, as core-lro). */
   pollIntervalMs?: number;
+  /** Interval of the heartbeat an Azure activity sends while it waits (default 5 s; the workflow's heartbeat timeout is 30 s). */
+  keepAliveMs?: number;
   /** How far behind now the metrics window ends (Azure Monitor ingestion delay; default 0 for the emulator, 3 min for Azure). */
   metricsIngestionDelayMs?: number;
   slack?: { token: string | undefined; apiUrl: string };
@@ -28,10 +31,12 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps): RolloutActivities {
   const factory = deps.azure instanceof AzureClientFactory ? deps.azure : new AzureClientFactory(deps.azure, deps.clientOptions);
   const ingestionDelayMs = deps.metricsIngestionDelayMs ?? (factory.target.cloud === 'azure' ? 180_000 : 0);
+  const everyMs = deps.keepAliveMs ?? KEEP_ALIVE_MS;
   return {
-    ...createAzureMlActivities(factory, { pollIntervalMs: deps.pollIntervalMs ?? 2000 }),
-    ...createMetricsActivities(factory, { ingestionDelayMs }),
-    ...createPriceActivities(factory),
+    // Azure calls heartbeat while they run (the workflow gives them a 30 s heartbeat timeout).
+    ...keepingAlive(createAzureMlActivities(factory, { pollIntervalMs: deps.pollIntervalMs ?? 2000 }), everyMs),
+    ...keepingAlive(createMetricsActivities(factory, { ingestionDelayMs }), everyMs),
+    ...keepingAlive(createPriceActivities(factory), everyMs),
     ...createWebhookActivities({ secret: deps.webhookSecret, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
     ...createSlackNotifier({
       token: deps.slack?.token,

@@ -55,18 +55,25 @@ const retry = {
 };
 
 /**
+ * Every Azure activity heartbeats while it runs (at each poll of a long operation, and every 5 s while it
+ * waits on anything else: activities/heartbeat.ts), so a worker that dies mid-call is noticed within
+ * 30 s and the call is retried elsewhere, instead of after its start-to-close timeout.
+ */
+const AZURE_HEARTBEAT = '30s';
+
+/**
  * Reads (endpoint, model, metrics, prices): quick calls with a bounded retry. A read has no effect to
  * wait for, so when the rollout stops (abort, deadline, cancel) it is abandoned and rollback starts at once.
  */
-const azure = proxyActivities<RolloutActivities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: '15m', retry, cancellationType: 'ABANDON' });
+const azure = proxyActivities<RolloutActivities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: '15m', heartbeatTimeout: AZURE_HEARTBEAT, retry, cancellationType: 'ABANDON' });
 
 /** Writes (traffic, deletion): traffic writes run in non-cancellable scopes; a deletion is waited for. */
-const writes = proxyActivities<RolloutActivities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: '15m', retry });
+const writes = proxyActivities<RolloutActivities>({ startToCloseTimeout: '2m', scheduleToCloseTimeout: '15m', heartbeatTimeout: AZURE_HEARTBEAT, retry });
 
 /** Creating the candidate takes minutes: the activity polls Azure and heartbeats. */
 const deploy = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '90m',
-  heartbeatTimeout: '2m',
+  heartbeatTimeout: AZURE_HEARTBEAT,
   retry: { ...retry, maximumAttempts: 3 },
 });
 
@@ -74,6 +81,7 @@ const deploy = proxyActivities<RolloutActivities>({
 const undo = proxyActivities<RolloutActivities>({
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '30m',
+  heartbeatTimeout: AZURE_HEARTBEAT,
   retry: { ...retry, maximumAttempts: 20, nonRetryableErrorTypes: [ErrorType.TrafficDrift, ErrorType.InvalidTraffic, ErrorType.EndpointNotFound] },
 });
 

@@ -124,6 +124,16 @@ describe('creating the candidate', () => {
     assert.deepEqual(statuses.slice(0, 4), [429, 429, 429, 200]);
     assert.ok(elapsed >= 2900, `waited ${elapsed} ms for three Retry-After: 1`);
   });
+
+  test('an activity keeps heartbeating while it waits out Retry-After, so a dead worker is noticed within the heartbeat timeout', async () => {
+    const keptAlive = createActivities({ azure: factory, pollIntervalMs: 100, keepAliveMs: 200 });
+    emu.faults.failNext({ count: 2, status: 429, retryAfterSeconds: 1 });
+    const { result, heartbeats } = await run(keptAlive.getEndpoint, { endpoint: ref('fraud') });
+    assert.deepEqual(result.traffic.live, { blue: 100 });
+    // ~2 s of waiting at one heartbeat per 200 ms; a plain read sends none of its own.
+    assert.ok(heartbeats.length >= 5, `${heartbeats.length} heartbeats while waiting ~2 s`);
+    assert.equal((await run(acts.getEndpoint, { endpoint: ref('fraud') })).heartbeats.length, 0);
+  });
 });
 
 describe('setting traffic', () => {
