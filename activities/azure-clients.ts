@@ -43,12 +43,21 @@ export interface ArmBudgetLimits {
   deletes: { perSecond: number; burst: number };
 }
 
-/** Half of ARM's per-principal limits: room for other tools using the same identity. */
-export const defaultArmBudget: ArmBudgetLimits = {
-  reads: { perSecond: 12, burst: 125 },
-  writes: { perSecond: 5, burst: 100 },
-  deletes: { perSecond: 5, burst: 100 },
+/** ARM's per-principal token buckets (reference/azure-ml-online-endpoints.md §3, throttling): requests per second and burst. */
+const ARM_LIMITS: ArmBudgetLimits = {
+  reads: { perSecond: 25, burst: 250 },
+  writes: { perSecond: 10, burst: 200 },
+  deletes: { perSecond: 10, burst: 200 },
 };
+
+/** `percent` % of ARM's per-principal limits, e.g. 50 → reads 12.5/s (burst 125), writes and deletes 5/s (burst 100). */
+export function armBudgetShare(percent: number): ArmBudgetLimits {
+  const share = (l: { perSecond: number; burst: number }) => ({ perSecond: (l.perSecond * percent) / 100, burst: Math.max(1, Math.floor((l.burst * percent) / 100)) });
+  return { reads: share(ARM_LIMITS.reads), writes: share(ARM_LIMITS.writes), deletes: share(ARM_LIMITS.deletes) };
+}
+
+/** Half of ARM's per-principal limits: room for other tools using the same identity. */
+export const defaultArmBudget: ArmBudgetLimits = armBudgetShare(50);
 
 /** What a management call costs, by HTTP method (metrics queries count as reads, as they do in ARM). */
 export type ArmCallKind = 'reads' | 'writes' | 'deletes';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { PlanDocument } from '../domain/plan.js';
 import { DevServer, freePort, until } from '../test/chaos/harness.js';
-import { anEndpointWith, armClient, RG, setTraffic, SUB, WS } from '../test/emulator/support.js';
+import { anEndpointWith, armClient, RG, setTraffic, WS } from '../test/emulator/support.js';
 import { startRollout } from '../test/support/builders.js';
 import { repoRoot, workflowBundle } from '../test/support/temporal.js';
 import type { Emulator } from '../emulator/index.js';
@@ -29,12 +29,28 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const COUNTS = arg('counts', '10,100,300').split(',').map(Number);
+/**
+ * Endpoints per subscription, one pass per value. 100 is Azure's quota (endpoints per subscription), so
+ * the densest real layout; each subscription has its own ARM budget in the worker (12 reads/s, half of
+ * ARM's limit), which then paces the rollouts. 10 spreads the same rollouts over 10× the subscriptions,
+ * so the budget stops pacing them and they really run at once: that pass loads the worker itself.
+ */
+const PER_SUBSCRIPTION = arg('endpoints-per-subscription', '100,10').split(',').map(Number);
+for (const x of [...COUNTS, ...PER_SUBSCRIPTION]) {
+  if (!Number.isInteger(x) || x < 1) throw new Error(`--counts and --endpoints-per-subscription take positive whole numbers, got ${x}`);
+}
 
-function plan(endpoint: string): PlanDocument {
+/** The worker's V8 heap limit (--max-old-space-size, MiB); unset = Node's default (about a quarter of RAM, capped at ~4 GiB). */
+const WORKER_HEAP_MB = arg('worker-heap-mb', '');
+
+/** The k-th subscription's id (a GUID like the tests' SUB). */
+const subscription = (k: number): string => `00000000-0000-4000-8000-${String(k + 1).padStart(12, '0')}`;
+
+function plan(endpoint: string, subscriptionId = subscription(0)): PlanDocument {
   return {
     apiVersion: 'glidepath/v1',
     kind: 'Rollout',
-    target: { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint },
+    target: { subscriptionId, resourceGroup: RG, workspace: WS, endpoint },
     baseline: 'blue',
     candidate: { name: 'green', deployment: { model: 'azureml:fraud-detector:2', instance_type: 'Standard_DS3_v2', instance_count: 1 } },
     strategy: [{ mirror: { percent: 20, bake: '4s' } }, { canary: { percent: 50, bake: '4s' } }, { promote: { rollbackWindow: '2s' } }, { retire: {} }],
@@ -73,10 +89,14 @@ function histogramQuantile(text: string, metric: string, q: number): number {
 
 interface Row {
   rollouts: number;
+  endpointsPerSubscription: number;
+  subscriptions: number;
   promoted: number;
   wallS: number;
   rolloutsPerMinute: number;
   workerPeakRssMiB: number;
+  workerPeakHeapUsedMiB: number;
+  workerPeakExternalMiB: number;
   emulatorPeakRssMiB: number;
   workerCpuS: number;
   cpuSPerRollout: number;
@@ -111,11 +131,13 @@ async function startEmulatorProcess(dir: string): Promise<{ child: ChildProcess;
   return { child, url, caPath, ca: readFileSync(caPath, 'utf8') };
 }
 
-async function runCount(n: number, server: DevServer, bundlePath: string, dir: string): Promise<Row> {
-  const emu = await startEmulatorProcess(join(dir, `emulator-${n}`));
+async function runCount(n: number, perSubscription: number, server: DevServer, bundlePath: string, dir: string): Promise<Row> {
+  const run = `${n}-${perSubscription}`;
+  const emu = await startEmulatorProcess(join(dir, `emulator-${run}`));
   const metricsPort = await freePort();
-  const taskQueue = `scale-${n}-${Date.now()}`;
-  const worker = spawn(process.execPath, ['--import', 'tsx', join(benchRoot, 'bench/lib/scale-worker.ts')], {
+  const taskQueue = `scale-${run}-${Date.now()}`;
+  const heapFlag = WORKER_HEAP_MB ? [`--max-old-space-size=${WORKER_HEAP_MB}`] : [];
+  const worker = spawn(process.execPath, [...heapFlag, '--import', 'tsx', join(benchRoot, 'bench/lib/scale-worker.ts')], {
     cwd: repoRoot,
     env: { ...process.env, SCALE_EMULATOR_URL: emu.url, SCALE_EMULATOR_CA: emu.caPath, SCALE_TASK_QUEUE: taskQueue, SCALE_METRICS: `127.0.0.1:${metricsPort}`, SCALE_BUNDLE: bundlePath, TEMPORAL_ADDRESS: server.address },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -125,14 +147,15 @@ async function runCount(n: number, server: DevServer, bundlePath: string, dir: s
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   try {
-    const arm = armClient({ url: emu.url, caCertPem: emu.ca } as Emulator);
-    // Endpoints first (not measured), 10 at a time.
-    const names = Array.from({ length: n }, (_, i) => `scale-${n}-${i}`);
-    for (let i = 0; i < names.length; i += 10) {
+    // Endpoints first (not measured), 10 at a time; endpoint i lives in subscription ⌊i / perSubscription⌋.
+    const subscriptions = Math.ceil(n / perSubscription);
+    const arms = Array.from({ length: subscriptions }, (_, k) => armClient({ url: emu.url, caCertPem: emu.ca } as Emulator, {}, subscription(k)));
+    const endpoints = Array.from({ length: n }, (_, i) => ({ name: `scale-${run}-${i}`, k: Math.floor(i / perSubscription) }));
+    for (let i = 0; i < endpoints.length; i += 10) {
       await Promise.all(
-        names.slice(i, i + 10).map(async (ep) => {
-          await anEndpointWith(arm, ep, { blue: 'azureml:fraud-detector:1' });
-          await setTraffic(arm, ep, { blue: 100 });
+        endpoints.slice(i, i + 10).map(async ({ name, k }) => {
+          await anEndpointWith(arms[k]!, name, { blue: 'azureml:fraud-detector:1' });
+          await setTraffic(arms[k]!, name, { blue: 100 });
         }),
       );
     }
@@ -146,27 +169,40 @@ async function runCount(n: number, server: DevServer, bundlePath: string, dir: s
       req.end();
     });
     const t0 = Date.now();
-    const handles = await Promise.all(names.map((ep) => startRollout(client, { plan: plan(ep), startedBy: 'bench@contoso.com', taskQueue })));
+    const handles = await Promise.all(endpoints.map(({ name, k }) => startRollout(client, { plan: plan(name, subscription(k)), startedBy: 'bench@contoso.com', taskQueue })));
     const results = await Promise.all(handles.map((h) => h.result()));
     const wallS = (Date.now() - t0) / 1000;
+    writeFileSync(join(dir, `results-${run}.json`), JSON.stringify(results, null, 1)); // each rollout's timeline, for a post-mortem
     const metricsText = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const list = (JSON.parse(await get(`${emu.url}/_emulator/calls`, emu.ca)) as { value: { method: string; kind: string }[] }).value;
+    const callsText = await get(`${emu.url}/_emulator/calls`, emu.ca);
+    writeFileSync(join(dir, `calls-${run}.json`), callsText); // the emulator's call log, for a post-mortem
+    const list = (JSON.parse(callsText) as { value: { method: string; kind: string }[] }).value;
     const mgmt = list.filter((c) => c.kind === 'management' || c.kind === 'operation');
     const reads = mgmt.filter((c) => c.method === 'GET').length;
     const writes = mgmt.filter((c) => c.method === 'PUT' || c.method === 'PATCH' || c.method === 'DELETE').length;
     const emulatorPeakRssMiB = peakRssMiB(emu.child.pid);
     worker.kill('SIGTERM');
     await new Promise((r) => worker.once('exit', r));
-    const usage = JSON.parse(workerOut.split('\n').find((l) => l.startsWith('USAGE '))?.slice(6) ?? '{}') as { maxRssKiB?: number; cpuS?: number; metricsQueries?: number };
+    const usage = JSON.parse(workerOut.split('\n').find((l) => l.startsWith('USAGE '))?.slice(6) ?? '{}') as {
+      maxRssKiB?: number;
+      cpuS?: number;
+      metricsQueries?: number;
+      heapUsedMiB?: number;
+      externalMiB?: number;
+    };
     const durations = results.map((r) => (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000);
     const q = (metric: string, p: number): number => histogramQuantile(metricsText, metric, p);
     const scale = /temporal_workflow_task_execution_latency_bucket\{[^}]*le="(\d+)"/.test(metricsText) ? 1 : 1000;
     return {
       rollouts: n,
+      endpointsPerSubscription: perSubscription,
+      subscriptions,
       promoted: results.filter((r) => r.outcome === 'promoted').length,
       wallS,
       rolloutsPerMinute: (n / wallS) * 60,
       workerPeakRssMiB: (usage.maxRssKiB ?? NaN) / 1024,
+      workerPeakHeapUsedMiB: usage.heapUsedMiB ?? NaN,
+      workerPeakExternalMiB: usage.externalMiB ?? NaN,
       emulatorPeakRssMiB,
       workerCpuS: usage.cpuS ?? NaN,
       cpuSPerRollout: (usage.cpuS ?? NaN) / n,
@@ -189,17 +225,20 @@ async function runCount(n: number, server: DevServer, bundlePath: string, dir: s
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'glidepath-scale-'));
+  console.log(`work dir: ${dir}`);
   const bundlePath = join(dir, 'workflow-bundle.js');
   writeFileSync(bundlePath, (await workflowBundle()).code);
   const server = new DevServer(await freePort(), dir);
   await server.start();
   const rows: Row[] = [];
   try {
-    for (const n of COUNTS) {
-      console.log(`== ${n} concurrent rollouts`);
-      const row = await runCount(n, server, bundlePath, dir);
-      rows.push(row);
-      console.log(JSON.stringify(row));
+    for (const perSubscription of PER_SUBSCRIPTION) {
+      for (const n of COUNTS) {
+        console.log(`== ${n} concurrent rollouts, ${perSubscription} endpoints per subscription`);
+        const row = await runCount(n, perSubscription, server, bundlePath, dir);
+        rows.push(row);
+        console.log(JSON.stringify(row));
+      }
     }
   } finally {
     await server.stop('SIGKILL');
@@ -213,13 +252,15 @@ async function main(): Promise<void> {
     '',
     `Run ${json.date} with \`${cmd}\`: N rollouts started at once, one endpoint each, on one worker process (real activities through the Azure SDK against the emulator in its own process; Temporal dev server in its own process). Compressed plan: mirror 20% 4 s → canary 50% 4 s → promote (2 s window) → retire; analysis every 2 s. Stand-in: the metrics activity returns healthy figures (no traffic behind the endpoints).`,
     '',
+    'Endpoints are spread over subscriptions (100 per subscription is Azure\'s quota). The worker keeps an ARM budget per subscription (12 reads/s and 5 writes/s, half of ARM\'s per-principal limits), so with 100 endpoints a subscription the budget paces the rollouts: rollouts/min per subscription ≈ 12 × 60 / reads per rollout. With 10 endpoints a subscription the budget no longer paces them and the worker, the dev server and the emulator carry the load.',
+    '',
     machineLine(m),
     '',
-    '| rollouts | promoted | wall s | rollouts/min | worker peak RSS MiB | emulator peak RSS MiB | worker CPU s / rollout | wf task exec p50 / p99 ms | wf task schedule-to-start p50 / p99 ms | ARM reads / rollout | ARM writes / rollout | metrics queries / rollout | rollout duration p50 / p99 s |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| rollouts | subscriptions | promoted | wall s | rollouts/min | worker peak RSS MiB | emulator peak RSS MiB | worker CPU s / rollout | wf task exec p50 / p99 ms | wf task schedule-to-start p50 / p99 ms | ARM reads / rollout | ARM writes / rollout | metrics queries / rollout | rollout duration p50 / p99 s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.rollouts} | ${r.promoted} | ${f(r.wallS)} | ${f(r.rolloutsPerMinute)} | ${f(r.workerPeakRssMiB, 0)} | ${f(r.emulatorPeakRssMiB, 0)} | ${f(r.cpuSPerRollout, 2)} | ${f(r.wfTaskExecP50Ms, 0)} / ${f(r.wfTaskExecP99Ms, 0)} | ${f(r.wfTaskScheduleToStartP50Ms, 0)} / ${f(r.wfTaskScheduleToStartP99Ms, 0)} | ${f(r.readsPerRollout)} | ${f(r.writesPerRollout)} | ${f(r.metricsQueriesPerRollout)} | ${f(r.rolloutDurationP50S)} / ${f(r.rolloutDurationP99S)} |`,
+        `| ${r.rollouts} | ${r.subscriptions} (${r.endpointsPerSubscription} endpoints each) | ${r.promoted} | ${f(r.wallS)} | ${f(r.rolloutsPerMinute)} | ${f(r.workerPeakRssMiB, 0)} | ${f(r.emulatorPeakRssMiB, 0)} | ${f(r.cpuSPerRollout, 2)} | ${f(r.wfTaskExecP50Ms, 0)} / ${f(r.wfTaskExecP99Ms, 0)} | ${f(r.wfTaskScheduleToStartP50Ms, 0)} / ${f(r.wfTaskScheduleToStartP99Ms, 0)} | ${f(r.readsPerRollout)} | ${f(r.writesPerRollout)} | ${f(r.metricsQueriesPerRollout)} | ${f(r.rolloutDurationP50S)} / ${f(r.rolloutDurationP99S)} |`,
     ),
     '',
     'Latencies are histogram bucket upper bounds (Prometheus buckets of the SDK), so they are coarse.',

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const tiers = {
-  unit: ['test/domain', 'test/lint', 'test/client-unit'],
+  unit: ['test/domain', 'test/lint', 'test/client-unit', 'test/worker'],
   workflows: ['test/workflows'],
   replay: ['test/replay'],
   emulator: ['test/emulator'],

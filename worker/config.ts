@@ -27,6 +27,7 @@ const EnvSchema = z
     GLIDEPATH_WORKFLOW_BUNDLE: z.string().min(1).optional(),
     GLIDEPATH_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     GLIDEPATH_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(100),
+    GLIDEPATH_ARM_BUDGET_PERCENT: z.coerce.number({ error: 'must be a number' }).min(1, 'must be 1..100').max(100, 'must be 1..100').default(50),
     GLIDEPATH_SHUTDOWN_GRACE: z.coerce.number().int().min(0).default(30_000),
     SLACK_BOT_TOKEN: z.string().min(1).optional(),
     SLACK_API_URL: z.url().default('https://slack.com/api'),
@@ -56,6 +57,8 @@ export interface WorkerConfig {
   workflowBundlePath: string | undefined;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   maxConcurrentActivities: number;
+  /** Share of ARM's per-principal request limits the worker allows itself per subscription (percent). */
+  armBudgetPercent: number;
   shutdownGraceMs: number;
   slack: { token: string | undefined; apiUrl: string };
   webhookSecret: string | undefined;
@@ -98,6 +101,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     workflowBundlePath: e.GLIDEPATH_WORKFLOW_BUNDLE,
     logLevel: e.GLIDEPATH_LOG_LEVEL,
     maxConcurrentActivities: e.GLIDEPATH_MAX_CONCURRENT_ACTIVITIES,
+    armBudgetPercent: e.GLIDEPATH_ARM_BUDGET_PERCENT,
     shutdownGraceMs: e.GLIDEPATH_SHUTDOWN_GRACE,
     slack: { token: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL },
     webhookSecret: e.GLIDEPATH_WEBHOOK_SECRET,

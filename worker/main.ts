@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MetricCounter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString, type LogEntry } from '@temporalio/worker';
+import { armBudgetShare } from '../activities/azure-clients.js';
 import { createActivities } from '../activities/create-activities.js';
 import type { RolloutActivities } from '../activities/types.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
@@ -67,7 +68,10 @@ export async function runWorker(config: WorkerConfig = loadWorkerConfig()): Prom
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const activities = createActivities({
     azure: config.cloud.cloud === 'emulator' ? { cloud: 'emulator', url: config.cloud.url, caCertPem: config.cloud.caCertPem } : { cloud: 'azure', ...(config.cloud.pricesUrl ? { pricesUrl: config.cloud.pricesUrl } : {}) },
-    clientOptions: { onCall: ({ service, kind, status }) => metrics.azureCalls.add(1, { service, kind, status: String(status) }) },
+    clientOptions: {
+      budgetLimits: armBudgetShare(config.armBudgetPercent),
+      onCall: ({ service, kind, status }) => metrics.azureCalls.add(1, { service, kind, status: String(status) }),
+    },
     slack: config.slack,
     ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
     ...(config.cloud.cloud === 'emulator' ? { pollIntervalMs: 500 } : {}),

@@ -19,8 +19,8 @@ export function startTestEmulator(options: EmulatorOptions = {}): Promise<Emulat
 }
 
 /** The unmodified ARM client, pointed at the emulator, trusting its certificate; mirror-traffic policy added. */
-export function armClient(emu: Emulator, extra: Record<string, unknown> = {}): AzureMachineLearningWorkspaces {
-  const client = new AzureMachineLearningWorkspaces(emulatorCredential(), SUB, { ...emulatorClientOptions(emu), ...extra });
+export function armClient(emu: Emulator, extra: Record<string, unknown> = {}, subscriptionId = SUB): AzureMachineLearningWorkspaces {
+  const client = new AzureMachineLearningWorkspaces(emulatorCredential(), subscriptionId, { ...emulatorClientOptions(emu), ...extra });
   client.pipeline.addPolicy(mirrorTrafficPolicy());
   return client;
 }
