@@ -31,7 +31,7 @@ const arg = (name: string, fallback: string): string => {
 const COUNTS = arg('counts', '10,100,300').split(',').map(Number);
 /**
  * Endpoints per subscription, one pass per value. 100 is Azure's quota (endpoints per subscription), so
- * the densest real layout; each subscription has its own ARM budget in the worker (12 reads/s, half of
+ * the densest real layout; each subscription has its own ARM budget in the worker (12.5 reads/s, half of
  * ARM's limit), which then paces the rollouts. 10 spreads the same rollouts over 10× the subscriptions,
  * so the budget stops pacing them and they really run at once: that pass loads the worker itself.
  */
@@ -252,15 +252,15 @@ async function main(): Promise<void> {
     '',
     `Run ${json.date} with \`${cmd}\`: N rollouts started at once, one endpoint each, on one worker process (real activities through the Azure SDK against the emulator in its own process; Temporal dev server in its own process). Compressed plan: mirror 20% 4 s → canary 50% 4 s → promote (2 s window) → retire; analysis every 2 s. Stand-in: the metrics activity returns healthy figures (no traffic behind the endpoints).`,
     '',
-    'Endpoints are spread over subscriptions (100 per subscription is Azure\'s quota). The worker keeps an ARM budget per subscription (12 reads/s and 5 writes/s, half of ARM\'s per-principal limits), so with 100 endpoints a subscription the budget paces the rollouts: rollouts/min per subscription ≈ 12 × 60 / reads per rollout. With 10 endpoints a subscription the budget no longer paces them and the worker, the dev server and the emulator carry the load.',
+    'Endpoints are spread over subscriptions (100 per subscription is Azure\'s quota). The worker keeps an ARM budget per subscription (12.5 reads/s and 5 writes/s: GLIDEPATH_ARM_BUDGET_PERCENT=50, half of ARM\'s per-principal limits), so with 100 endpoints a subscription the budget paces the rollouts: rollouts/min per subscription ≈ 12.5 × 60 / reads per rollout. With 10 endpoints a subscription the budget no longer paces them and the worker, the dev server and the emulator carry the load.',
     '',
     machineLine(m),
     '',
-    '| rollouts | subscriptions | promoted | wall s | rollouts/min | worker peak RSS MiB | emulator peak RSS MiB | worker CPU s / rollout | wf task exec p50 / p99 ms | wf task schedule-to-start p50 / p99 ms | ARM reads / rollout | ARM writes / rollout | metrics queries / rollout | rollout duration p50 / p99 s |',
+    '| rollouts | subscriptions | promoted | wall s | rollouts/min | worker peak RSS MiB (main-thread JS heap) | emulator peak RSS MiB | worker CPU s / rollout | wf task exec p50 / p99 ms | wf task schedule-to-start p50 / p99 ms | ARM reads / rollout | ARM writes / rollout | metrics queries / rollout | rollout duration p50 / p99 s |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.rollouts} | ${r.subscriptions} (${r.endpointsPerSubscription} endpoints each) | ${r.promoted} | ${f(r.wallS)} | ${f(r.rolloutsPerMinute)} | ${f(r.workerPeakRssMiB, 0)} | ${f(r.emulatorPeakRssMiB, 0)} | ${f(r.cpuSPerRollout, 2)} | ${f(r.wfTaskExecP50Ms, 0)} / ${f(r.wfTaskExecP99Ms, 0)} | ${f(r.wfTaskScheduleToStartP50Ms, 0)} / ${f(r.wfTaskScheduleToStartP99Ms, 0)} | ${f(r.readsPerRollout)} | ${f(r.writesPerRollout)} | ${f(r.metricsQueriesPerRollout)} | ${f(r.rolloutDurationP50S)} / ${f(r.rolloutDurationP99S)} |`,
+        `| ${r.rollouts} | ${r.subscriptions} (${r.endpointsPerSubscription} endpoints each) | ${r.promoted} | ${f(r.wallS)} | ${f(r.rolloutsPerMinute)} | ${f(r.workerPeakRssMiB, 0)} (${f(r.workerPeakHeapUsedMiB, 0)}) | ${f(r.emulatorPeakRssMiB, 0)} | ${f(r.cpuSPerRollout, 2)} | ${f(r.wfTaskExecP50Ms, 0)} / ${f(r.wfTaskExecP99Ms, 0)} | ${f(r.wfTaskScheduleToStartP50Ms, 0)} / ${f(r.wfTaskScheduleToStartP99Ms, 0)} | ${f(r.readsPerRollout)} | ${f(r.writesPerRollout)} | ${f(r.metricsQueriesPerRollout)} | ${f(r.rolloutDurationP50S)} / ${f(r.rolloutDurationP99S)} |`,
     ),
     '',
     'Latencies are histogram bucket upper bounds (Prometheus buckets of the SDK), so they are coarse.',

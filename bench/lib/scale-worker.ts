@@ -1,7 +1,8 @@
 // The worker of bench/scale.ts, in its own process: real activities (Azure SDK → emulator) except a
 // healthy metrics stand-in, SDK metrics on Prometheus. Prints "ready" when polling, and on SIGTERM prints
-// "USAGE {maxRssKiB, cpuS, metricsQueries}" and exits. Not a benchmark by itself (run-bench lists only bench/*.ts; it
-// is started by scale.ts; running it alone waits for a server).
+// "USAGE {maxRssKiB, cpuS, metricsQueries, peak main-thread heap}" and exits. Not a benchmark by itself
+// (run-bench lists only bench/*.ts; it is started by scale.ts; running it alone waits for a server).
+// SCALE_MAX_CACHED_WORKFLOWS sets the SDK's workflow cache, for experiments on where the memory goes.
 import { readFileSync } from 'node:fs';
 import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/create-activities.js';
@@ -21,6 +22,7 @@ const worker = await Worker.create({
   connection,
   taskQueue: env('SCALE_TASK_QUEUE'),
   workflowBundle: { code: readFileSync(env('SCALE_BUNDLE'), 'utf8') },
+  ...(process.env.SCALE_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: Number(process.env.SCALE_MAX_CACHED_WORKFLOWS) } : {}),
   activities: {
     ...real,
     getMetricsSnapshot: async () => {

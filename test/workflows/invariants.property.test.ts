@@ -4,7 +4,7 @@
  * real rollout on the time-skipping server; after each, DESIGN.md invariants 1–6 are checked against
  * what the fake Azure recorded.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -15,17 +15,11 @@ import type { SafeRolloutResult } from '../../domain/rollout.js';
 import { normalizeTraffic, trafficViolations, MAX_MIRROR_PERCENT } from '../../domain/traffic.js';
 import * as messages from '../../workflows/messages.js';
 import { FakeAzure, RolloutAlreadyRunningError, aShortPlanDocument, metricsFor, people, startRollout, uniqueEndpointName } from '../support/builders.js';
-import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
+import { useTimeSkippingEnv } from '../support/suite.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-before(async () => {
-  env = await createTimeSkippingEnv();
-  bundle = await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
+useTimeSkippingEnv((e, b) => ([env, bundle] = [e, b]));
 
 const STARTER = people.approver; // alice starts: she is an allowed approver, so four-eyes is what refuses her
 const ALLOWED = [people.approver, people.slackApprover];

@@ -2,7 +2,7 @@
  * People steering a running rollout: approvals and their refusals (update and signal forms), pause and
  * resume, traffic changed by hand, inconclusive analyses.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { workflowMetadataQuery } from '@temporalio/workflow';
@@ -12,17 +12,11 @@ import type { RolloutStatus } from '../../domain/rollout.js';
 import { formatTraffic, normalizeTraffic } from '../../domain/traffic.js';
 import * as messages from '../../workflows/messages.js';
 import { FakeAzure, aPlanDocument, metricsFor, people, runRollout } from '../support/builders.js';
-import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
+import { useTimeSkippingEnv } from '../support/suite.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-before(async () => {
-  env = await createTimeSkippingEnv();
-  bundle = await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
+useTimeSkippingEnv((e, b) => ([env, bundle] = [e, b]));
 
 /** The refusal message of a failed update (the validator's reason). */
 async function refusal(p: Promise<unknown>): Promise<string> {

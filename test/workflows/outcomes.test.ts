@@ -2,7 +2,7 @@
  * How a rollout ends, on the time-skipping test server with fake Azure activities: the full example plan
  * (30m mirror, 24h approval timeouts, 1h rollback window, 72h deadline) runs in seconds.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -11,17 +11,11 @@ import { formatTraffic, normalizeTraffic } from '../../domain/traffic.js';
 import * as messages from '../../workflows/messages.js';
 import { GlidepathCandidate, GlidepathEndpoint, GlidepathOutcome, GlidepathStage } from '../../workflows/search-attributes.js';
 import { FakeAzure, aPlanDocument, metricsFor, people, runRollout, type RolloutRun } from '../support/builders.js';
-import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
+import { useTimeSkippingEnv } from '../support/suite.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-before(async () => {
-  env = await createTimeSkippingEnv();
-  bundle = await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
+useTimeSkippingEnv((e, b) => ([env, bundle] = [e, b]));
 
 const hour = 3_600_000;
 

@@ -2,7 +2,7 @@
  * Rollouts that outlive their worker, refuse a twin, survive cancellation, and refuse bad input before
  * touching anything.
  */
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
@@ -23,17 +23,11 @@ import {
   startRollout,
   uniqueEndpointName,
 } from '../support/builders.js';
-import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
+import { useTimeSkippingEnv } from '../support/suite.js';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
-before(async () => {
-  env = await createTimeSkippingEnv();
-  bundle = await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
+useTimeSkippingEnv((e, b) => ([env, bundle] = [e, b]));
 
 /** The failure a failed workflow ended with (its cause). */
 async function failureOf(p: Promise<unknown>): Promise<Error> {
