@@ -14,8 +14,8 @@ import type { SafeRolloutResult } from '../../domain/rollout.js';
 import { generateTraffic, type Emulator, type TrafficResult } from '../../emulator/index.js';
 import { approve, status } from '../../workflows/messages.js';
 import type { safeRollout } from '../../workflows/index.js';
-import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, SUB, WS } from '../emulator/support.js';
-import { startRollout } from '../support/builders.js';
+import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, WS } from '../emulator/support.js';
+import { anEmulatorPlanDocument, startRollout } from '../support/builders.js';
 import { createDevEnv, uniqueName, workflowBundle } from '../support/temporal.js';
 
 let env: TestWorkflowEnvironment;
@@ -31,22 +31,9 @@ after(async () => {
   await Promise.all([env?.teardown(), emu?.close()]);
 });
 
-/** A compressed plan: every step of the example, with bake times of seconds. */
+/** The compressed emulator plan with longer canary bakes, a 2-minute approval and a p50 gate. */
 function compressedPlan(endpoint: string, model: string): PlanDocument {
-  return {
-    apiVersion: 'glidepath/v1',
-    kind: 'Rollout',
-    target: { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint },
-    baseline: 'blue',
-    candidate: {
-      name: 'green',
-      deployment: {
-        model,
-        instance_type: 'Standard_DS3_v2',
-        instance_count: 1,
-        request_settings: { request_timeout_ms: 5000, max_concurrent_requests_per_instance: 8 },
-      },
-    },
+  return anEmulatorPlanDocument(endpoint, model, {
     strategy: [
       { mirror: { percent: 30, bake: '6s' } },
       { costCheck: { maxMonthlyUsd: 5000 } },
@@ -56,10 +43,8 @@ function compressedPlan(endpoint: string, model: string): PlanDocument {
       { promote: { rollbackWindow: '2s' } },
       { retire: {} },
     ],
-    analysis: { interval: '2s', failureLimit: 2, minRequests: 5, onInconclusive: 'extend', maxExtensions: 3 },
     gates: { latencyP50Ms: { maxRatioToBaseline: 3 }, latencyP99Ms: { max: 250, maxRatioToBaseline: 4 }, errorRate: { max: 0.02 }, modelErrorRate: { max: 0.02 } },
-    approvals: { approvers: ['alice@contoso.com'], fourEyes: true },
-  } as PlanDocument;
+  } as Partial<PlanDocument>);
 }
 
 interface Run {

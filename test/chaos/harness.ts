@@ -19,8 +19,8 @@ import { generateTraffic, startEmulator, type CallRecord, type Emulator, type Tr
 import { approve, status } from '../../workflows/messages.js';
 import type { safeRollout } from '../../workflows/index.js';
 import { glidepathSearchAttributes } from '../../workflows/search-attributes.js';
-import { anEndpointWith, armClient, RG, setTraffic, SUB, WS } from '../emulator/support.js';
-import { startRollout } from '../support/builders.js';
+import { anEndpointWith, armClient, RG, setTraffic, WS } from '../emulator/support.js';
+import { anEmulatorPlanDocument, startRollout } from '../support/builders.js';
 import { findTemporalCli, repoRoot, uniqueName, workflowBundle } from '../support/temporal.js';
 import { freePort } from '../support/net.js';
 
@@ -312,32 +312,9 @@ export const positive = (m: Record<string, number>): Record<string, number> => O
 
 // ───────────────────────────── plans and rollouts ─────────────────────────────
 
-/** A compressed plan: mirror, cost check, approval, two canaries, promote, retire; bakes of seconds. */
+/** The compressed emulator plan (anEmulatorPlanDocument), notifying the chaos Slack channel. */
 export function chaosPlan(endpoint: string, model = 'azureml:fraud-detector:2', patch: Partial<PlanDocument> = {}): PlanDocument {
-  return {
-    apiVersion: 'glidepath/v1',
-    kind: 'Rollout',
-    target: { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint },
-    baseline: 'blue',
-    candidate: {
-      name: 'green',
-      deployment: { model, instance_type: 'Standard_DS3_v2', instance_count: 1, request_settings: { request_timeout_ms: 5000, max_concurrent_requests_per_instance: 8 } },
-    },
-    strategy: [
-      { mirror: { percent: 30, bake: '6s' } },
-      { costCheck: { maxMonthlyUsd: 5000 } },
-      { approval: { timeout: '5m', onTimeout: 'rollback' } },
-      { canary: { percent: 20, bake: '4s' } },
-      { canary: { percent: 50, bake: '4s' } },
-      { promote: { rollbackWindow: '2s' } },
-      { retire: {} },
-    ],
-    analysis: { interval: '2s', failureLimit: 2, minRequests: 5, onInconclusive: 'extend', maxExtensions: 3 },
-    gates: { latencyP99Ms: { max: 250, maxRatioToBaseline: 4 }, errorRate: { max: 0.02 }, modelErrorRate: { max: 0.02 } },
-    approvals: { approvers: ['alice@contoso.com'], fourEyes: true },
-    notify: { slack: { channel: 'C0CHAOS01' } },
-    ...patch,
-  } as PlanDocument;
+  return anEmulatorPlanDocument(endpoint, model, { notify: { slack: { channel: 'C0CHAOS01' } }, ...patch });
 }
 
 /** Approves whenever the rollout waits for an approval, until it ends (bounded). Swallows refusals. */

@@ -33,6 +33,7 @@ import type { SafeRolloutResult } from '../../domain/rollout.js';
 import { deletionViolation, formatTraffic, normalizeTraffic, sameTraffic, trafficViolations, type TrafficState } from '../../domain/traffic.js';
 import type { safeRollout } from '../../workflows/safe-rollout.js';
 import { RolloutAlreadyRunningError, startSafeRollout } from '../../client/start-rollout.js';
+import { RG, SUB, WS } from '../emulator/support.js';
 
 // ───────────────────────────── plans ─────────────────────────────
 
@@ -125,6 +126,36 @@ export function aShortPlanDocument(patch?: (doc: ExamplePlan) => void): PlanDocu
 }
 
 /** A parsed plan (defaults applied); throws with the plan's issues when the document is invalid. */
+/**
+ * A compressed plan for the emulator's workspace: every step of the example (mirror 30%, cost check,
+ * approval, canaries 20% and 50%, promote, retire) with bakes of seconds. `patch` replaces whole fields.
+ */
+export function anEmulatorPlanDocument(endpoint: string, model = 'azureml:fraud-detector:2', patch: Partial<PlanDocument> = {}): PlanDocument {
+  return {
+    apiVersion: 'glidepath/v1',
+    kind: 'Rollout',
+    target: { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint },
+    baseline: 'blue',
+    candidate: {
+      name: 'green',
+      deployment: { model, instance_type: 'Standard_DS3_v2', instance_count: 1, request_settings: { request_timeout_ms: 5000, max_concurrent_requests_per_instance: 8 } },
+    },
+    strategy: [
+      { mirror: { percent: 30, bake: '6s' } },
+      { costCheck: { maxMonthlyUsd: 5000 } },
+      { approval: { timeout: '5m', onTimeout: 'rollback' } },
+      { canary: { percent: 20, bake: '4s' } },
+      { canary: { percent: 50, bake: '4s' } },
+      { promote: { rollbackWindow: '2s' } },
+      { retire: {} },
+    ],
+    analysis: { interval: '2s', failureLimit: 2, minRequests: 5, onInconclusive: 'extend', maxExtensions: 3 },
+    gates: { latencyP99Ms: { max: 250, maxRatioToBaseline: 4 }, errorRate: { max: 0.02 }, modelErrorRate: { max: 0.02 } },
+    approvals: { approvers: ['alice@contoso.com'], fourEyes: true },
+    ...patch,
+  } as PlanDocument;
+}
+
 export function aPlan(doc: PlanDocument = aPlanDocument()): RolloutPlan {
   const r = parsePlan(doc);
   if (!r.ok) throw new Error(`test plan is invalid: ${r.issues.map(formatPlanIssue).join('; ')}`);
