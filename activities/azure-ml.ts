@@ -27,8 +27,10 @@ import type {
   GetEndpointInput,
   GetEndpointResult,
   SetEndpointTrafficInput,
+  LegacySetEndpointTrafficInput,
   SetEndpointTrafficResult,
 } from './types.js';
+import { trafficChangeOf } from './types.js';
 
 /** Options shared by the ARM activities. */
 export interface AzureMlOptions {
@@ -216,13 +218,16 @@ export function createAzureMlActivities(factory: AzureClientFactory, opts: Azure
       }
     },
 
-    async setEndpointTraffic({ endpoint: ref, live, mirror, expectedCurrent }: SetEndpointTrafficInput): Promise<SetEndpointTrafficResult> {
+    async setEndpointTraffic(input: SetEndpointTrafficInput | LegacySetEndpointTrafficInput): Promise<SetEndpointTrafficResult> {
+      const ref = input.endpoint;
+      const { expected: expectedCurrent, target } = trafficChangeOf(input);
       const c = clients(ref);
-      const desired = normalizeTraffic({ live, mirror });
+      const desired = normalizeTraffic(target);
+      // The read of read-compare-write: every traffic change starts from the endpoint as it is now (invariant 7).
       const endpoint = await settleEndpoint(ref);
       const current = endpointTraffic(endpoint);
       if (sameTraffic(current, desired)) return { traffic: current }; // applied already (maybe by an earlier attempt): no write
-      if (!sameTraffic(current, expectedCurrent)) {
+      if (expectedCurrent !== null && !sameTraffic(current, expectedCurrent)) {
         throw failure(
           ErrorType.TrafficDrift,
           `traffic on '${ref.endpoint}' is not what the rollout last set: expected ${JSON.stringify(normalizeTraffic(expectedCurrent))}, found ${JSON.stringify(current)}`,

@@ -69,18 +69,36 @@ export interface EnsureDeploymentResult {
   instanceCount: number;
 }
 
+/**
+ * One traffic change as one read-compare-write: the activity reads the endpoint, and
+ * - when it already has `target`, returns it (an earlier attempt of this activity applied it: no write);
+ * - when it differs from `expected` (zeros and key order ignored), fails with a non-retryable
+ *   `TrafficDrift` whose details are `{ expected, actual }` — someone else changed traffic (invariant 7);
+ * - otherwise checks Azure's traffic rules (`InvalidTraffic`), writes, reads back and returns what it read
+ *   (`TrafficNotApplied` when that is not `target`).
+ * `expected: null` takes over whatever the endpoint has (rollback: the baseline must win).
+ */
 export interface SetEndpointTrafficInput {
+  endpoint: EndpointRef;
+  expected: TrafficState | null;
+  target: TrafficState;
+}
+/**
+ * The input rollouts sent before the read-compare-write rework (they read and compared in the workflow).
+ * Still accepted, because such a rollout may be running when a new worker starts.
+ */
+export interface LegacySetEndpointTrafficInput {
   endpoint: EndpointRef;
   live: TrafficState['live'];
   mirror: TrafficState['mirror'];
-  /**
-   * What the caller believes the traffic is now. The activity reads the endpoint first and fails with a
-   * non-retryable `TrafficDrift` (details: `{ expected, actual }`) when it differs (zeros and key order
-   * ignored) — unless the endpoint already has the requested state, which counts as success (an earlier
-   * attempt of this activity applied it).
-   */
+  /** What the caller believed the traffic was. */
   expectedCurrent: TrafficState;
 }
+/** The two input shapes as one: the change to make and what the caller expects now (null: anything). */
+export function trafficChangeOf(input: SetEndpointTrafficInput | LegacySetEndpointTrafficInput): { expected: TrafficState | null; target: TrafficState } {
+  return 'target' in input ? { expected: input.expected, target: input.target } : { expected: input.expectedCurrent, target: { live: input.live, mirror: input.mirror } };
+}
+
 /** The traffic read back from the endpoint after the write. */
 export interface SetEndpointTrafficResult {
   traffic: TrafficState;
@@ -167,7 +185,7 @@ export interface RolloutActivities {
   getEndpoint(input: GetEndpointInput): Promise<GetEndpointResult>;
   checkModelExists(input: CheckModelExistsInput): Promise<CheckModelExistsResult>;
   ensureDeployment(input: EnsureDeploymentInput): Promise<EnsureDeploymentResult>;
-  setEndpointTraffic(input: SetEndpointTrafficInput): Promise<SetEndpointTrafficResult>;
+  setEndpointTraffic(input: SetEndpointTrafficInput | LegacySetEndpointTrafficInput): Promise<SetEndpointTrafficResult>;
   deleteDeployment(input: DeleteDeploymentInput): Promise<DeleteDeploymentResult>;
   getMetricsSnapshot(input: GetMetricsSnapshotInput): Promise<GetMetricsSnapshotResult>;
   estimateCost(input: EstimateCostInput): Promise<EstimateCostResult>;

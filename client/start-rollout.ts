@@ -37,7 +37,7 @@ export interface StartRolloutArgs {
 /** Starts `safeRollout`; throws RolloutAlreadyRunningError naming the running rollout on a second start. */
 export async function startSafeRollout(client: Client, args: StartRolloutArgs): Promise<WorkflowHandleWithFirstExecutionRunId<typeof safeRollout>> {
   const o = rolloutStartOptions(args.plan, args.startedBy);
-  const input: SafeRolloutInput = { plan: args.document, startedBy: args.startedBy };
+  const input: SafeRolloutInput = { plan: args.document, normalized: args.plan, startedBy: args.startedBy };
   try {
     return await client.workflow.start<typeof safeRollout>('safeRollout', {
       taskQueue: args.taskQueue,

@@ -39,8 +39,8 @@ export function startBake(): BakeProgress {
 }
 
 /** How long to wait before the first analysis of a bake: one interval, or the whole bake when it is shorter. */
-export function firstWait(bakeMs: number, analysis: Pick<AnalysisSettings, 'interval'>): number {
-  return Math.max(1000, Math.min(analysis.interval, bakeMs));
+export function firstWait(bakeMs: number, analysis: Pick<AnalysisSettings, 'intervalMs'>): number {
+  return Math.max(1000, Math.min(analysis.intervalMs, bakeMs));
 }
 
 /**
@@ -68,22 +68,22 @@ export function afterAnalysis(
     return { progress: p, decision: { action: 'rollback', reason: `${p.consecutiveFailures} consecutive failed analyses (failureLimit ${analysis.failureLimit}): ${why}` } };
   }
   if (p.elapsedMs < bakeMs) {
-    return { progress: p, decision: { action: 'continue', waitMs: Math.max(1000, Math.min(analysis.interval, bakeMs - p.elapsedMs)) } };
+    return { progress: p, decision: { action: 'continue', waitMs: Math.max(1000, Math.min(analysis.intervalMs, bakeMs - p.elapsedMs)) } };
   }
   switch (verdict.status) {
     case 'pass':
       return { progress: p, decision: { action: 'passed', reason: `baked ${formatDuration(p.elapsedMs)} with ${p.analyses} analyses; last passed: ${why}` } };
     case 'fail':
-      return { progress: p, decision: { action: 'continue', waitMs: analysis.interval } };
+      return { progress: p, decision: { action: 'continue', waitMs: analysis.intervalMs } };
     case 'inconclusive':
       switch (analysis.onInconclusive) {
         case 'extend':
           if (p.extensions < analysis.maxExtensions) {
-            return { progress: { ...p, extensions: p.extensions + 1 }, decision: { action: 'continue', waitMs: analysis.interval } };
+            return { progress: { ...p, extensions: p.extensions + 1 }, decision: { action: 'continue', waitMs: analysis.intervalMs } };
           }
           return {
             progress: p,
-            decision: { action: 'rollback', reason: `analysis still inconclusive after ${p.extensions} extension(s) of ${formatDuration(analysis.interval)} (maxExtensions ${analysis.maxExtensions}): ${why}` },
+            decision: { action: 'rollback', reason: `analysis still inconclusive after ${p.extensions} extension(s) of ${formatDuration(analysis.intervalMs)} (maxExtensions ${analysis.maxExtensions}): ${why}` },
           };
         case 'pause':
           return { progress: p, decision: { action: 'pause', reason: `analysis inconclusive at the end of the bake: ${why}` } };
@@ -107,5 +107,5 @@ export function afterAnalysis(
  */
 export function worstCaseBakeMs(bakeMs: number, analysis: AnalysisSettings): number {
   const extensions = analysis.onInconclusive === 'extend' ? analysis.maxExtensions : 0;
-  return bakeMs + (analysis.failureLimit - 1 + extensions) * analysis.interval;
+  return bakeMs + (analysis.failureLimit - 1 + extensions) * analysis.intervalMs;
 }

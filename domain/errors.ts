@@ -49,6 +49,8 @@ export const ErrorType = {
   RolloutAlreadyRunning: 'RolloutAlreadyRunning',
   /** The workflow's own failure when rolling back did not restore the baseline (read back from the endpoint). */
   RollbackFailed: 'RollbackFailed',
+  /** The workflow's own failure when preflight failed on a failure that carries no type of its own (e.g. a timeout). */
+  RolloutFailed: 'RolloutFailed',
   /** Thrown by an update validator or signal check: the message cannot apply now (the reason says why). */
   MessageRefused: 'MessageRefused',
 } as const;

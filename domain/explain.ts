@@ -49,7 +49,7 @@ export function explain(plan: RolloutPlan, opts: { baseline?: string; cost?: { c
   const entries: TimelineEntry[] = [];
   let current: TrafficState = baselineTraffic(pair);
   const a = plan.analysis;
-  const analysisNote = `analysis every ${formatDuration(a.interval)}; ${a.failureLimit} failed in a row roll back; < ${a.minRequests} requests is inconclusive → ${a.onInconclusive}${a.onInconclusive === 'extend' ? ` (up to ${a.maxExtensions}×)` : ''}`;
+  const analysisNote = `analysis every ${formatDuration(a.intervalMs)}; ${a.failureLimit} failed in a row roll back; < ${a.minRequests} requests is inconclusive → ${a.onInconclusive}${a.onInconclusive === 'extend' ? ` (up to ${a.maxExtensions}×)` : ''}`;
 
   const approvalEntry = (policy: { timeoutMs: number; onTimeout: string }, notes: string[]) => {
     notes.push(`waits up to ${formatDuration(policy.timeoutMs)} for ${plan.approvals.approvers.length ? plan.approvals.approvers.join(' or ') : 'anyone'}${plan.approvals.fourEyes ? ' (not the starter)' : ''}; on timeout: ${policy.onTimeout}`);

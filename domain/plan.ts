@@ -219,7 +219,7 @@ const analysisSchema = z.strictObject({
   minRequests: z.int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).default(100),
   onInconclusive: z.enum(['extend', 'pause', 'rollback'], { error: 'must be extend, pause or rollback' }).default('extend'),
   maxExtensions: z.int({ error: 'must be an integer 0..100' }).min(0, { error: 'must be 0..100' }).max(100, { error: 'must be 0..100' }).default(3),
-});
+}).transform(({ interval, ...rest }) => ({ intervalMs: interval, ...rest }));
 
 const maxAndRatio = z
   .strictObject({ max: positiveNumber.optional(), maxRatioToBaseline: positiveNumber.optional() })
@@ -246,7 +246,10 @@ const gatesSchema = z.strictObject({
     .optional(),
   cpuPercent: z.strictObject({ max: percent(1, 100) }).optional(),
   memoryPercent: z.strictObject({ max: percent(1, 100) }).optional(),
-  webhook: z.strictObject({ url: webhookUrl, timeout: duration(1000).prefault('30s') }).optional(),
+  webhook: z
+    .strictObject({ url: webhookUrl, timeout: duration(1000).prefault('30s') })
+    .transform(({ url, timeout }) => ({ url, timeoutMs: timeout }))
+    .optional(),
 });
 
 /** The gates a plan gets when it names none: p99 within 1.2× the baseline, 5xx ≤ 1% and ≤ +0.5 points, 424s ≤ 1%. */

@@ -5,12 +5,18 @@
  */
 import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
 import type { Stage } from './messages.js';
-import type { PlanDocument } from './plan.js';
+import type { PlanDocument, RolloutPlan } from './plan.js';
 import type { TrafficState } from './traffic.js';
 
-/** The input of the `safeRollout` workflow. The plan as written; the workflow validates it again. */
+/**
+ * The input of the `safeRollout` workflow: the plan as written (for auditors and the report) and the
+ * plan as parsed when the rollout started (`normalized`, defaults applied), which the workflow works
+ * from, so that changing a default in plan.ts cannot change how a running rollout replays. Inputs
+ * without `normalized` (clients from before it existed) are parsed by the workflow.
+ */
 export interface SafeRolloutInput {
   plan: PlanDocument;
+  normalized?: RolloutPlan;
   /** Who started the rollout (e-mail or slack:<id>); four-eyes refuses their approval. */
   startedBy: string;
 }

@@ -1,275 +1,293 @@
 /**
- * The safe-rollout workflow's state and its message handlers. State is one plain-JSON record (what the
- * `status` query returns, plus a few internal fields); handlers only validate (through the pure rules
- * in domain/messages.ts) and record decisions — the workflow body acts on them at its checkpoints.
+ * The safe-rollout workflow's state and its one owner. `RolloutState` keeps one plain-JSON record (what
+ * the `status` query returns, plus a few internal fields) and its methods are the only writers of it:
+ * the timeline, the verdicts, the stage, pauses, approvals, the stop reason, the undo data, and what the
+ * Temporal UI shows (current details and search attributes). Everything else reads it through readonly
+ * views, so the compiler refuses a write anywhere else, and ESLint refuses assignments through it
+ * outside this file (test/lint/rollout-state-owner.test.ts).
+ *
  * Not exported from workflows/index.ts (only workflow functions are).
  */
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
-import { ErrorType } from '../domain/errors.js';
-import {
-  AbortInputSchema,
-  ApproveInputSchema,
-  PauseInputSchema,
-  RejectInputSchema,
-  ResumeInputSchema,
-  abortRefusal,
-  approveRefusal,
-  pauseRefusal,
-  rejectRefusal,
-  resumeRefusal,
-  type MessageContext,
-  type Stage,
-} from '../domain/messages.js';
+import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { formatVerdict } from '../domain/gates.js';
+import type { Stage } from '../domain/messages.js';
 import type { RolloutPlan } from '../domain/plan.js';
 import type {
   ApprovalRecord,
-  MessageAccepted,
+  PendingApproval,
   RefusalRecord,
   RolloutOutcome,
   RolloutStatus,
   TimelineEvent,
   VerdictRecord,
 } from '../domain/rollout.js';
-import type { TrafficState } from '../domain/traffic.js';
-import type { NotificationKind } from '../activities/types.js';
-import * as messages from './messages.js';
+import { formatTraffic, normalizeTraffic, type TrafficState } from '../domain/traffic.js';
+import { GlidepathOutcome, GlidepathStage } from './search-attributes.js';
+
+/** A decision on the awaited approval, set by approve/reject (or by a timeout that proceeds). */
+export interface Decision {
+  decision: 'approved' | 'rejected';
+  by: string;
+  comment?: string;
+  via: ApprovalRecord['via'];
+}
+
+/** Undo data: what rollback must restore or remove. */
+export interface UndoData {
+  baseline: string | null;
+  candidateCreated: boolean;
+  changedTraffic: boolean;
+}
 
 /** Everything the workflow keeps. Plain JSON: records and arrays, ISO strings, no Dates or Maps. */
-export interface RolloutState {
+export interface RolloutData {
   status: RolloutStatus;
   plan: RolloutPlan;
-  /** The decision on the approval being awaited, set by approve/reject. */
-  decision: { decision: 'approved' | 'rejected'; by: string; comment?: string; via: 'update' | 'signal' } | null;
+  decision: Decision | null;
   /** Why the rollout is stopping, set once (abort, deadline, rejection, gate failure …). */
   stop: { outcome: RolloutOutcome; reason: string } | null;
   /** The traffic the rollout last read or set: drift is any difference from this before a change. */
   expectedTraffic: TrafficState | null;
-  /** Undo data: what rollback must restore or remove. */
-  undo: { baseline: string | null; candidateCreated: boolean; changedTraffic: boolean };
+  undo: UndoData;
   /** All verdicts, for the result (status keeps only the last few). */
   verdicts: VerdictRecord[];
 }
+
+type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 /** Workflow time as ISO text (deterministic inside the workflow sandbox). */
 export function nowIso(): string {
   return new Date(Date.now()).toISOString();
 }
 
-/** A fresh state for a validated plan. */
-export function initialState(args: { plan: RolloutPlan; workflowId: string; startedBy: string }): RolloutState {
-  const { plan } = args;
-  return {
-    plan,
-    decision: null,
-    stop: null,
-    expectedTraffic: null,
-    undo: { baseline: null, candidateCreated: false, changedTraffic: false },
-    verdicts: [],
-    status: {
-      workflowId: args.workflowId,
-      endpoint: plan.target.endpoint,
-      candidate: plan.candidate.name,
-      baseline: plan.baseline ?? null,
-      startedBy: args.startedBy,
-      startedAt: nowIso(),
-      stage: 'preflight',
-      stepIndex: -1,
-      stepText: 'preflight',
-      steps: [],
-      traffic: null,
-      lastVerdicts: [],
-      pendingApproval: null,
-      approvals: [],
-      paused: null,
-      stopping: null,
-      refusals: [],
-      events: [],
-      outcome: null,
-    },
-  };
-}
+/** The rollout's state and the only way to change it. */
+export class RolloutState {
+  private readonly d: RolloutData;
 
-/** Appends a timeline event. */
-export function record(state: RolloutState, kind: TimelineEvent['kind'], text: string, stepIndex?: number): void {
-  state.status.events.push({ at: nowIso(), kind, text, ...(stepIndex !== undefined && stepIndex >= 0 ? { stepIndex } : {}) });
-}
-
-/** Keeps the last verdicts in the status and all of them for the result. */
-export function recordVerdict(state: RolloutState, v: VerdictRecord): void {
-  state.verdicts.push(v);
-  state.status.lastVerdicts = [...state.status.lastVerdicts, v].slice(-5);
-}
-
-/** Marks the rollout as stopping (the first reason wins). Returns true when this call set it. */
-export function requestStop(state: RolloutState, outcome: RolloutOutcome, reason: string): boolean {
-  if (state.stop) return false;
-  state.stop = { outcome, reason };
-  state.status.stopping = reason;
-  return true;
-}
-
-/** The view of the state the message rules judge. */
-export function messageContext(state: RolloutState): MessageContext {
-  const s = state.status;
-  return {
-    stage: s.stage as Stage,
-    stepText: s.stepText,
-    stopping: s.stopping,
-    paused: s.paused ? { reason: s.paused.reason, by: s.paused.by } : null,
-    pendingApproval: s.pendingApproval ? { stepIndex: s.pendingApproval.stepIndex, stepText: s.pendingApproval.stepText } : null,
-    startedBy: s.startedBy,
-    approvers: state.plan.approvals.approvers,
-    fourEyes: state.plan.approvals.fourEyes,
-  };
-}
-
-/** What the handlers need from the workflow body. */
-export interface HandlerHooks {
-  /** Stop now: cancel the running steps so rollback starts (abort). */
-  cancelSteps(): void;
-  /** Tell people; never throws. */
-  notify(kind: NotificationKind, text: string, fields?: Record<string, string | number | boolean | null>): Promise<void>;
-  /** Refresh the UI's current details after a change. */
-  publish(): void;
-}
-
-function refused(reason: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: ErrorType.MessageRefused, message: reason, nonRetryable: true });
-}
-
-function byOf(input: unknown): string {
-  const by = (input as { by?: unknown } | null)?.by;
-  return typeof by === 'string' && by.trim() ? by.trim() : '(unknown sender)';
-}
-
-function recordRefusal(state: RolloutState, r: Omit<RefusalRecord, 'at'>): void {
-  state.status.refusals.push({ at: nowIso(), ...r });
-  record(state, 'refused', `refused ${r.message} ${r.via} from ${r.by}: ${r.reason}`, state.status.stepIndex);
-}
-
-/** Registers every update, signal and query handler. Call once, before the first await. */
-export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void {
-  const s = state.status;
-
-  const applyApprove = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
-    const { by, comment } = ApproveInputSchema.parse(input);
-    const pending = s.pendingApproval!;
-    state.decision = { decision: 'approved', by, via, ...(comment ? { comment } : {}) };
-    const rec: ApprovalRecord = { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via, ...(comment ? { comment } : {}) };
-    s.approvals.push(rec);
-    record(state, 'approved', `approved by ${by} (${via})${comment ? `: ${comment}` : ''}`, pending.stepIndex);
-    hooks.publish();
-    return { accepted: true, message: `approved by ${by} for step ${pending.stepIndex + 1} (${pending.stepText})` };
-  };
-
-  const applyReject = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
-    const { by, reason } = RejectInputSchema.parse(input);
-    const pending = s.pendingApproval!;
-    state.decision = { decision: 'rejected', by, via, ...(reason ? { comment: reason } : {}) };
-    const rec: ApprovalRecord = { at: nowIso(), stepIndex: pending.stepIndex, decision: 'rejected', by, via, ...(reason ? { comment: reason } : {}) };
-    s.approvals.push(rec);
-    record(state, 'rejected', `rejected by ${by} (${via})${reason ? `: ${reason}` : ''}`, pending.stepIndex);
-    hooks.publish();
-    return { accepted: true, message: `rejected by ${by}; rolling back` };
-  };
-
-  setHandler(messages.approve, (input) => applyApprove(input, 'update'), {
-    validator: (input) => {
-      const why = approveRefusal(messageContext(state), input);
-      if (why) throw refused(why);
-    },
-    description: 'Approve the awaited approval.',
-  });
-  setHandler(messages.reject, (input) => applyReject(input, 'update'), {
-    validator: (input) => {
-      const why = rejectRefusal(messageContext(state), input);
-      if (why) throw refused(why);
-    },
-    description: 'Reject the awaited approval; the rollout rolls back.',
-  });
-
-  // Signals cannot answer, so a refusal is recorded in the status and told to people instead.
-  setHandler(
-    messages.approveSignal,
-    async (input) => {
-      const why = approveRefusal(messageContext(state), input);
-      if (!why) return void applyApprove(input, 'signal');
-      recordRefusal(state, { message: 'approve', via: 'signal', by: byOf(input), reason: why });
-      hooks.publish();
-      await hooks.notify('refused', `Refused approve signal from ${byOf(input)}: ${why}`);
-    },
-    { description: 'Approve (signal form, for UI buttons and bots); refusals are recorded in status.' },
-  );
-  setHandler(
-    messages.rejectSignal,
-    async (input) => {
-      const why = rejectRefusal(messageContext(state), input);
-      if (!why) return void applyReject(input, 'signal');
-      recordRefusal(state, { message: 'reject', via: 'signal', by: byOf(input), reason: why });
-      hooks.publish();
-      await hooks.notify('refused', `Refused reject signal from ${byOf(input)}: ${why}`);
-    },
-    { description: 'Reject (signal form); refusals are recorded in status.' },
-  );
-
-  setHandler(
-    messages.abort,
-    (input) => {
-      const { by, reason } = AbortInputSchema.parse(input);
-      const why = `aborted by ${by}${reason ? `: ${reason}` : ''}`;
-      requestStop(state, 'aborted', why);
-      record(state, 'abort', why, s.stepIndex);
-      hooks.cancelSteps();
-      hooks.publish();
-      return { accepted: true, message: `${why}; rolling back` };
-    },
-    {
-      validator: (input) => {
-        const why = abortRefusal(messageContext(state), input);
-        if (why) throw refused(why);
+  constructor(args: { plan: RolloutPlan; workflowId: string; startedBy: string; steps: string[] }) {
+    const { plan } = args;
+    this.d = {
+      plan,
+      decision: null,
+      stop: null,
+      expectedTraffic: null,
+      undo: { baseline: null, candidateCreated: false, changedTraffic: false },
+      verdicts: [],
+      status: {
+        workflowId: args.workflowId,
+        endpoint: plan.target.endpoint,
+        candidate: plan.candidate.name,
+        baseline: plan.baseline ?? null,
+        startedBy: args.startedBy,
+        startedAt: nowIso(),
+        stage: 'preflight',
+        stepIndex: -1,
+        stepText: 'preflight',
+        steps: args.steps,
+        traffic: null,
+        lastVerdicts: [],
+        pendingApproval: null,
+        approvals: [],
+        paused: null,
+        stopping: null,
+        refusals: [],
+        events: [],
+        outcome: null,
       },
-      description: 'Stop the rollout and roll back.',
-    },
-  );
+    };
+  }
 
-  setHandler(
-    messages.pause,
-    (input) => {
-      const { by, reason } = PauseInputSchema.parse(input);
-      const text = reason ? reason : 'paused by hand';
-      s.paused = { reason: text, by, at: nowIso() };
-      record(state, 'paused', `paused by ${by}: ${text}`, s.stepIndex);
-      hooks.publish(); // people are told when the rollout reaches its checkpoint and holds
-      return { accepted: true, message: `paused at ${s.stage} (${s.stepText}); it holds before the next analysis or traffic change` };
-    },
-    {
-      validator: (input) => {
-        const why = pauseRefusal(messageContext(state), input);
-        if (why) throw refused(why);
-      },
-      description: 'Hold the rollout at its next checkpoint.',
-    },
-  );
+  // ───────────── readers ─────────────
 
-  setHandler(
-    messages.resume,
-    async (input) => {
-      const { by, comment } = ResumeInputSchema.parse(input);
-      const was = s.paused!;
-      s.paused = null;
-      record(state, 'resumed', `resumed by ${by} (was paused: ${was.reason})${comment ? `: ${comment}` : ''}`, s.stepIndex);
-      hooks.publish();
-      await hooks.notify('resumed', `Resumed by ${by} at ${s.stepText}`);
-      return { accepted: true, message: `resumed at ${s.stage} (${s.stepText})` };
-    },
-    {
-      validator: (input) => {
-        const why = resumeRefusal(messageContext(state), input);
-        if (why) throw refused(why);
-      },
-      description: 'Continue a paused rollout.',
-    },
-  );
+  get plan(): DeepReadonly<RolloutPlan> {
+    return this.d.plan;
+  }
+  get status(): DeepReadonly<RolloutStatus> {
+    return this.d.status;
+  }
+  /** The live status object for the `status` query (Temporal serialises it; nobody else may hold it). */
+  statusForQuery(): RolloutStatus {
+    return this.d.status;
+  }
+  get decision(): DeepReadonly<Decision> | null {
+    return this.d.decision;
+  }
+  get stop(): DeepReadonly<RolloutData['stop']> {
+    return this.d.stop;
+  }
+  get expectedTraffic(): TrafficState | null {
+    return this.d.expectedTraffic ? normalizeTraffic(this.d.expectedTraffic) : null;
+  }
+  get undo(): DeepReadonly<UndoData> {
+    return this.d.undo;
+  }
+  get verdicts(): VerdictRecord[] {
+    return this.d.verdicts;
+  }
+  /** True when the rollout created the candidate or changed traffic: a stop must roll back. */
+  touchedEndpoint(): boolean {
+    return this.d.undo.candidateCreated || this.d.undo.changedTraffic;
+  }
 
-  setHandler(messages.status, () => s, { description: 'Where the rollout is.' });
+  // ───────────── timeline and verdicts ─────────────
+
+  /** Appends a timeline event. */
+  record(kind: TimelineEvent['kind'], text: string, stepIndex?: number): void {
+    this.d.status.events.push({ at: nowIso(), kind, text, ...(stepIndex !== undefined && stepIndex >= 0 ? { stepIndex } : {}) });
+  }
+
+  /** Keeps the last verdicts in the status and all of them for the result, and shows the latest. */
+  recordVerdict(v: VerdictRecord, timelineKind: 'verdict' | 'cost', text: string): void {
+    this.d.verdicts.push(v);
+    this.d.status.lastVerdicts = [...this.d.status.lastVerdicts, v].slice(-5);
+    this.record(timelineKind, text, v.stepIndex);
+    this.publish();
+  }
+
+  /** Records a refused message (signals cannot answer, so the refusal is kept in the status). */
+  recordRefusal(r: Omit<RefusalRecord, 'at'>): void {
+    this.d.status.refusals.push({ at: nowIso(), ...r });
+    this.record('refused', `refused ${r.message} ${r.via} from ${r.by}: ${r.reason}`, this.d.status.stepIndex);
+    this.publish();
+  }
+
+  // ───────────── stage and outcome ─────────────
+
+  /** Moves to a stage and step; updates the GlidepathStage search attribute and the UI. */
+  setStage(stage: Stage, stepIndex: number, stepText: string): void {
+    const s = this.d.status;
+    s.stage = stage;
+    s.stepIndex = stepIndex;
+    s.stepText = stepText;
+    upsertSearchAttributes([{ key: GlidepathStage, value: stage }]);
+    this.publish();
+  }
+
+  /** Marks the rollout as stopping (the first reason wins). Returns true when this call set it. */
+  requestStop(outcome: RolloutOutcome, reason: string): boolean {
+    if (this.d.stop) return false;
+    this.d.stop = { outcome, reason };
+    this.d.status.stopping = reason;
+    return true;
+  }
+
+  /** The end: outcome in the status and search attributes; nothing is pending or paused any more. */
+  finish(outcome: RolloutOutcome): void {
+    const s = this.d.status;
+    s.outcome = outcome;
+    s.stage = 'done';
+    s.pendingApproval = null;
+    s.paused = null;
+    upsertSearchAttributes([
+      { key: GlidepathStage, value: 'done' },
+      { key: GlidepathOutcome, value: outcome },
+    ]);
+    this.publish();
+  }
+
+  // ───────────── endpoint and undo data ─────────────
+
+  /** Preflight found the baseline; the endpoint's traffic as read is what the rollout expects from now on. */
+  foundBaseline(baseline: string, traffic: TrafficState): void {
+    this.d.undo.baseline = baseline;
+    this.d.status.baseline = baseline;
+    this.expectTraffic(traffic);
+  }
+
+  /** Counted before the create call: a half-finished create must be undone too (deletion is idempotent). */
+  markCandidateCreated(): void {
+    this.d.undo.candidateCreated = true;
+  }
+
+  /** Counted before the write is sent: once sent, its effect may have happened. */
+  markTrafficChanging(): void {
+    this.d.undo.changedTraffic = true;
+  }
+
+  /** The endpoint's traffic as just read (shown in the status; not yet what the rollout expects). */
+  observedTraffic(traffic: TrafficState): void {
+    this.d.status.traffic = normalizeTraffic(traffic);
+  }
+
+  /** The traffic the rollout set or accepted: drift is any difference from this before the next change. */
+  expectTraffic(traffic: TrafficState): void {
+    this.d.expectedTraffic = normalizeTraffic(traffic);
+    this.d.status.traffic = normalizeTraffic(traffic);
+    this.publish();
+  }
+
+  // ───────────── pauses ─────────────
+
+  /** Pauses (by glidepath or a person); the workflow holds at its next checkpoint. */
+  pause(reason: string, by: string): void {
+    this.d.status.paused = { reason, by, at: nowIso() };
+    this.publish();
+  }
+
+  /** Ends a pause; returns what it was. */
+  resume(): RolloutStatus['paused'] {
+    const was = this.d.status.paused;
+    this.d.status.paused = null;
+    this.publish();
+    return was;
+  }
+
+  // ───────────── approvals ─────────────
+
+  /** Starts waiting for a decision on `pending`; any earlier decision is forgotten. */
+  awaitApproval(pending: PendingApproval): void {
+    this.d.decision = null;
+    this.d.status.pendingApproval = pending;
+    this.publish();
+  }
+
+  /** A decision on the awaited approval: kept for the workflow body and recorded for auditors. */
+  decide(decision: Decision, record: ApprovalRecord): void {
+    this.d.decision = decision;
+    this.d.status.approvals.push(record);
+    this.publish();
+  }
+
+  /** The approval timed out with `onTimeout: pause`: still awaited, with no timeout now. */
+  approvalTimedOutWaiting(pausedReason: string): void {
+    const pending = this.d.status.pendingApproval;
+    if (pending) this.d.status.pendingApproval = { ...pending, timeoutAt: null };
+    this.pause(pausedReason, 'glidepath');
+  }
+
+  /** The approval is no longer awaited (decided, timed out, or the rollout is stopping). */
+  clearApproval(): void {
+    this.d.status.pendingApproval = null;
+    this.publish();
+  }
+
+  /** Rollback starts: no pause or approval can hold it. */
+  clearForRollback(): void {
+    this.d.status.paused = null;
+    this.d.status.pendingApproval = null;
+  }
+
+  // ───────────── the UI ─────────────
+
+  /** The UI's "current details": where the rollout is, in markdown. */
+  publish(): void {
+    const s = this.d.status;
+    const last = s.lastVerdicts[s.lastVerdicts.length - 1];
+    setCurrentDetails(
+      [
+        `**${s.stage}** — step ${s.stepIndex + 1}/${s.steps.length}: ${s.stepText}`,
+        `**Traffic** ${s.traffic ? formatTraffic(s.traffic) : 'not read yet'}`,
+        s.pendingApproval
+          ? `**Waiting for approval** of ${s.pendingApproval.stepText} from ${s.pendingApproval.approvers.join(', ') || 'anyone'}` +
+            (s.pendingApproval.timeoutAt ? ` until ${s.pendingApproval.timeoutAt} (then ${s.pendingApproval.onTimeout})` : '')
+          : '',
+        s.paused ? `**Paused** by ${s.paused.by}: ${s.paused.reason}` : '',
+        s.stopping ? `**Stopping**: ${s.stopping}` : '',
+        last ? `**Last analysis** (${last.at}) ${formatVerdict(last)}` : '',
+        s.outcome ? `**Outcome** ${s.outcome}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  }
 }

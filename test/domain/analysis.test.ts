@@ -6,7 +6,7 @@ import type { AnalysisSettings } from '../../domain/plan.js';
 
 const minute = 60_000;
 const settings = (patch: Partial<AnalysisSettings> = {}): AnalysisSettings => ({
-  interval: minute,
+  intervalMs: minute,
   failureLimit: 2,
   minRequests: 100,
   onInconclusive: 'extend',
@@ -89,7 +89,7 @@ describe('what follows an analysis during a bake', () => {
   });
 
   test('the last wait is cut to the bake time left', () => {
-    const a = settings({ interval: 4 * minute });
+    const a = settings({ intervalMs: 4 * minute });
     const r = afterAnalysis(startBake(), { status: 'pass', reasons: [] }, 4 * minute, 10 * minute, a);
     const r2 = afterAnalysis(r.progress, { status: 'pass', reasons: [] }, 4 * minute, 10 * minute, a);
     assert.deepEqual(r2.decision, { action: 'continue', waitMs: 2 * minute });

@@ -21,8 +21,8 @@ describe('the shipped example plans', () => {
     assert.deepEqual(p.strategy[2], { kind: 'approval', timeoutMs: 24 * 3_600_000, onTimeout: 'rollback' });
     assert.deepEqual(p.strategy[4], { kind: 'canary', percent: 50, bakeMs: 30 * 60_000, approval: { timeoutMs: 86_400_000, onTimeout: 'rollback' } });
     assert.deepEqual(p.strategy[5], { kind: 'promote', rollbackWindowMs: 3_600_000 });
-    assert.equal(p.analysis.interval, 60_000);
-    assert.equal(p.gates.webhook?.timeout, 30_000);
+    assert.equal(p.analysis.intervalMs, 60_000);
+    assert.equal(p.gates.webhook?.timeoutMs, 30_000);
     assert.equal(p.deadlineMs, 72 * 3_600_000);
   });
 
@@ -39,7 +39,7 @@ describe('the shipped example plans', () => {
       ['mirror', 'approval', 'canary', 'canary', 'promote', 'retire'],
     );
     assert.deepEqual(r.plan.gates, DEFAULT_GATES);
-    assert.deepEqual(r.plan.analysis, { interval: 60_000, failureLimit: 2, minRequests: 100, onInconclusive: 'extend', maxExtensions: 3 });
+    assert.deepEqual(r.plan.analysis, { intervalMs: 60_000, failureLimit: 2, minRequests: 100, onInconclusive: 'extend', maxExtensions: 3 });
     assert.deepEqual(r.plan.approvals, { approvers: [], fourEyes: true });
     assert.deepEqual(r.plan.rollback, { deleteCandidate: false });
     assert.equal(r.plan.deadlineMs, 72 * 3_600_000);
@@ -63,7 +63,7 @@ describe('the shipped example plans', () => {
     assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
     assert.equal((r.plan.strategy[0] as { bakeMs: number }).bakeMs, 45_000);
     assert.equal((r.plan.strategy[2] as { timeoutMs: number }).timeoutMs, 2 * 86_400_000);
-    assert.equal(r.plan.analysis.interval, 1500);
+    assert.equal(r.plan.analysis.intervalMs, 1500);
   });
 
   test('canary approval may be true (defaults) or spell out its timeout and policy', () => {

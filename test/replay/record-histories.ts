@@ -2,12 +2,20 @@
  * Re-records the committed replay histories under test/replay/histories/ from real runs of the
  * current workflow code on the time-skipping test server with fake activities:
  *
- *   node --import tsx test/replay/record-histories.ts
+ *   node --import tsx test/replay/record-histories.ts [scenario …]
  *
  * Run it only when a workflow change is *meant* to change the commands (and then put that change
- * behind `patched()` so the old histories still replay — keep the old files, add new ones).
+ * behind `patched()` so the old histories still replay — keep the old files, add new ones: name the new
+ * scenario on the command line so the others are not re-recorded).
+ *
+ * History of the histories: `promoted` and `rolled-back` were recorded before the read-compare-write
+ * traffic rework (patch `traffic-read-compare-write`) and before the normalized plan travelled in the
+ * input; `minimal` after both, from examples/minimal.yaml — a plan that relies on every default, so a
+ * changed default in domain/plan.ts that reached a running rollout would break its replay.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parsePlanText } from '../../client/plan-file.js';
+import type { PlanDocument } from '../../domain/plan.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import * as messages from '../../workflows/messages.js';
 import { FakeAzure, aShortPlanDocument, metricsFor, people, runRollout } from '../support/builders.js';
@@ -32,7 +40,23 @@ export const scenarios = {
     };
     return { fake, outcome: 'rolled_back' };
   },
-} as const;
+  /** examples/minimal.yaml as written (every default: mirror 20% → approval → 10% → 50% → promote → retire), approved, promoted. */
+  minimal: () => {
+    const fake = new FakeAzure();
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+    };
+    return { fake, outcome: 'promoted', plan: minimalPlan() };
+  },
+} as const satisfies Record<string, () => { fake: FakeAzure; outcome: string; plan?: PlanDocument }>;
+
+/** examples/minimal.yaml, with the endpoint renamed so the workflow id is stable and not shared with other tests. */
+export function minimalPlan(): PlanDocument {
+  const file = new URL('../../examples/minimal.yaml', import.meta.url);
+  const doc = parsePlanText(readFileSync(file, 'utf8'), 'examples/minimal.yaml') as PlanDocument;
+  doc.target.endpoint = 'replay-minimal';
+  return doc;
+}
 
 /** The plan every recorded run uses (fixed endpoint name, so the workflow id is stable). */
 export function recordedPlan() {
@@ -46,9 +70,12 @@ async function main(): Promise<void> {
   const env = await createTimeSkippingEnv();
   try {
     const bundle = await workflowBundle();
+    const only = process.argv.slice(2);
     for (const [name, make] of Object.entries(scenarios)) {
-      const { fake, outcome } = make();
-      const run = await runRollout(env, { fake, plan: recordedPlan(), workflowBundle: bundle });
+      if (only.length > 0 && !only.includes(name)) continue;
+      const made: { fake: FakeAzure; outcome: string; plan?: PlanDocument } = make();
+      const { fake, outcome } = made;
+      const run = await runRollout(env, { fake, plan: made.plan ?? recordedPlan(), workflowBundle: bundle });
       if (run.result.outcome !== outcome) throw new Error(`${name}: expected ${outcome}, got ${run.result.outcome}: ${run.result.reason}`);
       const history = await run.handle.fetchHistory();
       const file = new URL(`./histories/${name}.json`, import.meta.url);

@@ -55,3 +55,48 @@ describe('committed histories replay against the current workflow code', () => {
     }
   });
 });
+
+/** A history whose workflow input is changed by `edit` (payloads are base64 JSON in proto3 JSON histories). */
+function withInput(history: unknown, edit: (input: Record<string, unknown>) => void): unknown {
+  const copy = structuredClone(history) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { data: string }[] } } }[] };
+  const payload = copy.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
+  const input = JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) as Record<string, unknown>;
+  edit(input);
+  payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
+  return copy;
+}
+
+/** The patch markers a history recorded. */
+function patchIds(history: unknown): string[] {
+  const events = (history as { events: { markerRecordedEventAttributes?: { details?: Record<string, { payloads: { data: string }[] }> } }[] }).events;
+  return events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { id: string }).id] : [];
+  });
+}
+
+describe('a running rollout works from the plan as parsed when it started', () => {
+  const minimal = histories.find((h) => h.name === 'minimal.json')!.history;
+  // The default mirror bake (30m) shortened to 10m, as a later release might: fewer analyses, other commands.
+  const changedDefault = async () => {
+    const code = current.code.replace(/(kind: 'mirror',\s*percent: 20,\s*bakeMs: )30 \* 60000/, '$110 * 60000');
+    assert.notEqual(code, current.code, 'the bundle has DEFAULT_STRATEGY as expected');
+    return { code } as WorkflowBundleWithSourceMap;
+  };
+
+  test('the minimal.yaml history was recorded with the normalized plan and the read-compare-write traffic patch; the older ones without', () => {
+    assert.deepEqual(patchIds(minimal), ['traffic-read-compare-write']);
+    for (const name of ['promoted.json', 'rolled-back.json']) assert.deepEqual(patchIds(histories.find((h) => h.name === name)!.history), [], name);
+  });
+
+  test('a changed default in domain/plan.ts does not change how a running minimal.yaml rollout replays', async () => {
+    await Worker.runReplayHistory({ workflowBundle: await changedDefault(), replayName: 'minimal (changed default)' }, minimal);
+  });
+
+  test('without the normalized plan in its input, the same changed default breaks the replay (so the test above can fail)', async () => {
+    const unnormalized = withInput(minimal, (input) => delete input.normalized);
+    await Worker.runReplayHistory({ workflowBundle: current, replayName: 'minimal (document only)' }, unnormalized); // same code: fine
+    await assert.rejects(Worker.runReplayHistory({ workflowBundle: await changedDefault(), replayName: 'minimal (document only, changed default)' }, unnormalized), DeterminismViolationError);
+  });
+});
+

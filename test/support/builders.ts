@@ -23,9 +23,11 @@ import type {
   NotifyInput,
   RolloutActivities,
   SetEndpointTrafficInput,
+  LegacySetEndpointTrafficInput,
   GetEndpointResult,
   DeploymentInfo,
 } from '../../activities/types.js';
+import { trafficChangeOf } from '../../activities/types.js';
 import { ErrorType } from '../../domain/errors.js';
 import type { DeploymentMetrics, MetricsSnapshot, VerdictStatus, WebhookVerdict } from '../../domain/gates.js';
 import { formatPlanIssue, parsePlan, type PlanDocument, type RolloutPlan } from '../../domain/plan.js';
@@ -258,7 +260,7 @@ export interface FakeHooks {
   onNotify?: (input: NotifyInput, ctx: HookContext) => Promise<void> | void;
   onMetrics?: (input: GetMetricsSnapshotInput, ctx: HookContext) => Promise<void> | void;
   onGetEndpoint?: (ctx: HookContext) => Promise<void> | void;
-  onSetTraffic?: (input: SetEndpointTrafficInput, ctx: HookContext) => Promise<void> | void;
+  onSetTraffic?: (input: SetEndpointTrafficInput | LegacySetEndpointTrafficInput, ctx: HookContext) => Promise<void> | void;
 }
 
 /**
@@ -296,6 +298,17 @@ export class FakeAzure {
   /** Inputs of every call of an activity. */
   inputs<K extends keyof RolloutActivities>(name: K): Parameters<RolloutActivities[K]>[0][] {
     return this.calls.filter((c) => c.name === name).map((c) => c.input as Parameters<RolloutActivities[K]>[0]);
+  }
+
+  /**
+   * Whether the last traffic change was a rollback's read-compare-write to `baseline` alone (expected:
+   * null — it takes over whatever is there; the activity reads the endpoint back and returns what it read).
+   */
+  lastChangeWasRollbackTo(baseline: string): boolean {
+    const last = this.inputs('setEndpointTraffic').at(-1);
+    if (!last) return false;
+    const { expected, target } = trafficChangeOf(last);
+    return expected === null && sameTraffic(target, { live: { [baseline]: 100 }, mirror: {} });
   }
 
   /** Changes traffic "by hand", as someone in the Azure portal would. */
@@ -367,18 +380,18 @@ export class FakeAzure {
         else this.endpoint.deployments.push(info);
         return { name: input.name, provisioningState: 'Succeeded', created: !existing, instanceType: info.instanceType!, instanceCount: info.instanceCount! };
       },
-      setEndpointTraffic: async (input: SetEndpointTrafficInput) => {
+      setEndpointTraffic: async (input: SetEndpointTrafficInput | LegacySetEndpointTrafficInput) => {
         const n = this.record('setEndpointTraffic', input);
         await this.hook(this.hooks.onSetTraffic, input, n);
-        const requested: TrafficState = { live: input.live, mirror: input.mirror };
+        const { expected, target: requested } = trafficChangeOf(input);
         const current = this.endpoint.traffic;
         if (sameTraffic(current, requested)) return { traffic: structuredClone(current) }; // an earlier attempt applied it
-        if (!sameTraffic(current, input.expectedCurrent)) {
+        if (expected !== null && !sameTraffic(current, expected)) {
           throw ApplicationFailure.create({
             type: ErrorType.TrafficDrift,
-            message: `endpoint traffic is ${formatTraffic(current)}, expected ${formatTraffic(input.expectedCurrent)}`,
+            message: `endpoint traffic is ${formatTraffic(current)}, expected ${formatTraffic(expected)}`,
             nonRetryable: true,
-            details: [{ expected: input.expectedCurrent, actual: current }],
+            details: [{ expected, actual: structuredClone(current) }],
           });
         }
         const violations = trafficViolations(requested, this.endpoint.deployments.map((d) => d.name));

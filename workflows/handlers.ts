@@ -1,0 +1,177 @@
+/**
+ * The safe-rollout workflow's message handlers. They only validate (through the pure rules in
+ * domain/messages.ts) and record decisions through the state's methods — the workflow body acts on them
+ * at its checkpoints. Not exported from workflows/index.ts (only workflow functions are).
+ */
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ErrorType } from '../domain/errors.js';
+import {
+  AbortInputSchema,
+  ApproveInputSchema,
+  PauseInputSchema,
+  RejectInputSchema,
+  ResumeInputSchema,
+  abortRefusal,
+  approveRefusal,
+  pauseRefusal,
+  rejectRefusal,
+  resumeRefusal,
+  type MessageContext,
+} from '../domain/messages.js';
+import type { MessageAccepted } from '../domain/rollout.js';
+import type { NotificationKind } from '../activities/types.js';
+import * as messages from './messages.js';
+import { nowIso, type RolloutState } from './rollout-state.js';
+
+/** The view of the state the message rules judge. */
+export function messageContext(state: RolloutState): MessageContext {
+  const s = state.status;
+  return {
+    stage: s.stage,
+    stepText: s.stepText,
+    stopping: s.stopping,
+    paused: s.paused ? { reason: s.paused.reason, by: s.paused.by } : null,
+    pendingApproval: s.pendingApproval ? { stepIndex: s.pendingApproval.stepIndex, stepText: s.pendingApproval.stepText } : null,
+    startedBy: s.startedBy,
+    approvers: state.plan.approvals.approvers,
+    fourEyes: state.plan.approvals.fourEyes,
+  };
+}
+
+/** What the handlers need from the workflow body. */
+export interface HandlerHooks {
+  /** Stop now: cancel the running steps so rollback starts (abort). */
+  cancelSteps(): void;
+  /** Tell people; never throws. */
+  notify(kind: NotificationKind, text: string, fields?: Record<string, string | number | boolean | null>): Promise<void>;
+}
+
+function refused(reason: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: ErrorType.MessageRefused, message: reason, nonRetryable: true });
+}
+
+function byOf(input: unknown): string {
+  const by = (input as { by?: unknown } | null)?.by;
+  return typeof by === 'string' && by.trim() ? by.trim() : '(unknown sender)';
+}
+
+/** Registers every update, signal and query handler. Call once, before the first await. */
+export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void {
+  const applyApprove = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
+    const { by, comment } = ApproveInputSchema.parse(input);
+    const pending = state.status.pendingApproval!;
+    state.decide(
+      { decision: 'approved', by, via, ...(comment ? { comment } : {}) },
+      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via, ...(comment ? { comment } : {}) },
+    );
+    state.record('approved', `approved by ${by} (${via})${comment ? `: ${comment}` : ''}`, pending.stepIndex);
+    return { accepted: true, message: `approved by ${by} for step ${pending.stepIndex + 1} (${pending.stepText})` };
+  };
+
+  const applyReject = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
+    const { by, reason } = RejectInputSchema.parse(input);
+    const pending = state.status.pendingApproval!;
+    state.decide(
+      { decision: 'rejected', by, via, ...(reason ? { comment: reason } : {}) },
+      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'rejected', by, via, ...(reason ? { comment: reason } : {}) },
+    );
+    state.record('rejected', `rejected by ${by} (${via})${reason ? `: ${reason}` : ''}`, pending.stepIndex);
+    return { accepted: true, message: `rejected by ${by}; rolling back` };
+  };
+
+  setHandler(messages.approve, (input) => applyApprove(input, 'update'), {
+    validator: (input) => {
+      const why = approveRefusal(messageContext(state), input);
+      if (why) throw refused(why);
+    },
+    description: 'Approve the awaited approval.',
+  });
+  setHandler(messages.reject, (input) => applyReject(input, 'update'), {
+    validator: (input) => {
+      const why = rejectRefusal(messageContext(state), input);
+      if (why) throw refused(why);
+    },
+    description: 'Reject the awaited approval; the rollout rolls back.',
+  });
+
+  // Signals cannot answer, so a refusal is recorded in the status and told to people instead.
+  setHandler(
+    messages.approveSignal,
+    async (input) => {
+      const why = approveRefusal(messageContext(state), input);
+      if (!why) return void applyApprove(input, 'signal');
+      state.recordRefusal({ message: 'approve', via: 'signal', by: byOf(input), reason: why });
+      await hooks.notify('refused', `Refused approve signal from ${byOf(input)}: ${why}`);
+    },
+    { description: 'Approve (signal form, for UI buttons and bots); refusals are recorded in status.' },
+  );
+  setHandler(
+    messages.rejectSignal,
+    async (input) => {
+      const why = rejectRefusal(messageContext(state), input);
+      if (!why) return void applyReject(input, 'signal');
+      state.recordRefusal({ message: 'reject', via: 'signal', by: byOf(input), reason: why });
+      await hooks.notify('refused', `Refused reject signal from ${byOf(input)}: ${why}`);
+    },
+    { description: 'Reject (signal form); refusals are recorded in status.' },
+  );
+
+  setHandler(
+    messages.abort,
+    (input) => {
+      const { by, reason } = AbortInputSchema.parse(input);
+      const why = `aborted by ${by}${reason ? `: ${reason}` : ''}`;
+      state.requestStop('aborted', why);
+      state.record('abort', why, state.status.stepIndex);
+      hooks.cancelSteps();
+      state.publish();
+      return { accepted: true, message: `${why}; rolling back` };
+    },
+    {
+      validator: (input) => {
+        const why = abortRefusal(messageContext(state), input);
+        if (why) throw refused(why);
+      },
+      description: 'Stop the rollout and roll back.',
+    },
+  );
+
+  setHandler(
+    messages.pause,
+    (input) => {
+      const { by, reason } = PauseInputSchema.parse(input);
+      const text = reason ? reason : 'paused by hand';
+      state.pause(text, by);
+      state.record('paused', `paused by ${by}: ${text}`, state.status.stepIndex);
+      // People are told when the rollout reaches its checkpoint and holds.
+      return { accepted: true, message: `paused at ${state.status.stage} (${state.status.stepText}); it holds before the next analysis or traffic change` };
+    },
+    {
+      validator: (input) => {
+        const why = pauseRefusal(messageContext(state), input);
+        if (why) throw refused(why);
+      },
+      description: 'Hold the rollout at its next checkpoint.',
+    },
+  );
+
+  setHandler(
+    messages.resume,
+    async (input) => {
+      const { by, comment } = ResumeInputSchema.parse(input);
+      const was = state.resume()!;
+      state.record('resumed', `resumed by ${by} (was paused: ${was.reason})${comment ? `: ${comment}` : ''}`, state.status.stepIndex);
+      await hooks.notify('resumed', `Resumed by ${by} at ${state.status.stepText}`);
+      return { accepted: true, message: `resumed at ${state.status.stage} (${state.status.stepText})` };
+    },
+    {
+      validator: (input) => {
+        const why = resumeRefusal(messageContext(state), input);
+        if (why) throw refused(why);
+      },
+      description: 'Continue a paused rollout.',
+    },
+  );
+
+  setHandler(messages.status, () => state.statusForQuery(), { description: 'Where the rollout is.' });
+}
