@@ -24,6 +24,7 @@ COPY --from=build /app/dist/workflow-bundle.js dist/workflow-bundle.js
 COPY bin bin
 COPY activities activities
 COPY client client
+COPY demo demo
 COPY domain domain
 COPY emulator emulator
 COPY worker worker

@@ -8,8 +8,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseDuration } from '../domain/duration.js';
+import { durationOption, parse, type Values } from './args.js';
 import { planExplain, planValidate } from './commands/plan.js';
 import { rolloutReport } from './commands/report.js';
 import { rolloutList, rolloutMessage, rolloutStart, rolloutStatus, rolloutWatch } from './commands/rollout.js';
@@ -102,36 +101,6 @@ export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime
   };
 }
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-const common = {
-  json: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
-
-function parse(args: string[], options: ParseArgsConfig['options'], positionals: { min: number; max: number; names: string }): { values: Values; positionals: string[] } {
-  let r;
-  try {
-    r = parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
-  } catch (err) {
-    const msg = (err as Error).message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    throw new InvalidInputError(`${msg} (see glidepath --help)`, [], { cause: err });
-  }
-  if (!r.values.help) {
-    if (r.positionals.length < positionals.min) throw new InvalidInputError(`missing ${positionals.names} (see glidepath --help)`);
-    if (r.positionals.length > positionals.max) throw new InvalidInputError(`unexpected argument '${r.positionals[positionals.max]}' (see glidepath --help)`);
-  }
-  return { values: r.values as Values, positionals: r.positionals };
-}
-
-function durationOption(name: string, text: string | undefined): number | null {
-  if (text === undefined) return null;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw new InvalidInputError(`--${name} '${text}' is not a duration like 90s, 30m or 2h`);
-  return ms;
-}
-
 const MESSAGES: readonly RolloutMessage[] = ['approve', 'reject', 'abort', 'pause', 'resume'];
 
 /** Parses and runs one command; returns its output (or `null` when it printed help itself). */
@@ -222,7 +191,7 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
     case 'worker': {
       const { values } = parse(argv.slice(1), {}, { min: 0, max: 0, names: '' });
       if (values.help) return help(rt);
-      const { loadWorkerConfig, ConfigError } = await import('../worker/config.js');
+      const { loadWorkerConfig, ConfigError, runWorker } = await import('../worker/index.js');
       let config;
       try {
         config = loadWorkerConfig(deps.env);
@@ -230,7 +199,6 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
         if (err instanceof ConfigError) throw new InvalidInputError(err.message, [], { cause: err });
         throw err;
       }
-      const { runWorker } = await import('../worker/main.js');
       try {
         await runWorker(config);
       } catch (err) {
@@ -258,8 +226,8 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
       return slackServeCommand({ port: (values.port as string | undefined) ?? deps.env.PORT ?? '3000', host: (values.host as string | undefined) ?? '0.0.0.0' }, deps, rt.stderr);
     }
     case 'demo': {
-      // The demo parses its own flags (client/commands/demo.ts) and returns its exit code.
-      const { demoCommand } = await import('./commands/demo.js');
+      // The demo (demo/) parses its flags with the CLI's parser (client/args.ts) and returns its exit code.
+      const { demoCommand } = await import('../demo/index.js');
       return demoCommand(argv.slice(1), deps.env);
     }
     default:

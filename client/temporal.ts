@@ -33,6 +33,8 @@ import { RolloutAlreadyRunningError, startSafeRollout } from './start-rollout.js
 import { CliError, ExitCode, InvalidInputError, MessageRefusedError, RolloutNotFoundError, UnreachableError } from './errors.js';
 
 export { DEFAULT_TASK_QUEUE };
+/** Glidepath's search attributes, for whoever starts a server and registers them (the demo's dev server). */
+export { glidepathSearchAttributes } from '../workflows/search-attributes.js';
 
 /** The messages a person can send a running rollout. */
 export type RolloutMessage = 'approve' | 'reject' | 'abort' | 'pause' | 'resume';
@@ -296,6 +298,13 @@ export class TemporalRolloutGateway implements RolloutGateway {
       if (isGrpcServiceError(err) && err.code === 6 /* ALREADY_EXISTS */) return;
       throw translateTemporalError(err, { address: this.settings.address });
     }
+  }
+
+  /** Terminates the rollout's latest run (the demo, when stopped, ends the rollouts it started so none waits for its worker). */
+  terminate(workflowId: string, reason: string): Promise<void> {
+    return this.call(workflowId, async () => {
+      await this.client.workflow.getHandle(workflowId).terminate(reason);
+    });
   }
 
   async close(): Promise<void> {

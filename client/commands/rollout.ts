@@ -73,15 +73,27 @@ function endJson(workflowId: string, end: RolloutEnd): Record<string, unknown> {
 /** How many polls in a row may fail to reach Temporal before `--wait`/`watch` gives up with exit 3. */
 export const MAX_UNREACHABLE_POLLS = 30;
 
+/** How `follow` polls, and what it does with each status it reads. */
+export interface FollowOptions {
+  /** Give up after this long (exit 4; the rollout keeps running); null waits for the end. */
+  timeoutMs: number | null;
+  pollMs: number;
+  /**
+   * Called with every status read, after its progress line (the demo's simulated reviewer approves
+   * here). It may send messages; its errors end the follow, except a lost connection, which is ridden out.
+   */
+  onStatus?(status: RolloutStatus): Promise<void>;
+}
+
 /**
  * Prints progress until the rollout ends (or `timeoutMs` passes: exit 4, the rollout keeps running).
  * A CI job may wait for hours, so a short loss of the Temporal connection is ridden out: only
- * MAX_UNREACHABLE_POLLS failed polls in a row end the wait with exit 3.
+ * MAX_UNREACHABLE_POLLS failed polls in a row end the wait with exit 3. Used by `--wait`, `watch` and the demo.
  */
 export async function follow(
   workflowId: string,
   plan: RolloutPlan | null,
-  opts: { timeoutMs: number | null; pollMs: number },
+  opts: FollowOptions,
   gateway: RolloutGateway,
   deps: Pick<CommandDeps, 'now' | 'sleep' | 'progress'>,
 ): Promise<RolloutEnd> {
@@ -92,16 +104,20 @@ export async function follow(
     try {
       const d = await gateway.describe(workflowId);
       if (d.execution !== 'RUNNING') return await gateway.outcome(workflowId);
+      let status: RolloutStatus | undefined;
       try {
-        const s = await gateway.status(workflowId);
-        const key = progressKey(s);
-        if (key !== lastKey) {
-          lastKey = key;
-          deps.progress(formatProgress(s, plan, deps.now()));
-        }
+        status = await gateway.status(workflowId);
       } catch (err) {
         if (err instanceof CliError && err.exitCode === ExitCode.unreachable) throw err;
         // other query errors: the query can race the end of the run; the next describe tells
+      }
+      if (status) {
+        const key = progressKey(status);
+        if (key !== lastKey) {
+          lastKey = key;
+          deps.progress(formatProgress(status, plan, deps.now()));
+        }
+        await opts.onStatus?.(status);
       }
       failures = 0;
     } catch (err) {

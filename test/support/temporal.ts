@@ -6,14 +6,14 @@
  * code reuse it).
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { cachedWorkflowBundle, WORKFLOWS_PATH } from '../../worker/bundle.js';
 import { glidepathSearchAttributes } from '../../workflows/search-attributes.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -92,30 +92,12 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-function sourceFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((e) => {
-    const p = join(dir, e);
-    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
-
 /**
- * The workflow bundle for `workflowsPath` (default: workflows/index.ts), built once and cached under
- * node_modules/.cache/glidepath keyed by a hash of workflows/ and domain/ sources and the lockfile.
+ * The workflow bundle for `workflowsPath` (default: workflows/index.ts), from the one cache every bundle
+ * user shares (worker/bundle.ts: node_modules/.cache/glidepath, keyed by the sources it is built from).
  */
-export async function workflowBundle(workflowsPath = join(repoRoot, 'workflows', 'index.ts')): Promise<WorkflowBundleWithSourceMap> {
-  const hash = createHash('sha256').update(workflowsPath);
-  for (const f of [...sourceFiles(dirname(workflowsPath)), ...sourceFiles(join(repoRoot, 'domain')), join(repoRoot, 'package-lock.json')].sort()) {
-    if (existsSync(f)) hash.update(f).update(readFileSync(f));
-  }
-  const dir = join(repoRoot, 'node_modules', '.cache', 'glidepath');
-  const file = join(dir, `workflows-${hash.digest('hex').slice(0, 16)}.bundle.js`);
-  if (existsSync(file)) return { code: readFileSync(file, 'utf8'), sourceMap: 'deprecated' } as unknown as WorkflowBundleWithSourceMap;
-  const bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, bundle.code);
-  return bundle;
+export async function workflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  return (await cachedWorkflowBundle(workflowsPath)) as unknown as WorkflowBundleWithSourceMap;
 }
 
 /** A unique, readable task queue / id suffix per test. */

@@ -1,11 +1,13 @@
 /**
- * `glidepath demo` (`npm run demo`): the whole story on this machine in about two minutes.
+ * The demo's run: the whole story on this machine in about two minutes, assembled from the public entry
+ * points of the worker (worker/index.ts), the emulator (emulator/index.ts) and the client (the Temporal
+ * gateway, `follow`, the reports).
  *
  * It reuses a Temporal server that answers (TEMPORAL_ADDRESS, else 127.0.0.1:7233) or starts the Temporal
  * CLI's dev server with its web UI and Glidepath's search attributes; starts the Azure ML emulator, an
  * endpoint `fraud-detection` whose `blue` deployment (fraud-detector:1) serves live traffic from the
  * traffic generator, and a worker on a task queue of its own; then runs two rollouts on that endpoint,
- * one after the other (client/demo/scenario.ts):
+ * one after the other (demo/scenario.ts):
  *
  *   1. `green` (fraud-detector:2): deploy → mirror → cost check → approval → canary 25% → 50% → promote →
  *      retire `blue`. A simulated reviewer approves after a pause; with `--interactive` the demo waits for
@@ -18,91 +20,21 @@
  * it found alone. Exit code: 0 when the first rollout was promoted and the second rolled back, 1 otherwise,
  * 130 when interrupted.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import { parseDuration } from '../../domain/duration.js';
-import { parsePlan, type RolloutPlan } from '../../domain/plan.js';
-import type { RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
-import { formatTraffic } from '../../domain/traffic.js';
-import { BASELINE, DEMO_APPROVER, DEMO_STARTER, DEMO_TARGET, demoRollouts, type DemoRollout } from '../demo/scenario.js';
-import { answers, foundServer, startDevServer, uiLink, type DemoTemporal } from '../demo/temporal-server.js';
-import { InvalidInputError, UnreachableError } from '../errors.js';
-import { formatProgress, progressKey } from '../progress.js';
-import { buildReport, renderHtml, renderMarkdown } from '../report.js';
-import { TemporalRolloutGateway, temporalSettings, type RolloutEnd } from '../temporal.js';
-
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-
-export const demoUsage = `glidepath demo — two rollouts on a local Azure ML emulator, start to finish, in about two minutes
-
-Usage:
-  glidepath demo [--interactive] [--keep] [--new-server] [--ui-port N] [--out DIR] [--bake D] [--json]
-
-  --interactive   wait for you to approve the first rollout (prints the exact command) instead of a
-                  simulated reviewer approving after a pause
-  --keep          leave the Temporal server, emulator and worker running after the rollouts (Ctrl-C stops them)
-  --new-server    always start a dev server of its own, even when TEMPORAL_ADDRESS or 127.0.0.1:7233 answers
-  --ui-port N     the Temporal UI port when the demo starts its own dev server (default 8233, else a free one)
-  --out DIR       where the reports go (default .glidepath/demo)
-  --bake D        bake time of each mirror and canary step of the first rollout (default 8s)
-  --json          progress on stderr; a JSON summary on stdout
-
-Temporal: reuses TEMPORAL_ADDRESS, else 127.0.0.1:7233 when something answers there; otherwise starts
-\`temporal server start-dev\` (found like scripts/ensure-temporal.sh; obtained by it on first use) and stops
-it on exit. Exit codes: 0 one rollout promoted and one rolled back, 1 otherwise, 2 bad flags, 3 Temporal
-unreachable, 130 interrupted.`;
-
-/** The demo's flags. */
-export interface DemoFlags {
-  interactive: boolean;
-  keep: boolean;
-  newServer: boolean;
-  uiPort: number | undefined;
-  out: string;
-  bake: string;
-  json: boolean;
-}
-
-/** Parses `glidepath demo …`; null for --help. */
-export function parseDemoArgs(argv: string[]): DemoFlags | null {
-  let r;
-  try {
-    r = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        interactive: { type: 'boolean' },
-        manual: { type: 'boolean' }, // the first name of --interactive
-        keep: { type: 'boolean' },
-        'new-server': { type: 'boolean' },
-        'ui-port': { type: 'string' },
-        out: { type: 'string' },
-        bake: { type: 'string' },
-        json: { type: 'boolean' },
-        debug: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new InvalidInputError(`${(err as Error).message.split('\n')[0]} (see glidepath demo --help)`, [], { cause: err });
-  }
-  const v = r.values;
-  if (v.help) return null;
-  let uiPort: number | undefined;
-  if (v['ui-port'] !== undefined) {
-    uiPort = Number(v['ui-port']);
-    if (!Number.isInteger(uiPort) || uiPort < 1 || uiPort > 65535) throw new InvalidInputError(`--ui-port '${v['ui-port']}' must be a port number 1..65535`);
-  }
-  const bake = v.bake ?? '8s';
-  const bakeMs = parseDuration(bake);
-  if (bakeMs === undefined || bakeMs < 1000 || bakeMs > 10 * 60_000) throw new InvalidInputError(`--bake '${bake}' must be a duration from 1s to 10m`);
-  return { interactive: Boolean(v.interactive || v.manual), keep: Boolean(v.keep), newServer: Boolean(v['new-server']), uiPort, out: resolve(v.out ?? join('.glidepath', 'demo')), bake, json: Boolean(v.json) };
-}
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import { follow } from '../client/commands/rollout.js';
+import { UnreachableError } from '../client/errors.js';
+import { buildReport, renderHtml, renderMarkdown } from '../client/report.js';
+import { TemporalRolloutGateway, temporalSettings } from '../client/temporal.js';
+import { parsePlan, type RolloutPlan } from '../domain/plan.js';
+import type { SafeRolloutResult } from '../domain/rollout.js';
+import { formatTraffic } from '../domain/traffic.js';
+import { emulatorClientOptions, emulatorCredential, generateTraffic, startEmulator, type Emulator } from '../emulator/index.js';
+import { cachedWorkflowBundle, loadWorkerConfig, startWorker } from '../worker/index.js';
+import type { DemoFlags } from './flags.js';
+import { BASELINE, DEMO_APPROVER, DEMO_STARTER, DEMO_TARGET, demoRollouts, type DemoRollout } from './scenario.js';
+import { answers, foundServer, startDevServer, uiLink, type DemoTemporal } from './temporal-server.js';
 
 /** What the demo reports about one rollout (also its `--json` output). */
 export interface DemoRolloutSummary {
@@ -129,45 +61,53 @@ class Interrupted extends Error {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function sourceFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((e) => {
-    const p = join(dir, e);
-    return statSync(p).isDirectory() ? sourceFiles(p) : p.endsWith('.ts') ? [p] : [];
-  });
-}
-
-/**
- * The workflow bundle, cached like the tests cache it (node_modules/.cache/glidepath, keyed by the
- * sources of workflows/ and domain/ and the lockfile), so a second demo does not run webpack again.
- */
-async function workflowBundleCode(): Promise<string> {
-  const workflowsPath = join(repoRoot, 'workflows', 'index.ts');
-  const hash = createHash('sha256').update(workflowsPath);
-  for (const f of [...sourceFiles(dirname(workflowsPath)), ...sourceFiles(join(repoRoot, 'domain')), join(repoRoot, 'package-lock.json')].sort()) {
-    if (existsSync(f)) hash.update(f).update(readFileSync(f));
-  }
-  const dir = join(repoRoot, 'node_modules', '.cache', 'glidepath');
-  const file = join(dir, `workflows-${hash.digest('hex').slice(0, 16)}.bundle.js`);
-  if (existsSync(file)) return readFileSync(file, 'utf8');
-  const { bundleWorkflowCode, DefaultLogger } = await import('@temporalio/worker');
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, code);
-  return code;
-}
-
 function seconds(ms: number): string {
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 }
 
-/** Runs the demo; returns the exit code. Errors with a CLI meaning are thrown for client/cli.ts to map. */
-export async function demoCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const flags = parseDemoArgs(argv);
-  if (!flags) {
-    process.stdout.write(`${demoUsage}\n`);
-    return 0;
-  }
+/**
+ * The worker's configuration for the demo: the emulator's cloud, the demo's task queue and Temporal, no
+ * Prometheus port, warnings only, a short grace time. Only the Temporal connection comes from the caller's
+ * environment: `GLIDEPATH_*` and `SLACK_*` settings meant for a real worker (a Slack token!) are left out.
+ */
+function demoWorkerEnv(env: NodeJS.ProcessEnv, temporalAddress: string, taskQueue: string, emulator: Emulator): NodeJS.ProcessEnv {
+  return {
+    ...Object.fromEntries(Object.entries(env).filter(([k]) => !/^(GLIDEPATH_|SLACK_)/.test(k))),
+    TEMPORAL_ADDRESS: temporalAddress,
+    GLIDEPATH_TASK_QUEUE: taskQueue,
+    GLIDEPATH_CLOUD: 'emulator',
+    GLIDEPATH_EMULATOR_URL: emulator.url,
+    GLIDEPATH_EMULATOR_CA: emulator.caCertPath,
+    GLIDEPATH_METRICS_ADDRESS: 'off',
+    GLIDEPATH_LOG_LEVEL: 'WARN',
+    GLIDEPATH_SHUTDOWN_GRACE: '2000',
+  };
+}
+
+/** Creates the demo's endpoint on the emulator with the unmodified ARM SDK: `blue` at 100% live traffic. Returns its key. */
+async function createDemoEndpoint(emulator: Emulator): Promise<string> {
+  const arm = new AzureMachineLearningWorkspaces(emulatorCredential(), DEMO_TARGET.subscriptionId, emulatorClientOptions(emulator));
+  const { resourceGroup: rg, workspace: ws, endpoint } = DEMO_TARGET;
+  const poll = { updateIntervalInMs: 200 };
+  await arm.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, endpoint, { location: 'eastus', properties: { authMode: 'Key' } }, poll);
+  await arm.onlineDeployments.beginCreateOrUpdateAndWait(
+    rg,
+    ws,
+    endpoint,
+    BASELINE.name,
+    {
+      location: 'eastus',
+      sku: { name: 'Default', capacity: 1 },
+      properties: { endpointComputeType: 'Managed', model: BASELINE.model, instanceType: 'Standard_DS3_v2', requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: 'PT5S' } },
+    } as never,
+    poll,
+  );
+  await arm.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, endpoint, { location: 'eastus', properties: { authMode: 'Key', traffic: { [BASELINE.name]: 100 } } }, poll);
+  return (await arm.onlineEndpoints.listKeys(rg, ws, endpoint)).primaryKey ?? '';
+}
+
+/** Runs the demo with parsed flags; returns the exit code. Errors with a CLI meaning are thrown for client/cli.ts to map. */
+export async function runDemo(flags: DemoFlags, env: NodeJS.ProcessEnv): Promise<number> {
   const out = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
   const t0 = Date.now();
   const say = (line: string) => out(`[${seconds(Date.now() - t0).padStart(6)}] ${line}`);
@@ -198,6 +138,8 @@ export async function demoCommand(argv: string[], env: NodeJS.ProcessEnv = proce
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, interrupted]);
+  /** A pause that ends early, with Interrupted, when the demo is stopped. */
+  const pause = (ms: number) => race(sleep(ms));
 
   // ── what gets cleaned up, in reverse order ──
   const cleanups: { name: string; run: () => Promise<unknown> }[] = [];
@@ -248,37 +190,15 @@ export async function demoCommand(argv: string[], env: NodeJS.ProcessEnv = proce
         }
         const gw = gateway;
         cleanups.push({ name: 'Temporal client', run: () => gw.close() });
-        const client = new Client({ connection: await Connection.connect(settings.connection), namespace: settings.namespace });
-        cleanups.push({ name: 'Temporal client (terminate)', run: () => client.connection.close() });
 
         // ── emulator, endpoint, traffic; the workflow bundle in parallel ──
-        const bundling = workflowBundleCode();
+        const bundling = cachedWorkflowBundle();
         bundling.catch(() => undefined);
-        const { startEmulator, generateTraffic, emulatorClientOptions, emulatorCredential } = await import('../../emulator/index.js');
-        const { mirrorTrafficPolicy } = await import('../../activities/azure-clients.js');
         const emulator = await startEmulator({ provisionTimeMs: 1000, seed: 7 });
         cleanups.push({ name: 'emulator', run: () => emulator.close() });
         say(`emulator   Azure ML emulator at ${emulator.url} (HTTPS; the unmodified Azure SDKs talk to it)`);
-        const { AzureMachineLearningWorkspaces } = await import('@azure/arm-machinelearning');
-        const arm = new AzureMachineLearningWorkspaces(emulatorCredential(), DEMO_TARGET.subscriptionId, emulatorClientOptions(emulator));
-        arm.pipeline.addPolicy(mirrorTrafficPolicy());
-        const { resourceGroup: rg, workspace: ws, endpoint } = DEMO_TARGET;
-        const poll = { updateIntervalInMs: 200 };
-        await arm.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, endpoint, { location: 'eastus', properties: { authMode: 'Key' } }, poll);
-        await arm.onlineDeployments.beginCreateOrUpdateAndWait(
-          rg,
-          ws,
-          endpoint,
-          BASELINE.name,
-          {
-            location: 'eastus',
-            sku: { name: 'Default', capacity: 1 },
-            properties: { endpointComputeType: 'Managed', model: BASELINE.model, instanceType: 'Standard_DS3_v2', requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: 'PT5S' } },
-          } as never,
-          poll,
-        );
-        await arm.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, endpoint, { location: 'eastus', properties: { authMode: 'Key', traffic: { [BASELINE.name]: 100 } } }, poll);
-        const key = (await arm.onlineEndpoints.listKeys(rg, ws, endpoint)).primaryKey ?? '';
+        const { endpoint } = DEMO_TARGET;
+        const key = await createDemoEndpoint(emulator);
         say(`endpoint   ${endpoint}: ${BASELINE.name} (${BASELINE.model}) serves 100% of live traffic`);
 
         const stopTraffic = new AbortController();
@@ -300,36 +220,19 @@ export async function demoCommand(argv: string[], env: NodeJS.ProcessEnv = proce
         });
         say(`traffic    sending ${endpoint} 25 transactions/s from the traffic generator`);
 
-        // ── worker ──
-        const { NativeConnection, Worker, Runtime, DefaultLogger } = await import('@temporalio/worker');
-        try {
-          Runtime.install({ logger: new DefaultLogger('WARN') });
-        } catch {
-          // a runtime was installed already (tests): keep it
-        }
-        const { createActivities } = await import('../../activities/create-activities.js');
-        const code = await bundling;
-        const connection = await NativeConnection.connect(settings.connection as never);
-        const worker = await Worker.create({
-          connection,
-          namespace: settings.namespace,
-          taskQueue,
-          workflowBundle: { code },
-          activities: createActivities({ azure: { cloud: 'emulator', url: emulator.url, caCertPem: emulator.caCertPem }, pollIntervalMs: 300 }),
-          shutdownGraceTime: '2s',
-          shutdownForceTime: '5s',
+        // ── worker: the worker's own entry point, configured for the emulator ──
+        const worker = await startWorker(loadWorkerConfig(demoWorkerEnv(env, t.address, taskQueue, emulator)), {
+          workflowBundle: await bundling,
+          azurePollIntervalMs: 300,
+          shutdownForceMs: 5000,
+          logFormat: 'text',
         });
-        const workerRun = worker.run();
         cleanups.push({
           name: 'worker',
           run: async () => {
             // A rollout still running on a server the demo does not own would wait forever for this worker.
-            for (const id of running) {
-              await client.workflow.getHandle(id).terminate('the demo was stopped').catch(() => undefined);
-            }
-            if (worker.getState() === 'RUNNING') worker.shutdown();
-            await Promise.race([workerRun.catch(() => undefined), sleep(8000)]);
-            await connection.close().catch(() => undefined);
+            for (const id of running) await gw.terminate(id, 'the demo was stopped').catch(() => undefined);
+            await Promise.race([worker.shutdown().catch(() => undefined), sleep(8000)]);
           },
         });
         say(`worker     polling task queue ${taskQueue}`);
@@ -339,7 +242,7 @@ export async function demoCommand(argv: string[], env: NodeJS.ProcessEnv = proce
         for (const [i, r] of rollouts.entries()) {
           out('');
           say(`rollout ${i + 1}/${rollouts.length}: ${r.candidate} (${r.model}) — ${r.title}`);
-          summaries.push(await runOne(r, i, { gw, client, temporal: t, settings, flags, say, running, isStopping: () => stopping }));
+          summaries.push(await runOne(r, i, { gw, temporal: t, namespace: settings.namespace, flags, say, pause, running }));
         }
 
         // ── summary ──
@@ -390,16 +293,16 @@ async function cleanup(cleanups: { name: string; run: () => Promise<unknown> }[]
 
 interface RunContext {
   gw: TemporalRolloutGateway;
-  client: Client;
   temporal: DemoTemporal;
-  settings: { namespace: string; address: string };
+  namespace: string;
   flags: DemoFlags;
   say(line: string): void;
+  /** Waits, or rejects with Interrupted as soon as the demo is stopped. */
+  pause(ms: number): Promise<void>;
   running: Set<string>;
-  isStopping(): boolean;
 }
 
-/** Starts one rollout, follows it (approving as the simulated reviewer unless interactive), writes its reports. */
+/** Starts one rollout, follows it with the CLI's follow loop (approving as the simulated reviewer unless interactive), writes its reports. */
 async function runOne(r: DemoRollout, index: number, ctx: RunContext): Promise<DemoRolloutSummary> {
   const { gw, say, flags } = ctx;
   const parsed = parsePlan(r.plan);
@@ -407,50 +310,37 @@ async function runOne(r: DemoRollout, index: number, ctx: RunContext): Promise<D
   const plan: RolloutPlan = parsed.plan;
   const { workflowId, runId } = await gw.start({ plan, document: r.plan, startedBy: DEMO_STARTER });
   ctx.running.add(workflowId);
-  const link = ctx.temporal.uiUrl ? uiLink(ctx.temporal.uiUrl, ctx.settings.namespace, workflowId, runId) : null;
+  const link = ctx.temporal.uiUrl ? uiLink(ctx.temporal.uiUrl, ctx.namespace, workflowId, runId) : null;
   say(`started    workflow ${workflowId}`);
   say(`           run ${runId}${link ? `\n           UI  ${link}` : ''}`);
 
-  // Follow: a line per change; approve when asked.
-  let lastKey = '';
+  // Follow: a line per change (the CLI's line without its clock: `say` stamps the demo's own); approve when asked.
   const approvedSteps = new Set<number>();
-  let end: RolloutEnd | undefined;
-  while (!end) {
-    if (ctx.isStopping()) throw new Interrupted('SIGINT');
-    const d = await gw.describe(workflowId);
-    if (d.execution !== 'RUNNING') {
-      end = await gw.outcome(workflowId);
-      break;
-    }
-    let s: RolloutStatus | undefined;
-    try {
-      s = await gw.status(workflowId);
-    } catch {
-      s = undefined; // the query can race the end of the run; the next describe tells
-    }
-    if (s) {
-      const key = progressKey(s);
-      if (key !== lastKey) {
-        lastKey = key;
-        say(`progress   ${formatProgress(s, plan, Date.now()).slice(9)}`);
-      }
-      const pending = s.pendingApproval;
-      if (pending && !approvedSteps.has(pending.stepIndex)) {
+  const end = await follow(
+    workflowId,
+    plan,
+    {
+      timeoutMs: null,
+      pollMs: 1000,
+      onStatus: async (s) => {
+        const pending = s.pendingApproval;
+        if (!pending || approvedSteps.has(pending.stepIndex)) return;
         approvedSteps.add(pending.stepIndex);
         if (flags.interactive) {
           say(`APPROVAL   the rollout waits for you. In another terminal, in this directory, run:`);
-          say(`             TEMPORAL_ADDRESS=${ctx.settings.address} npx glidepath rollout approve ${DEMO_TARGET.endpoint} --as ${DEMO_APPROVER} --comment "looks good"`);
+          say(`             TEMPORAL_ADDRESS=${ctx.temporal.address} npx glidepath rollout approve ${DEMO_TARGET.endpoint} --as ${DEMO_APPROVER} --comment "looks good"`);
           say(`           (or reject: … rollout reject ${DEMO_TARGET.endpoint} --as ${DEMO_APPROVER} --reason "…")`);
         } else {
           say(`reviewer   ${DEMO_APPROVER} reads the mirror analysis and the cost check …`);
-          await sleep(4000);
+          await ctx.pause(4000);
           const answer = await gw.send(workflowId, 'approve', { by: DEMO_APPROVER, comment: 'mirror analysis clean, cost within budget (simulated reviewer)' });
           say(`reviewer   ${DEMO_APPROVER} approved: ${answer.message}`);
         }
-      }
-    }
-    await sleep(1000);
-  }
+      },
+    },
+    gw,
+    { now: () => Date.now(), sleep: ctx.pause, progress: (line) => say(`progress   ${line.slice(9)}`) },
+  );
   ctx.running.delete(workflowId);
 
   // Reports, while this run is still the workflow id's latest run.

@@ -2,7 +2,7 @@
  * What the demo rolls out, as data: the endpoint it creates on the emulator and the two plans it runs on it.
  * Same shape as a real plan file (examples/rollout.yaml) with bakes of seconds instead of minutes.
  */
-import type { PlanDocument } from '../../domain/plan.js';
+import type { PlanDocument } from '../domain/plan.js';
 
 export const DEMO_TARGET = {
   subscriptionId: '00000000-0000-4000-8000-00000000de30',

@@ -13,10 +13,10 @@ import { createConnection, createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { glidepathSearchAttributes } from '../../workflows/search-attributes.js';
+import { glidepathSearchAttributes } from '../client/temporal.js';
 
 const CLI_VERSION = '1.5.1';
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** A Temporal server the demo talks to: one it found (left alone) or one it started (stopped by `stop`). */
 export interface DemoTemporal {
