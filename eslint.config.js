@@ -19,7 +19,7 @@ const nodeBuiltins = `^(node:.*|(${[...new Set(builtinModules.filter((m) => !m.s
 const into = (room) => `^(\\.\\./)+${room}/`;
 
 /**
- * DESIGN.md's "may import" column. `mayImport` is the column's text (quoted in every message); each
+ * DESIGN.md's "may import" column. `mayImport` is the column's text, in short (quoted in every message); each
  * entry of `refuse` is one thing the room may not import: `path` (a regex over the import path), `what`
  * (how the message names it), `types: true` when `import type` of it is allowed, and `why` when the
  * reason is worth a clause.
@@ -72,7 +72,7 @@ const rooms = {
     ],
   },
   emulator: {
-    mayImport: 'domain/ (traffic rules), Node, Azurite, @azure/storage-blob',
+    mayImport: 'domain/ (traffic rules), Node, Azurite, Azure SDK clients',
     refuse: [
       ...['workflows', 'activities', 'worker', 'client', 'demo'].map((room) => ({ path: into(room), what: `${room}/` })),
       { path: '^@temporalio/', what: '@temporalio/*', why: 'the emulator stands in for Azure, not Temporal' },

@@ -36,7 +36,7 @@ const MAY_IMPORT: Record<string, string> = {
   worker: 'everything but client/ and demo/',
   client: 'domain/, workflows/messages.ts, workflows/search-attributes.ts, workflow types, @temporalio/client, Azure SDKs for asset upload',
   demo: 'worker/, emulator/, client/, domain/, workflows/messages.ts, workflows/search-attributes.ts, workflow types',
-  emulator: 'domain/ (traffic rules), Node, Azurite, @azure/storage-blob',
+  emulator: 'domain/ (traffic rules), Node, Azurite, Azure SDK clients',
 };
 
 /**
