@@ -208,15 +208,9 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
       return { exitCode: ExitCode.ok, text: 'worker stopped', json: { stopped: true } };
     }
     case 'emulator': {
-      // The emulator lands in its own issue; load it only when asked (and when present).
-      const modulePath = '../emulator/cli.js';
-      let mod: { emulatorCommand(argv: string[]): Promise<number> };
-      try {
-        mod = (await import(modulePath)) as typeof mod;
-      } catch (err) {
-        throw new InvalidInputError(`the emulator is not available in this build (${(err as Error).message.split('\n')[0]})`, [], { cause: err });
-      }
-      return mod.emulatorCommand(argv.slice(1));
+      // Loaded only when asked, so other commands do not load the emulator (its entry point parses its own flags).
+      const { emulatorCommand } = await import('../emulator/cli.js');
+      return emulatorCommand(argv.slice(1));
     }
     case 'slack': {
       if (sub !== 'serve') throw new InvalidInputError(sub === undefined ? 'slack needs a subcommand: serve' : `unknown slack subcommand '${sub}' (serve)`);
