@@ -126,6 +126,25 @@ const roomFences = Object.keys(rooms).map((room) => ({
   rules: importRules(room),
 }));
 
+/**
+ * The rollout state has one owner: workflows/rollout-state.ts. Elsewhere in workflows/ nothing assigns,
+ * deletes, increments or mutates an array through `state` (the RolloutState object, or `this.state`); its
+ * methods are the way to change it. (Its readers are also typed readonly, so tsc refuses most writes too.)
+ */
+const STATE_OWNER = 'rollout state has one owner: change it through the RolloutState methods in workflows/rollout-state.ts';
+const stateWrites = [
+  "AssignmentExpression > MemberExpression.left Identifier[name='state']",
+  "UpdateExpression > MemberExpression.argument Identifier[name='state']",
+  "UnaryExpression[operator='delete'] > MemberExpression.argument Identifier[name='state']",
+  "CallExpression[callee.property.name=/^(push|pop|shift|unshift|splice|sort|reverse|fill|copyWithin)$/] > MemberExpression.callee Identifier[name='state']",
+  "CallExpression[callee.object.name='Object'][callee.property.name=/^(assign|defineProperty)$/] > .arguments:first-child Identifier[name='state']",
+].map((selector) => ({ selector, message: STATE_OWNER }));
+const workflowsFence = roomFences.find((f) => f.files[0] === 'workflows/**/*.ts');
+const workflowImportSyntax = workflowsFence.rules['no-restricted-syntax'];
+workflowsFence.rules = { ...workflowsFence.rules, 'no-restricted-syntax': [...workflowImportSyntax, ...stateWrites] };
+/** rollout-state.ts is the owner: only the import rules apply there. */
+const stateOwnerFile = { files: ['workflows/rollout-state.ts'], rules: { 'no-restricted-syntax': workflowImportSyntax } };
+
 /** client/cli.ts: static imports of worker/, emulator/ and demo/ stay refused; import() may reach their entry points. */
 const cliFence = {
   files: [cliEntryPoints.file, `test/fixtures/lint/${cliEntryPoints.file}`],
@@ -163,6 +182,7 @@ export default tseslint.config(
   // The fence rules are syntactic; the fixtures sit outside tsconfig.json, so lint them without types.
   { files: ['test/fixtures/lint/**/*.ts'], ...tseslint.configs.disableTypeChecked },
   ...roomFences,
+  stateOwnerFile,
   cliFence,
   {
     files: ['**/*.js', '**/*.mjs'],
