@@ -43,6 +43,7 @@ import { formatPolicyViolation, policyViolations } from '../domain/policies.js';
 import type { RolloutOutcome, SafeRolloutInput, SafeRolloutResult, RollbackReport } from '../domain/rollout.js';
 import { deletionViolation, formatTraffic, normalizeTraffic, sameTraffic, trafficViolations, type TrafficState } from '../domain/traffic.js';
 import { baselineTraffic, candidateLivePercent, fullTrafficHolder, trafficForStep, trafficSummary, type RolloutPair } from '../domain/transitions.js';
+import { countRollbackFailed, countRolloutFinished, countRolloutStarted, countVerdict } from './metrics.js';
 import { initialState, nowIso, record, recordVerdict, registerHandlers, requestStop, type RolloutState } from './rollout-state.js';
 import { GlidepathCandidate, GlidepathEndpoint, GlidepathOutcome, GlidepathStage } from './search-attributes.js';
 
@@ -128,6 +129,7 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
   ]);
   run.setStage('preflight', -1, 'preflight');
   record(state, 'started', `rollout of ${plan.candidate.name} on ${endpoint.endpoint} started by ${input.startedBy}`);
+  countRolloutStarted();
   await run.notify('started', `Rollout of ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${endpoint.endpoint} started by ${input.startedBy}`);
 
   // The deadline: not promoted by then → roll back. Disarmed once the candidate holds 100%.
@@ -175,6 +177,7 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
     if (!rollback.confirmed) {
       // Loud: the endpoint may still send traffic to the candidate. The failure carries the report.
       const report = rollback;
+      countRollbackFailed(outcome);
       await CancellationScope.nonCancellable(() => run.notify('rollback_failed', `ROLLBACK NOT CONFIRMED on ${endpoint.endpoint}: ${report.errors.join('; ')}`));
       throw ApplicationFailure.create({
         type: ErrorType.RollbackFailed,
@@ -264,6 +267,7 @@ class Rollout {
   }
 
   finishStatus(outcome: RolloutOutcome): void {
+    countRolloutFinished(outcome); // called once per rollout, on every path that ends it
     const s = this.state.status;
     s.outcome = outcome;
     s.stage = 'done';
@@ -608,6 +612,7 @@ class Rollout {
       }
     }
     recordVerdict(this.state, { at: nowIso(), stepIndex, analysis: n, status: verdict.status, reasons: verdict.reasons, gates: verdict.gates, snapshot });
+    countVerdict(verdict.status, 'analysis');
     record(this.state, 'verdict', `analysis ${n}: ${formatVerdict(verdict)}`, stepIndex);
     this.publish();
     return verdict;
@@ -628,6 +633,7 @@ class Rollout {
         : null;
     const v = evaluateCost(step, candidate, baseline);
     recordVerdict(this.state, { at: nowIso(), stepIndex, analysis: 1, status: v.status, reasons: v.reasons, gates: v.gates, snapshot: null });
+    countVerdict(v.status, 'cost');
     record(this.state, 'cost', `cost check ${formatVerdict(v)}`, stepIndex);
     this.publish();
     if (v.status === 'fail') throw new StopRollout('rolled_back', `step ${stepIndex + 1} (cost check): ${v.reasons.join('; ')}`);
