@@ -1,8 +1,8 @@
 /**
  * Glidepath's rollout counters, counted where the facts are decided: in the workflow, through the SDK's
  * workflow `metricMeter` (a built-in sink every worker registers). The worker's runtime exports them on
- * its Prometheus `/metrics` beside the SDK's own metrics, tagged with `namespace`, `task_queue` and
- * `workflow_type`; a worker without a metrics exporter drops them.
+ * its Prometheus `/metrics` beside the SDK's own metrics, tagged with `namespace`, `taskQueue` and
+ * `workflowType`; a worker without a metrics exporter drops them.
  *
  * Why here and not in an activity: counting leaves nothing in the history and issues no command, so the
  * committed replay histories replay unchanged; and the SDK drops metric calls made while replaying (a worker
