@@ -11,14 +11,15 @@ import { IllegalStateError, type MetricCounter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString, type LogEntry, type Logger, type WorkflowBundle } from '@temporalio/worker';
 import { armBudgetShare } from '../activities/azure-clients.js';
 import { createActivities } from '../activities/create-activities.js';
-import type { RolloutActivities } from '../activities/types.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
 
-/** Glidepath's own counters, on the runtime's meter (so they share the SDK's Prometheus endpoint). */
-export interface GlidepathMetrics {
-  rollouts: MetricCounter;
-  verdicts: MetricCounter;
+/**
+ * The worker's own counter, on the runtime's meter (so it shares the SDK's Prometheus endpoint). The rollout
+ * and verdict counters (`glidepath_rollouts_total`, `glidepath_gate_verdicts_total`) are counted by the
+ * workflow itself: workflows/metrics.ts.
+ */
+interface WorkerMetrics {
   azureCalls: MetricCounter;
 }
 
@@ -31,7 +32,7 @@ function jsonLogger(level: WorkerConfig['logLevel']): Logger {
 }
 
 /** Installs the Temporal runtime, or keeps the one the process already has (a test, a second worker), and makes the counters. */
-function installRuntime(config: WorkerConfig, logger: Logger): GlidepathMetrics {
+function installRuntime(config: WorkerConfig, logger: Logger): WorkerMetrics {
   try {
     Runtime.install({
       logger,
@@ -46,30 +47,7 @@ function installRuntime(config: WorkerConfig, logger: Logger): GlidepathMetrics 
   }
   const meter = Runtime.instance().metricMeter;
   return {
-    rollouts: meter.createCounter('glidepath_rollouts', 'rollouts', 'Rollout events by kind: started, promoted, rolled_back, rejected, aborted, failed'),
-    verdicts: meter.createCounter('glidepath_gate_verdicts', 'verdicts', 'Analysis verdicts by status: pass, fail, inconclusive'),
-    azureCalls: meter.createCounter('glidepath_azure_calls', 'calls', 'Azure management-plane HTTP attempts by service, kind and status'),
-  };
-}
-
-const ROLLOUT_EVENTS: Record<string, string> = {
-  started: 'started',
-  promoted: 'promoted',
-  rolled_back: 'rolled_back',
-  rollback_failed: 'rollback_failed',
-};
-
-/** Wraps the activities so that notifications and gate calls feed Glidepath's counters. */
-function instrument(activities: RolloutActivities, metrics: GlidepathMetrics): RolloutActivities {
-  return {
-    ...activities,
-    async notify(input) {
-      const event = ROLLOUT_EVENTS[input.kind];
-      if (event) metrics.rollouts.add(1, { event });
-      if (input.kind === 'verdict' && typeof input.fields?.status === 'string') metrics.verdicts.add(1, { status: input.fields.status });
-      if (input.kind === 'finished' && typeof input.fields?.outcome === 'string') metrics.rollouts.add(1, { event: `finished_${input.fields.outcome}` });
-      return activities.notify(input);
-    },
+    azureCalls: meter.createCounter('glidepath_azure_calls_total', 'calls', 'Azure management-plane HTTP attempts by service, kind and status'),
   };
 }
 
@@ -132,7 +110,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         : bundlePath
           ? { workflowBundle: { code: readFileSync(bundlePath, 'utf8') } }
           : { workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)) }),
-      activities: instrument(activities, metrics),
+      activities,
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
       shutdownGraceTime: config.shutdownGraceMs,
       ...(options.shutdownForceMs !== undefined ? { shutdownForceTime: options.shutdownForceMs } : {}),

@@ -22,6 +22,7 @@ import type {
   VerdictRecord,
 } from '../domain/rollout.js';
 import { formatTraffic, normalizeTraffic, type TrafficState } from '../domain/traffic.js';
+import { countRolloutFinished, countVerdict } from './metrics.js';
 import { GlidepathOutcome, GlidepathStage } from './search-attributes.js';
 
 /** A decision on the awaited approval, set by approve/reject (or by a timeout that proceeds). */
@@ -139,6 +140,7 @@ export class RolloutState {
   /** Keeps the last verdicts in the status and all of them for the result, and shows the latest. */
   recordVerdict(v: VerdictRecord, timelineKind: 'verdict' | 'cost', text: string): void {
     this.d.verdicts.push(v);
+    countVerdict(v.status, timelineKind === 'cost' ? 'cost' : 'analysis');
     this.d.status.lastVerdicts = [...this.d.status.lastVerdicts, v].slice(-5);
     this.record(timelineKind, text, v.stepIndex);
     this.publish();
@@ -171,8 +173,9 @@ export class RolloutState {
     return true;
   }
 
-  /** The end: outcome in the status and search attributes; nothing is pending or paused any more. */
+  /** The end: outcome in the status and search attributes; nothing is pending or paused any more. Called once per rollout. */
   finish(outcome: RolloutOutcome): void {
+    countRolloutFinished(outcome);
     const s = this.d.status;
     s.outcome = outcome;
     s.stage = 'done';

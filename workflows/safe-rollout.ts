@@ -52,6 +52,7 @@ import type { RolloutContext } from './context.js';
 import { describeFailure, driftedTraffic, failureType, refusalFailure, wrapFailure } from './failures.js';
 import { registerHandlers } from './handlers.js';
 import { legacySetTraffic } from './legacy-traffic.js';
+import { countRollbackFailed, countRolloutStarted } from './metrics.js';
 import { notify, type NotifyFields } from './notify.js';
 import { rollback } from './rollback.js';
 import { RolloutState, nowIso } from './rollout-state.js';
@@ -87,6 +88,7 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
   ]);
   state.setStage('preflight', -1, 'preflight');
   state.record('started', `rollout of ${plan.candidate.name} on ${endpoint.endpoint} started by ${input.startedBy}`);
+  countRolloutStarted();
   await run.notify('started', `Rollout of ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${endpoint.endpoint} started by ${input.startedBy}`);
 
   // The deadline: not promoted by then → roll back. Disarmed once the candidate holds 100%.
@@ -135,6 +137,7 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
     if (!rollback.confirmed) {
       // Loud: the endpoint may still send traffic to the candidate. The failure carries the report.
       const report = rollback;
+      countRollbackFailed(outcome);
       await CancellationScope.nonCancellable(() => run.notify('rollback_failed', `ROLLBACK NOT CONFIRMED on ${endpoint.endpoint}: ${report.errors.join('; ')}`));
       throw ApplicationFailure.create({
         type: ErrorType.RollbackFailed,
