@@ -2,6 +2,7 @@
 // live emulator: what Azure would be asked, what it answers, and what the activity makes of it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { normalizeTraffic } from '../../domain/traffic.js';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -136,63 +137,89 @@ describe('creating the candidate', () => {
   });
 });
 
-describe('setting traffic', () => {
-  test('mirror traffic is set (despite the stable SDK dropping it) and read back from the endpoint', async () => {
+describe('setting traffic: one read-compare-write per change (invariant 7)', () => {
+  /** The management calls on the endpoint itself (not its deployments or operations), as "GET" / "PUT". */
+  const endpointCalls = (endpoint: string) =>
+    emu
+      .callLog()
+      .filter((c) => c.kind === 'management' && new RegExp(`/onlineEndpoints/${endpoint}$`).test(c.path))
+      .map((c) => c.method);
+
+  test('mirror traffic is set (despite the stable SDK dropping it), after reading the endpoint, and read back', async () => {
+    emu.resetCallLog();
     const { result } = await run(acts.setEndpointTraffic, {
       endpoint: ref('fraud'),
-      live: { blue: 100 },
-      mirror: { green: 20 },
-      expectedCurrent: { live: { blue: 100 }, mirror: {} },
+      expected: { live: { blue: 100 }, mirror: {} },
+      target: { live: { blue: 100 }, mirror: { green: 20 } },
     });
     assert.deepEqual(result.traffic, { live: { blue: 100 }, mirror: { green: 20 } });
     const endpoint = await arm.onlineEndpoints.get(RG, WS, 'fraud');
     assert.deepEqual((endpoint.properties as { mirrorTraffic?: Record<string, number> }).mirrorTraffic, { green: 20 });
+    const calls = endpointCalls('fraud');
+    assert.equal(calls[0], 'GET', `the endpoint is read before anything is written: ${calls.join(' ')}`);
+    assert.ok(calls.indexOf('PUT') > 0 && calls.lastIndexOf('GET') > calls.indexOf('PUT'), `read, write, read back: ${calls.join(' ')}`);
   });
 
   test('asking for the state the endpoint already has succeeds without a write', async () => {
     emu.resetCallLog();
-    await run(acts.setEndpointTraffic, { endpoint: ref('fraud'), live: { blue: 100 }, mirror: { green: 20 }, expectedCurrent: { live: { blue: 100 }, mirror: {} } });
+    await run(acts.setEndpointTraffic, { endpoint: ref('fraud'), expected: { live: { blue: 100 }, mirror: {} }, target: { live: { blue: 100 }, mirror: { green: 20 } } });
     assert.deepEqual(writes('fraud'), []);
   });
 
-  test('traffic someone else changed is refused as TrafficDrift, and nothing is written', async () => {
+  test('traffic someone else changed is refused as TrafficDrift carrying the actual traffic, and nothing is written', async () => {
     await setTraffic(arm, 'fraud', { blue: 95, green: 5 }); // by hand, behind the rollout's back
     emu.resetCallLog();
     const f = await failureOf(
       run(acts.setEndpointTraffic, {
         endpoint: ref('fraud'),
-        live: { blue: 90, green: 10 },
-        mirror: {},
-        expectedCurrent: { live: { blue: 100 }, mirror: { green: 20 } },
+        expected: { live: { blue: 100 }, mirror: { green: 20 } },
+        target: { live: { blue: 90, green: 10 }, mirror: {} },
       }),
     );
     assert.equal(f.type, 'TrafficDrift');
     assert.equal(f.nonRetryable, true);
     assert.deepEqual(f.details?.[0], { expected: { live: { blue: 100 }, mirror: { green: 20 } }, actual: { live: { blue: 95, green: 5 }, mirror: {} } });
     assert.deepEqual(writes('fraud'), []);
+    assert.deepEqual(endpointCalls('fraud'), ['GET'], 'it read the endpoint, and only read it');
   });
 
   test('a canary split is written, verified by reading back, and the old mirror is switched off', async () => {
     const { result } = await run(acts.setEndpointTraffic, {
       endpoint: ref('fraud'),
-      live: { blue: 90, green: 10 },
-      mirror: {},
-      expectedCurrent: { live: { blue: 95, green: 5 }, mirror: {} },
+      expected: { live: { blue: 95, green: 5 }, mirror: {} },
+      target: { live: { blue: 90, green: 10 }, mirror: {} },
     });
     assert.deepEqual(result.traffic, { live: { blue: 90, green: 10 }, mirror: {} });
   });
 
   test('a state Azure would refuse is refused before any write, naming the rule', async () => {
+    emu.resetCallLog();
     const f = await failureOf(
       run(acts.setEndpointTraffic, {
         endpoint: ref('fraud'),
-        live: { blue: 90, green: 10 },
-        mirror: { green: 60 },
-        expectedCurrent: { live: { blue: 90, green: 10 }, mirror: {} },
+        expected: { live: { blue: 90, green: 10 }, mirror: {} },
+        target: { live: { blue: 90, green: 10 }, mirror: { green: 60 } },
       }),
     );
     assert.equal(f.type, 'InvalidTraffic');
     assert.match(f.message, /at most 50%, got 60%/);
+    assert.deepEqual(writes('fraud'), []);
+  });
+
+  test('a rollback (expected: null) takes over whatever the endpoint has and reads the baseline back', async () => {
+    await setTraffic(arm, 'fraud', { blue: 70, green: 30 }); // drifted: a rollback must win anyway
+    const { result } = await run(acts.setEndpointTraffic, { endpoint: ref('fraud'), expected: null, target: { live: { blue: 100 }, mirror: {} } });
+    assert.deepEqual(normalizeTraffic(result.traffic), { live: { blue: 100 }, mirror: {} });
+  });
+
+  test('the input of rollouts started before the rework ({live, mirror, expectedCurrent}) is still understood', async () => {
+    const { result } = await run(acts.setEndpointTraffic, {
+      endpoint: ref('fraud'),
+      live: { blue: 90, green: 10 },
+      mirror: {},
+      expectedCurrent: { live: { blue: 100, green: 0 }, mirror: {} },
+    });
+    assert.deepEqual(result.traffic, { live: { blue: 90, green: 10 }, mirror: {} });
   });
 });
 
