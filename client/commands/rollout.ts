@@ -4,6 +4,7 @@
  * them to exit codes.
  */
 import { hostname, userInfo } from 'node:os';
+import { ErrorType } from '../../domain/errors.js';
 import { parsePlan, type RolloutPlan } from '../../domain/plan.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
 import { formatTraffic } from '../../domain/traffic.js';
@@ -44,7 +45,7 @@ export async function resolveRollout(target: string, gateway: RolloutGateway): P
 /** How a rollout's end maps onto the exit-code contract. */
 export function exitCodeOf(end: RolloutEnd): ExitCode {
   if (end.kind === 'result') return end.result.outcome === 'promoted' ? ExitCode.ok : ExitCode.notPromoted;
-  return end.errorType === 'InvalidPlan' ? ExitCode.invalidInput : ExitCode.notPromoted;
+  return end.errorType === ErrorType.InvalidPlan ? ExitCode.invalidInput : ExitCode.notPromoted;
 }
 
 function describeEnd(end: RolloutEnd): string {
