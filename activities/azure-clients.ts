@@ -27,6 +27,7 @@ import {
 } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { MetricsQueryClient } from '@azure/monitor-query';
+import { DEFAULT_PRICES_URL } from '../domain/prices.js';
 
 /** The api-version Glidepath speaks to Azure ML: the first stable one with `mirrorTraffic` is 2023-04-01. */
 export const ML_API_VERSION = '2024-04-01';
@@ -303,7 +304,7 @@ export class AzureClientFactory {
 
     const http: HttpClient = createDefaultHttpClient();
     const pricesBaseUrl =
-      target.cloud === 'emulator' ? `${target.url}/api/retail/prices` : (target.pricesUrl ?? 'https://prices.azure.com/api/retail/prices');
+      target.cloud === 'emulator' ? `${target.url}/api/retail/prices` : (target.pricesUrl ?? DEFAULT_PRICES_URL);
     const getPrices = async (url: string): Promise<unknown> => {
       const request: PipelineRequest = createPipelineRequest({ url, method: 'GET', timeout: 15_000 });
       if (tlsOptions) request.tlsSettings = tlsOptions;

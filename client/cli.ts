@@ -10,6 +10,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseDuration } from '../domain/duration.js';
+import { DEFAULT_PRICES_URL } from '../domain/prices.js';
 import { planExplain, planValidate } from './commands/plan.js';
 import { rolloutReport } from './commands/report.js';
 import { rolloutList, rolloutMessage, rolloutStart, rolloutStatus, rolloutWatch } from './commands/rollout.js';
@@ -156,7 +157,7 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
           { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' },
         );
         if (values.help) return help(rt);
-        const pricesUrl = values['no-prices'] ? null : ((values['prices-url'] as string | undefined) ?? deps.env.GLIDEPATH_PRICES_URL ?? 'https://prices.azure.com/api/retail/prices');
+        const pricesUrl = values['no-prices'] ? null : ((values['prices-url'] as string | undefined) ?? deps.env.GLIDEPATH_PRICES_URL ?? DEFAULT_PRICES_URL);
         return planExplain({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], region: (values.region as string | undefined) ?? 'eastus', pricesUrl }, deps);
       }
       throw new InvalidInputError(sub === undefined ? 'plan needs a subcommand: validate or explain' : `unknown plan subcommand '${sub}' (validate, explain)`);
