@@ -13,6 +13,7 @@ import { armBudgetShare } from '../activities/azure-clients.js';
 import { createActivities } from '../activities/create-activities.js';
 import type { RolloutActivities } from '../activities/types.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import { emulatorCredential } from '../emulator/sdk.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
 
 /** Glidepath's own counters, on the runtime's meter (so they share the SDK's Prometheus endpoint). */
@@ -67,7 +68,7 @@ export async function runWorker(config: WorkerConfig = loadWorkerConfig()): Prom
   const metrics = installRuntime(config);
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const activities = createActivities({
-    azure: config.cloud.cloud === 'emulator' ? { cloud: 'emulator', url: config.cloud.url, caCertPem: config.cloud.caCertPem } : { cloud: 'azure', ...(config.cloud.pricesUrl ? { pricesUrl: config.cloud.pricesUrl } : {}) },
+    azure: config.cloud.cloud === 'emulator' ? { cloud: 'emulator', url: config.cloud.url, caCertPem: config.cloud.caCertPem, credential: emulatorCredential() } : { cloud: 'azure', ...(config.cloud.pricesUrl ? { pricesUrl: config.cloud.pricesUrl } : {}) },
     clientOptions: {
       budgetLimits: armBudgetShare(config.armBudgetPercent),
       onCall: ({ service, kind, status }) => metrics.azureCalls.add(1, { service, kind, status: String(status) }),

@@ -315,7 +315,7 @@ export async function demoCommand(argv: string[], env: NodeJS.ProcessEnv = proce
           namespace: settings.namespace,
           taskQueue,
           workflowBundle: { code },
-          activities: createActivities({ azure: { cloud: 'emulator', url: emulator.url, caCertPem: emulator.caCertPem }, pollIntervalMs: 300 }),
+          activities: createActivities({ azure: { cloud: 'emulator', url: emulator.url, caCertPem: emulator.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 300 }),
           shutdownGraceTime: '2s',
           shutdownForceTime: '5s',
         });
