@@ -11,8 +11,9 @@
  *    and put the desired mirror map back into endpoint PUT bodies from a private request header.
  *  - `armBudgetPolicy`: a token bucket per subscription for reads, writes and deletes, shared by every
  *    rollout on this worker, so many concurrent rollouts stay under Azure Resource Manager's limits.
- *  - `armRetryPolicy`: retries 429, 409 (operation in progress) and 5xx, honouring `Retry-After`,
- *    a bounded number of times; after that the activity fails and Temporal's retry policy takes over.
+ *  - a retry policy with `armRetryStrategy`: retries 408, 409 (operation in progress), 429, 5xx and
+ *    transport errors, honouring `Retry-After`, a bounded number of times; after that the activity
+ *    fails and Temporal's retry policy takes over.
  */
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';

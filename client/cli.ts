@@ -56,8 +56,9 @@ GLIDEPATH_TASK_QUEUE (default glidepath).
 Exit codes:
   0  success; for --wait and watch: the rollout was promoted
   1  the rollout ended without promotion (rolled back, rejected, aborted, failed)
-  2  invalid input: unknown command or flag, unreadable or invalid plan, bad --set, unknown rollout,
-     a message the rollout refused (e.g. approving when no approval is awaited)
+  2  invalid input: unknown command or flag, unreadable or invalid plan (or one breaking its own
+     policies), bad --set, unknown rollout, a message the rollout refused (e.g. approving when no
+     approval is awaited)
   3  cannot reach or talk to Temporal (or Azure)
   4  --wait / watch --timeout ran out before the rollout ended`;
 
@@ -241,7 +242,7 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
       return { exitCode: ExitCode.ok, text: 'worker stopped', json: { stopped: true } };
     }
     case 'emulator': {
-      // The emulator lands in its own issue; load it only when asked (and when present).
+      // Loaded only when asked, so other commands never load the emulator; a build without emulator/ says so.
       const modulePath = '../emulator/cli.js';
       let mod: { emulatorCommand(argv: string[]): Promise<number> };
       try {

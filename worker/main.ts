@@ -49,7 +49,7 @@ const ROLLOUT_EVENTS: Record<string, string> = {
   rollback_failed: 'rollback_failed',
 };
 
-/** Wraps the activities so that notifications and gate calls feed Glidepath's counters. */
+/** Wraps the `notify` activity so that the notifications a rollout sends feed Glidepath's counters. */
 function instrument(activities: RolloutActivities, metrics: GlidepathMetrics): RolloutActivities {
   return {
     ...activities,

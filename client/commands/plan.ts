@@ -49,7 +49,11 @@ export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps,
   };
 }
 
-/** Explains a plan: timeline, traffic per step, worst-case duration, and the cost budget (estimates come from the rollout's cost check). */
+/**
+ * Explains a plan: timeline, traffic per step, worst-case duration, and the candidate's cost at retail
+ * prices (from the Retail Prices API unless `pricesUrl` is null; without it the rollout's cost check
+ * prices it when it runs).
+ */
 export async function planExplain(options: ExplainOptions, deps: Pick<CommandDeps, 'files' | 'fetch'>): Promise<CommandOutput> {
   const { plan, source } = await loadPlan(options.path, options.sets, deps.files);
   const spec = plan.candidate.deployment;
