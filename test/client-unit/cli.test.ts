@@ -113,20 +113,23 @@ describe('bad input exits with the documented code, one line, and starts nothing
     });
   }
 
-  test('a --set that breaks a policy is refused like the file, and --json lists the violation', async () => {
-    const r = await run(['plan', 'validate', 'plan.yaml', '--set', 'candidate.deployment.instance_type=Standard_NC6', '--json']);
-    assert.equal(r.code, 2);
-    const body = JSON.parse(r.out.join('')) as { ok: boolean; exitCode: number; details: string[] };
-    assert.deepEqual([body.ok, body.exitCode], [false, 2]);
-    assert.deepEqual(body.details, ['candidate.deployment.instance_type: Standard_NC6 is not allowed (policies.allowedInstanceTypes: Standard_DS3_v2, Standard_F4s_v2)']);
-  });
-
-  test('a --set that breaks the plan is reported with the path it set', async () => {
-    const r = await run(['plan', 'validate', 'plan.yaml', '--set', 'strategy[0].mirror.percent=70', '--json']);
+  /** Runs `plan validate plan.yaml --set <set> --json`, expects the exit-2 JSON refusal, and returns its details. */
+  async function refusedSet(set: string): Promise<string[]> {
+    const r = await run(['plan', 'validate', 'plan.yaml', '--set', set, '--json']);
     assert.equal(r.code, 2);
     const body = JSON.parse(r.out.join('\n')) as { ok: boolean; exitCode: number; details: string[] };
     assert.deepEqual([body.ok, body.exitCode], [false, 2]);
-    assert.deepEqual(body.details, ['strategy[0].mirror.percent: must be 1..50']);
+    return body.details;
+  }
+
+  test('a --set that breaks a policy is refused like the file, and --json lists the violation', async () => {
+    assert.deepEqual(await refusedSet('candidate.deployment.instance_type=Standard_NC6'), [
+      'candidate.deployment.instance_type: Standard_NC6 is not allowed (policies.allowedInstanceTypes: Standard_DS3_v2, Standard_F4s_v2)',
+    ]);
+  });
+
+  test('a --set that breaks the plan is reported with the path it set', async () => {
+    assert.deepEqual(await refusedSet('strategy[0].mirror.percent=70'), ['strategy[0].mirror.percent: must be 1..50']);
   });
 
   test('unreachable Temporal exits 3 with one line and starts nothing', async () => {
