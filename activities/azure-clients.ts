@@ -1,8 +1,9 @@
 /**
  * The one place that builds Glidepath's Azure clients: Azure ML management (ARM), Azure Monitor
  * metrics, and a plain HTTP pipeline for the Retail Prices API — for real Azure (DefaultAzureCredential)
- * or for the local emulator (its URL, a static token and its CA certificate, passed to the SDK's TLS
- * options; certificate verification is never turned off).
+ * or for the local emulator (its URL, the credential the caller brings — the emulator's own, from
+ * emulator/sdk.ts — and its CA certificate, passed to the SDK's TLS options; certificate verification
+ * is never turned off).
  *
  * Every management-plane call goes through three policies of ours:
  *  - `mirrorTrafficPolicy`: the stable ML SDK (2.1.1, api-version 2022-10-01) has no `mirrorTraffic` and
@@ -10,11 +11,12 @@
  *    and put the desired mirror map back into endpoint PUT bodies from a private request header.
  *  - `armBudgetPolicy`: a token bucket per subscription for reads, writes and deletes, shared by every
  *    rollout on this worker, so many concurrent rollouts stay under Azure Resource Manager's limits.
- *  - `armRetryPolicy`: retries 429, 409 (operation in progress) and 5xx, honouring `Retry-After`,
- *    a bounded number of times; after that the activity fails and Temporal's retry policy takes over.
+ *  - a retry policy with `armRetryStrategy`: retries 408, 409 (operation in progress), 429, 5xx and
+ *    transport errors, honouring `Retry-After`, a bounded number of times; after that the activity
+ *    fails and Temporal's retry policy takes over.
  */
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import type { TokenCredential } from '@azure/core-auth';
 import {
   createDefaultHttpClient,
   createPipelineRequest,
@@ -27,14 +29,15 @@ import {
 } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
 import { MetricsQueryClient } from '@azure/monitor-query';
+import { DEFAULT_PRICES_URL } from '../domain/prices.js';
 
 /** The api-version Glidepath speaks to Azure ML: the first stable one with `mirrorTraffic` is 2023-04-01. */
 export const ML_API_VERSION = '2024-04-01';
 
-/** Where the clients point. */
+/** Where the clients point. For the emulator, the caller brings its credential (`emulatorCredential()` of emulator/sdk.ts). */
 export type AzureTarget =
   | { cloud: 'azure'; credential?: TokenCredential; pricesUrl?: string }
-  | { cloud: 'emulator'; url: string; caCertPem: string };
+  | { cloud: 'emulator'; url: string; caCertPem: string; credential: TokenCredential };
 
 /** Requests per second and burst per kind of management call; ARM's own are reads 25/250, writes 10/200, deletes 10/200. */
 export interface ArmBudgetLimits {
@@ -205,13 +208,6 @@ export interface AzureClients {
   target: AzureTarget;
 }
 
-/** A credential for the emulator, which accepts any bearer token. */
-export const emulatorCredential: TokenCredential = {
-  async getToken(): Promise<AccessToken> {
-    return { token: 'emulator-token', expiresOnTimestamp: Date.now() + 3600_000 };
-  },
-};
-
 export interface ClientFactoryOptions {
   budgetLimits?: ArmBudgetLimits;
   /** HTTP retries per call before the activity fails (Temporal then retries the activity). */
@@ -262,7 +258,7 @@ export class AzureClientFactory {
   }
 
   private getCredential(): TokenCredential {
-    if (this.target.cloud === 'emulator') return emulatorCredential;
+    if (this.target.cloud === 'emulator') return this.target.credential;
     this.credential ??= this.target.credential ?? new DefaultAzureCredential();
     return this.credential;
   }
@@ -303,7 +299,7 @@ export class AzureClientFactory {
 
     const http: HttpClient = createDefaultHttpClient();
     const pricesBaseUrl =
-      target.cloud === 'emulator' ? `${target.url}/api/retail/prices` : (target.pricesUrl ?? 'https://prices.azure.com/api/retail/prices');
+      target.cloud === 'emulator' ? `${target.url}/api/retail/prices` : (target.pricesUrl ?? DEFAULT_PRICES_URL);
     const getPrices = async (url: string): Promise<unknown> => {
       const request: PipelineRequest = createPipelineRequest({ url, method: 'GET', timeout: 15_000 });
       if (tlsOptions) request.tlsSettings = tlsOptions;

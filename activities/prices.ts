@@ -1,54 +1,14 @@
 /**
  * `estimateCost`: what the candidate will cost per hour and per month, from the Azure Retail Prices API
- * (public, no auth). Managed online deployments are billed per instance-hour at the Virtual Machines
- * meter of their instance type in their region (Linux, pay-as-you-go). Prices are cached per region and
- * instance type; when the API cannot be reached, a committed fallback table gives an estimate that is
- * clearly flagged (`fallback: true`, `source: fallback-table …`).
+ * (public, no auth), looked up by domain/prices.ts through the client factory's HTTP pipeline. Prices are
+ * cached per region and instance type; when the API cannot be reached, the committed fallback table
+ * gives an estimate that is clearly flagged (`fallback: true`, `source: fallback-table …`).
  */
-import { z } from 'zod';
 import { ErrorType } from '../domain/errors.js';
+import { armRegionName, costEstimate, FALLBACK_PRICES, FALLBACK_SOURCE, lookUpHourlyPrice, retailPricesSource } from '../domain/prices.js';
 import type { AzureClientFactory } from './azure-clients.js';
 import { failure } from './failures.js';
 import type { EstimateCostInput, EstimateCostResult } from './types.js';
-
-/** Hours in a month, as Azure's pricing calculator counts them. */
-export const HOURS_PER_MONTH = 730;
-
-/**
- * Linux pay-as-you-go USD per instance-hour, East US, from public price snapshots (approximate; see
- * shared/reference/azure-ml-online-endpoints.md §6.1, gathered 2026-11). Used only when the Retail
- * Prices API cannot be reached.
- */
-export const FALLBACK_PRICES: Readonly<Record<string, number>> = {
-  Standard_DS2_v2: 0.146,
-  Standard_D2_v2: 0.146,
-  Standard_DS3_v2: 0.293,
-  Standard_D3_v2: 0.293,
-  Standard_D2s_v3: 0.096,
-  Standard_F4s_v2: 0.169,
-  Standard_NC6s_v3: 3.06,
-};
-export const FALLBACK_SOURCE = 'fallback-table (East US list prices, 2026-11)';
-
-const PriceItem = z.object({
-  retailPrice: z.number(),
-  unitOfMeasure: z.string().optional(),
-  productName: z.string(),
-  meterName: z.string(),
-  armSkuName: z.string().optional(),
-  armRegionName: z.string().optional(),
-  type: z.string().optional(),
-});
-const PricePage = z.object({ Items: z.array(PriceItem), NextPageLink: z.string().nullish() });
-
-/** Keeps the Linux consumption meter: drops Windows products and Spot / Low Priority meters. */
-export function linuxConsumptionPrice(items: z.infer<typeof PriceItem>[]): number | undefined {
-  const rows = items.filter(
-    (i) => !/ Windows$/.test(i.productName) && !/Spot|Low Priority/i.test(i.meterName) && (i.type ?? 'Consumption') === 'Consumption',
-  );
-  if (rows.length === 0) return undefined;
-  return Math.min(...rows.map((r) => r.retailPrice));
-}
 
 export interface PricesOptions {
   /** How long a price stays cached (default 24 h). */
@@ -69,24 +29,16 @@ export function createPriceActivities(factory: AzureClientFactory, opts: PricesO
     const hit = cache.get(key);
     if (hit && now() - hit.at < ttl) return hit;
     const { getPrices, pricesBaseUrl } = factory.forSubscription(subscriptionId);
-    const filter = `serviceName eq 'Virtual Machines' and armSkuName eq '${instanceType}' and armRegionName eq '${region}' and priceType eq 'Consumption'`;
-    let url: string | null | undefined = `${pricesBaseUrl}?$filter=${encodeURIComponent(filter)}`;
-    const items: z.infer<typeof PriceItem>[] = [];
-    for (let page = 0; url && page < (opts.maxPages ?? 10); page++) {
-      const parsed = PricePage.parse(await getPrices(url));
-      items.push(...parsed.Items);
-      url = parsed.NextPageLink;
-    }
-    const price = linuxConsumptionPrice(items);
+    const price = await lookUpHourlyPrice(getPrices, { baseUrl: pricesBaseUrl, region, instanceType, ...(opts.maxPages !== undefined ? { maxPages: opts.maxPages } : {}) });
     if (price === undefined) return undefined;
-    const entry = { hourlyUsd: price, source: `retail-prices:${region}`, at: now() };
+    const entry = { hourlyUsd: price, source: retailPricesSource(region), at: now() };
     cache.set(key, entry);
     return entry;
   }
 
   return {
     async estimateCost({ endpoint, instanceType, instanceCount, location }: EstimateCostInput): Promise<EstimateCostResult> {
-      const region = (location ?? 'eastus').toLowerCase().replace(/\s+/g, '');
+      const region = armRegionName(location ?? 'eastus');
       let found: { hourlyUsd: number; source: string } | undefined;
       let lookupError: unknown;
       try {
@@ -94,10 +46,7 @@ export function createPriceActivities(factory: AzureClientFactory, opts: PricesO
       } catch (err) {
         lookupError = err; // API unreachable or answering garbage: fall back below
       }
-      if (found) {
-        const hourlyUsd = found.hourlyUsd * instanceCount;
-        return { hourlyUsd, monthlyUsd: hourlyUsd * HOURS_PER_MONTH, fallback: false, source: found.source };
-      }
+      if (found) return costEstimate(found.hourlyUsd, instanceCount, found.source, false);
       const fallback = FALLBACK_PRICES[instanceType];
       if (fallback === undefined) {
         throw failure(
@@ -108,8 +57,7 @@ export function createPriceActivities(factory: AzureClientFactory, opts: PricesO
           lookupError instanceof Error ? { cause: lookupError } : {},
         );
       }
-      const hourlyUsd = fallback * instanceCount;
-      return { hourlyUsd, monthlyUsd: hourlyUsd * HOURS_PER_MONTH, fallback: true, source: FALLBACK_SOURCE };
+      return costEstimate(fallback, instanceCount, FALLBACK_SOURCE, true);
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * The Slack notifier: a drop-in `notify` activity (same signature as activities/notify.ts) that speaks
- * Block Kit. Every notification is a `chat.postMessage`; an approval request carries the gate table of
+ * The `notify` activity, spoken to Slack in Block Kit (without a bot token or a channel, notifications
+ * go to the activity log and count as not delivered). Every notification is a `chat.postMessage`; an approval request carries the gate table of
  * the last analysis and Approve / Reject buttons (handled by `glidepath slack serve`, client/slack/bridge.ts);
  * once the approval is decided, times out or the rollout stops, the approval message is edited with
  * `chat.update` to show the decision and who made it, and its buttons are removed.

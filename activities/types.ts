@@ -1,7 +1,7 @@
 /**
  * The activities the safe-rollout workflow calls: their names, inputs and results. This is the contract
  * between workflows/ (which imports it with `import type` only) and the Azure implementations built by
- * `createActivities(deps)` (issue 5). Every activity is one remote effect, idempotent, and fails with an
+ * `createActivities(deps)`. Every activity is one remote effect, idempotent, and fails with an
  * `ApplicationFailure` whose `type` is one of domain/errors.ts (`nonRetryable` for the ones a retry
  * cannot fix). No input or result carries a secret (invariant 9): keys, tokens and webhook secrets live
  * in the worker's environment.
@@ -127,7 +127,7 @@ export interface EstimateCostInput {
   endpoint: EndpointRef;
   instanceType: string;
   instanceCount: number;
-  /** Azure region when known (from getEndpoint), else the activity looks it up. */
+  /** Azure region when known (from getEndpoint); without it the activity prices in eastus. */
   location?: string;
 }
 /** Hourly and monthly USD (730 h/month); `fallback` when the price list could not be used. */

@@ -3,7 +3,8 @@
  * candidate may go on. The request is JSON, signed by the worker with `GLIDEPATH_WEBHOOK_SECRET`
  * (`X-Glidepath-Signature: v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`, `X-Glidepath-Timestamp`), so
  * the secret never enters the workflow. The answer must be `{ "status": "pass"|"fail"|"inconclusive",
- * "reason": "…" }`; anything else, a timeout or a 5xx is a retryable `WebhookGateFailed`.
+ * "reason": "…" }`. Any other answer, a timeout, a 408, a 429 or a 5xx is a retryable
+ * `WebhookGateFailed`; any other 4xx a non-retryable one (the request is wrong: a retry cannot help).
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';

@@ -13,6 +13,7 @@ import { Worker } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { createActivities } from '../activities/create-activities.js';
 import type { PlanDocument } from '../domain/plan.js';
+import { emulatorCredential } from '../emulator/sdk.js';
 import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, SUB, WS } from '../test/emulator/support.js';
 import { healthyMetrics, startRollout } from '../test/support/builders.js';
 import { createTimeSkippingEnv, uniqueName, workflowBundle } from '../test/support/temporal.js';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const plan = parse(readFileSync(`${benchRoot}examples/rollout.yaml`, 'utf8')) as PlanDocument & { notify?: unknown };
   plan.target = { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint };
   delete plan.notify; // no Slack here: notifications go to the worker log
-  const real = createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem }, pollIntervalMs: 1000 });
+  const real = createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 1000 });
   let metricsQueries = 0;
   let webhookCalls = 0;
   const activities = {

@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/create-activities.js';
 import type { PlanDocument } from '../domain/plan.js';
-import { generateTraffic, type Emulator } from '../emulator/index.js';
+import { emulatorCredential, generateTraffic, type Emulator } from '../emulator/index.js';
 import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, SUB, WS } from '../test/emulator/support.js';
 import { startRollout } from '../test/support/builders.js';
 import { createDevEnv, uniqueName, workflowBundle } from '../test/support/temporal.js';
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem }, pollIntervalMs: 200 }),
+    activities: createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 200 }),
   });
   const rows: Row[] = [];
   const t0 = Date.now();

@@ -9,6 +9,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { durationOption, parse, type Values } from './args.js';
+import { DEFAULT_PRICES_URL } from '../domain/prices.js';
 import { planExplain, planValidate } from './commands/plan.js';
 import { rolloutReport } from './commands/report.js';
 import { rolloutList, rolloutMessage, rolloutStart, rolloutStatus, rolloutWatch } from './commands/rollout.js';
@@ -54,8 +55,9 @@ GLIDEPATH_TASK_QUEUE (default glidepath).
 Exit codes:
   0  success; for --wait and watch: the rollout was promoted
   1  the rollout ended without promotion (rolled back, rejected, aborted, failed)
-  2  invalid input: unknown command or flag, unreadable or invalid plan, bad --set, unknown rollout,
-     a message the rollout refused (e.g. approving when no approval is awaited)
+  2  invalid input: unknown command or flag, unreadable or invalid plan (or one breaking its own
+     policies), bad --set, unknown rollout, a message the rollout refused (e.g. approving when no
+     approval is awaited)
   3  cannot reach or talk to Temporal (or Azure)
   4  --wait / watch --timeout ran out before the rollout ended`;
 
@@ -125,7 +127,7 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
           { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' },
         );
         if (values.help) return help(rt);
-        const pricesUrl = values['no-prices'] ? null : ((values['prices-url'] as string | undefined) ?? deps.env.GLIDEPATH_PRICES_URL ?? 'https://prices.azure.com/api/retail/prices');
+        const pricesUrl = values['no-prices'] ? null : ((values['prices-url'] as string | undefined) ?? deps.env.GLIDEPATH_PRICES_URL ?? DEFAULT_PRICES_URL);
         return planExplain({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], region: (values.region as string | undefined) ?? 'eastus', pricesUrl }, deps);
       }
       throw new InvalidInputError(sub === undefined ? 'plan needs a subcommand: validate or explain' : `unknown plan subcommand '${sub}' (validate, explain)`);

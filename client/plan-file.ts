@@ -5,6 +5,7 @@
  */
 import { parseDocument } from 'yaml';
 import { formatPlanIssue, parsePlan, type PlanDocument, type RolloutPlan } from '../domain/plan.js';
+import { formatPolicyViolation, policyViolations } from '../domain/policies.js';
 import { InvalidInputError } from './errors.js';
 
 /** Where the CLI reads files and stdin from (injected so tests need no disk). */
@@ -121,4 +122,19 @@ export async function loadPlan(path: string, overrides: readonly string[], io: P
     );
   }
   return { source, document, plan: result.plan };
+}
+
+/**
+ * Refuses a plan whose candidate breaks the plan's own `policies`: the check preflight runs before
+ * creating anything, run here so `plan validate` and `rollout start` refuse what the rollout would
+ * (InvalidInputError, exit 2, every violation with its path).
+ */
+export function checkPolicies({ plan, source }: LoadedPlan): void {
+  const violations = policyViolations(plan);
+  if (violations.length === 0) return;
+  const n = violations.length;
+  throw new InvalidInputError(
+    `${source} breaks its own policies (${n} problem${n === 1 ? '' : 's'}): ${formatPolicyViolation(violations[0]!)}${n > 1 ? ' …' : ''}`,
+    violations.map(formatPolicyViolation),
+  );
 }

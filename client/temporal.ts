@@ -62,7 +62,7 @@ export type RolloutEnd =
 
 /** What the commands and the Slack bridge need from Temporal. Faked in unit tests. */
 export interface RolloutGateway {
-  /** Starts a rollout of a validated plan; a second rollout on a busy endpoint is an InvalidInputError naming the running one. */
+  /** Starts a rollout of a validated plan; a second rollout on a busy endpoint is a CliError (exit 2) naming the running one. */
   start(args: { plan: RolloutPlan; document: PlanDocument; startedBy: string }): Promise<{ workflowId: string; runId: string }>;
   /** Temporal's view of a rollout (the latest run). RolloutNotFoundError when there is none. */
   describe(workflowId: string): Promise<RolloutSummary>;

@@ -1,8 +1,8 @@
 /**
  * What auditors read in the Temporal UI before opening the history: the workflow's static summary (one
  * line) and static details (markdown), set by whoever starts the rollout, plus the start options that
- * make the workflow id a business key. Pure data, so the CLI, the Slack bridge and the tests build the
- * same start request; the client room maps it onto `client.workflow.start(safeRollout, …)`.
+ * make the workflow id a business key. Pure data, so the CLI, the demo and the tests build the same
+ * start request; client/start-rollout.ts maps it onto `client.workflow.start(safeRollout, …)`.
  */
 import { formatDuration } from './duration.js';
 import { explain } from './explain.js';

@@ -49,7 +49,7 @@ export const ErrorType = {
   RolloutAlreadyRunning: 'RolloutAlreadyRunning',
   /** The workflow's own failure when rolling back did not restore the baseline (read back from the endpoint). */
   RollbackFailed: 'RollbackFailed',
-  /** The workflow's own failure when preflight failed on a failure that carries no type of its own (e.g. a timeout). */
+  /** The workflow's own failure when preflight failed for a reason without a type of its own (e.g. an activity timed out); the cause is kept. */
   RolloutFailed: 'RolloutFailed',
   /** Thrown by an update validator or signal check: the message cannot apply now (the reason says why). */
   MessageRefused: 'MessageRefused',

@@ -1,8 +1,8 @@
 /**
  * `explain(plan)`: what a plan will do, before it runs — the timeline of steps with the traffic each
  * sets, the bake times, the approvals, and the worst-case duration (every bake extended as far as the
- * analysis settings allow, every approval waiting out its timeout). Shown by `glidepath explain` and in
- * the workflow's static details.
+ * analysis settings allow, every approval waiting out its timeout). Shown by `glidepath plan explain`
+ * and in the workflow's static details.
  */
 import { worstCaseBakeMs } from './analysis.js';
 import { formatDuration, formatSpan } from './duration.js';

@@ -1,7 +1,8 @@
 /**
  * Preflight policy checks on the candidate's deployment spec: the organisation's rules that a plan opts
  * into under `policies` (egress locked down, App Insights on, only approved instance types).
- * Pure: the workflow runs them before creating anything; the CLI runs them before starting.
+ * Pure: the workflow runs them in preflight, before creating anything; `plan validate` and `rollout start`
+ * run them too (client/plan-file.ts `checkPolicies`), so the CLI refuses what preflight would.
  */
 import type { RolloutPlan } from './plan.js';
 

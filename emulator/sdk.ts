@@ -11,7 +11,10 @@ export class StaticTokenCredential implements TokenCredential {
   }
 }
 
-/** A credential for SDK clients pointed at the emulator. */
+/**
+ * The credential for SDK clients pointed at the emulator: tests, benchmarks and the demo build clients
+ * with it, and the worker passes it to the activities' client factory in its emulator target.
+ */
 export function emulatorCredential(token?: string): TokenCredential {
   return new StaticTokenCredential(token);
 }

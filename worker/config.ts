@@ -4,8 +4,8 @@
  * from Temporal's environment configuration (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`,
  * `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*`, or a `temporal.toml` profile) — the same the CLI uses.
  *
- * Secrets (Slack bot token, webhook secret, API key) are read here and handed to activities; they never
- * travel through workflow inputs or histories.
+ * Secrets are read here and stay in the worker: the Slack bot token and the webhook secret go to the
+ * activities, Temporal's API key to the connection; none travels through workflow inputs or histories.
  */
 import { readFileSync } from 'node:fs';
 import { loadClientConnectConfig } from '@temporalio/envconfig';

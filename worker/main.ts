@@ -12,6 +12,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterSt
 import { armBudgetShare } from '../activities/azure-clients.js';
 import { createActivities } from '../activities/create-activities.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import { emulatorCredential } from '../emulator/sdk.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
 
 /**
@@ -90,7 +91,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const pollIntervalMs = options.azurePollIntervalMs ?? (config.cloud.cloud === 'emulator' ? 500 : undefined);
   const activities = createActivities({
-    azure: config.cloud.cloud === 'emulator' ? { cloud: 'emulator', url: config.cloud.url, caCertPem: config.cloud.caCertPem } : { cloud: 'azure', ...(config.cloud.pricesUrl ? { pricesUrl: config.cloud.pricesUrl } : {}) },
+    azure: config.cloud.cloud === 'emulator' ? { cloud: 'emulator', url: config.cloud.url, caCertPem: config.cloud.caCertPem, credential: emulatorCredential() } : { cloud: 'azure', ...(config.cloud.pricesUrl ? { pricesUrl: config.cloud.pricesUrl } : {}) },
     clientOptions: {
       budgetLimits: armBudgetShare(config.armBudgetPercent),
       onCall: ({ service, kind, status }) => metrics.azureCalls.add(1, { service, kind, status: String(status) }),

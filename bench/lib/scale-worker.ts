@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { NativeConnection, Runtime, Worker, DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../activities/create-activities.js';
+import { emulatorCredential } from '../../emulator/sdk.js';
 import { healthyMetrics } from '../../test/support/builders.js';
 
 const env = (k: string): string => {
@@ -16,7 +17,7 @@ const env = (k: string): string => {
 
 Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { metrics: { prometheus: { bindAddress: env('SCALE_METRICS') } } } });
 let metricsQueries = 0;
-const real = createActivities({ azure: { cloud: 'emulator', url: env('SCALE_EMULATOR_URL'), caCertPem: readFileSync(env('SCALE_EMULATOR_CA'), 'utf8') }, pollIntervalMs: 500 });
+const real = createActivities({ azure: { cloud: 'emulator', url: env('SCALE_EMULATOR_URL'), caCertPem: readFileSync(env('SCALE_EMULATOR_CA'), 'utf8'), credential: emulatorCredential() }, pollIntervalMs: 500 });
 const connection = await NativeConnection.connect({ address: env('TEMPORAL_ADDRESS') });
 const worker = await Worker.create({
   connection,

@@ -2,8 +2,9 @@
 import { explain } from '../../domain/explain.js';
 import type { CostEstimate } from '../../domain/gates.js';
 import { formatDuration } from '../../domain/duration.js';
+import { armRegionName, costEstimate, lookUpHourlyPrice, retailPricesSource } from '../../domain/prices.js';
 import { ExitCode } from '../errors.js';
-import { loadPlan } from '../plan-file.js';
+import { checkPolicies, loadPlan } from '../plan-file.js';
 import type { CommandDeps, CommandOutput } from './types.js';
 
 export interface PlanOptions {
@@ -14,27 +15,33 @@ export interface PlanOptions {
 export interface ExplainOptions extends PlanOptions {
   /** Azure region to price the candidate in (default eastus). */
   region: string;
-  /** The Retail Prices API (default https://prices.azure.com/api/retail/prices); null skips the estimate. */
+  /** The Retail Prices API (default: the public one, DEFAULT_PRICES_URL in domain/prices.ts); null skips the estimate. */
   pricesUrl: string | null;
 }
 
-const HOURS_PER_MONTH = 730;
-
-/** The candidate's Linux pay-as-you-go price per instance-hour from the (public) Azure Retail Prices API. */
-export async function fetchHourlyPrice(args: { pricesUrl: string; region: string; instanceType: string; fetch: typeof fetch }): Promise<number> {
-  const filter = `serviceName eq 'Virtual Machines' and armRegionName eq '${args.region}' and armSkuName eq '${args.instanceType}' and priceType eq 'Consumption'`;
-  const url = `${args.pricesUrl}?$filter=${encodeURIComponent(filter)}`;
-  const res = await args.fetch(url, { signal: AbortSignal.timeout(4000) });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  const body = (await res.json()) as { Items?: { retailPrice?: number; productName?: string; meterName?: string }[] };
-  const rows = (body.Items ?? []).filter((i) => typeof i.retailPrice === 'number' && !/Windows$/.test(i.productName ?? '') && !/Spot|Low Priority/i.test(i.meterName ?? ''));
-  if (rows.length === 0) throw new Error(`no Linux price for ${args.instanceType} in ${args.region}`);
-  return Math.min(...rows.map((r) => r.retailPrice!));
+/**
+ * The candidate's Linux pay-as-you-go price per instance-hour, looked up by domain/prices.ts through
+ * `fetch` (4 s per page: explaining a plan should not hang on the network); throws when there is none.
+ */
+async function hourlyPrice(args: { pricesUrl: string; region: string; instanceType: string; fetch: typeof fetch }): Promise<number> {
+  const getPage = async (url: string): Promise<unknown> => {
+    const res = await args.fetch(url, { signal: AbortSignal.timeout(4000) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return (await res.json()) as unknown;
+  };
+  const price = await lookUpHourlyPrice(getPage, { baseUrl: args.pricesUrl, region: args.region, instanceType: args.instanceType });
+  if (price === undefined) throw new Error(`no Linux price for ${args.instanceType} in ${args.region}`);
+  return price;
 }
 
-/** Validates a plan: 0 when valid; an invalid plan throws InvalidInputError listing every issue with its path. */
+/**
+ * Validates a plan: 0 when valid; an invalid plan, or a candidate that breaks the plan's policies (the
+ * preflight checks), throws InvalidInputError listing every issue with its path.
+ */
 export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps, 'files'>): Promise<CommandOutput> {
-  const { plan, source } = await loadPlan(options.path, options.sets, deps.files);
+  const loaded = await loadPlan(options.path, options.sets, deps.files);
+  checkPolicies(loaded);
+  const { plan, source } = loaded;
   return {
     exitCode: ExitCode.ok,
     text: `${source}: valid plan — ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${plan.target.endpoint}, ${plan.strategy.length} steps`,
@@ -42,17 +49,22 @@ export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps,
   };
 }
 
-/** Explains a plan: timeline, traffic per step, worst-case duration, and the cost budget (estimates come from the rollout's cost check). */
+/**
+ * Explains a plan: timeline, traffic per step, worst-case duration, and the candidate's cost at retail
+ * prices (from the Retail Prices API unless `pricesUrl` is null; without it the rollout's cost check
+ * prices it when it runs).
+ */
 export async function planExplain(options: ExplainOptions, deps: Pick<CommandDeps, 'files' | 'fetch'>): Promise<CommandOutput> {
   const { plan, source } = await loadPlan(options.path, options.sets, deps.files);
   const spec = plan.candidate.deployment;
+  const region = armRegionName(options.region);
   let cost: CostEstimate | null = null;
   let costNote: string;
   if (options.pricesUrl) {
     try {
-      const hourly = spec.instance_count * (await fetchHourlyPrice({ pricesUrl: options.pricesUrl, region: options.region, instanceType: spec.instance_type, fetch: deps.fetch }));
-      cost = { hourlyUsd: hourly, monthlyUsd: hourly * HOURS_PER_MONTH, fallback: false, source: `retail-prices:${options.region}` };
-      costNote = `Cost estimate: ${spec.instance_count} × ${spec.instance_type} in ${options.region} ≈ $${hourly.toFixed(2)}/hour, $${(hourly * HOURS_PER_MONTH).toFixed(2)}/month (Azure retail price, Linux pay-as-you-go).`;
+      const unit = await hourlyPrice({ pricesUrl: options.pricesUrl, region, instanceType: spec.instance_type, fetch: deps.fetch });
+      cost = costEstimate(unit, spec.instance_count, retailPricesSource(region), false);
+      costNote = `Cost estimate: ${spec.instance_count} × ${spec.instance_type} in ${region} ≈ $${cost.hourlyUsd.toFixed(2)}/hour, $${cost.monthlyUsd.toFixed(2)}/month (Azure retail price, Linux pay-as-you-go).`;
     } catch (err) {
       costNote = `Cost estimate: unavailable (${(err as Error).message}); the rollout's cost check prices ${spec.instance_count} × ${spec.instance_type} when it runs.`;
     }

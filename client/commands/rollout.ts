@@ -4,11 +4,12 @@
  * them to exit codes.
  */
 import { hostname, userInfo } from 'node:os';
+import { ErrorType } from '../../domain/errors.js';
 import { parsePlan, type RolloutPlan } from '../../domain/plan.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
 import { formatTraffic } from '../../domain/traffic.js';
 import { CliError, ExitCode, InvalidInputError, MessageRefusedError, RolloutNotFoundError } from '../errors.js';
-import { loadPlan } from '../plan-file.js';
+import { checkPolicies, loadPlan } from '../plan-file.js';
 import { formatProgress, formatStatus, progressKey } from '../progress.js';
 import { isRolloutId, type RolloutEnd, type RolloutGateway, type RolloutMessage, type RolloutSummary } from '../temporal.js';
 import type { CommandDeps, CommandOutput } from './types.js';
@@ -44,7 +45,7 @@ export async function resolveRollout(target: string, gateway: RolloutGateway): P
 /** How a rollout's end maps onto the exit-code contract. */
 export function exitCodeOf(end: RolloutEnd): ExitCode {
   if (end.kind === 'result') return end.result.outcome === 'promoted' ? ExitCode.ok : ExitCode.notPromoted;
-  return end.errorType === 'InvalidPlan' ? ExitCode.invalidInput : ExitCode.notPromoted;
+  return end.errorType === ErrorType.InvalidPlan ? ExitCode.invalidInput : ExitCode.notPromoted;
 }
 
 function describeEnd(end: RolloutEnd): string {
@@ -147,9 +148,14 @@ export interface StartOptions {
   pollMs: number;
 }
 
-/** Starts a rollout (and with `--wait` follows it: 0 promoted, 1 not promoted, 4 timed out). */
+/**
+ * Starts a rollout (and with `--wait` follows it: 0 promoted, 1 not promoted, 4 timed out). A plan that
+ * breaks its own policies is refused here (exit 2), before Temporal is contacted, as preflight would.
+ */
 export async function rolloutStart(options: StartOptions, deps: CommandDeps): Promise<CommandOutput> {
-  const { plan, document, source } = await loadPlan(options.path, options.sets, deps.files);
+  const loaded = await loadPlan(options.path, options.sets, deps.files);
+  checkPolicies(loaded);
+  const { plan, document, source } = loaded;
   const startedBy = actor(options.as, deps.env);
   const gateway = await deps.gateway();
   const { workflowId, runId } = await gateway.start({ plan, document, startedBy });

@@ -11,7 +11,7 @@ import { createActivities } from '../../activities/create-activities.js';
 import type { RolloutActivities } from '../../activities/types.js';
 import type { EndpointRef } from '../../domain/ids.js';
 import type { DeploymentSpec } from '../../domain/plan.js';
-import { generateTraffic, type Emulator } from '../../emulator/index.js';
+import { emulatorCredential, generateTraffic, type Emulator } from '../../emulator/index.js';
 import { armClient, anEndpointWith, POLL, RG, setTraffic, startTestEmulator, SUB, WS } from '../emulator/support.js';
 
 let emu: Emulator;
@@ -53,7 +53,7 @@ const writes = (endpoint: string) =>
 before(async () => {
   emu = await startTestEmulator({ provisionTimeMs: 300 });
   arm = armClient(emu);
-  factory = new AzureClientFactory({ cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem }, { retryBaseDelayMs: 50 });
+  factory = new AzureClientFactory({ cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() }, { retryBaseDelayMs: 50 });
   acts = createActivities({ azure: factory, pollIntervalMs: 100 });
   key = await anEndpointWith(arm, 'fraud', { blue: 'azureml:fraud-detector:1' });
   await setTraffic(arm, 'fraud', { blue: 100 });
@@ -75,6 +75,15 @@ describe('reading the endpoint', () => {
     const f = await failureOf(run(acts.getEndpoint, { endpoint: ref('nope') }));
     assert.equal(f.type, 'EndpointNotFound');
     assert.equal(f.nonRetryable, true);
+  });
+
+  test('the clients authenticate with the credential the caller brings (the worker brings the emulator’s)', async () => {
+    const tokens: string[] = [];
+    const credential = { getToken: async () => (tokens.push('asked'), { token: 'counted-token', expiresOnTimestamp: Date.now() + 3600_000 }) };
+    const own = createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential }, pollIntervalMs: 100 });
+    const { result } = await run(own.getEndpoint, { endpoint: ref('fraud') });
+    assert.equal(result.provisioningState, 'Succeeded');
+    assert.ok(tokens.length >= 1, 'the ARM client asked the given credential for its token');
   });
 
   test('checkModelExists finds workspace and registry model versions and misses a typo', async () => {
@@ -261,7 +270,7 @@ describe('metrics and prices', () => {
   });
 
   test('estimateCost falls back to the committed table, flagged, when the price API cannot be reached', async () => {
-    const offline = createActivities({ azure: { cloud: 'emulator', url: 'https://127.0.0.1:9', caCertPem: emu.caCertPem }, pollIntervalMs: 100 });
+    const offline = createActivities({ azure: { cloud: 'emulator', url: 'https://127.0.0.1:9', caCertPem: emu.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 100 });
     const { result } = await run(offline.estimateCost, { endpoint: ref('fraud'), instanceType: 'Standard_F4s_v2', instanceCount: 3, location: 'eastus' });
     assert.equal(result.fallback, true);
     assert.match(result.source, /^fallback-table/);

@@ -11,7 +11,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../../activities/create-activities.js';
 import type { PlanDocument } from '../../domain/plan.js';
 import type { SafeRolloutResult } from '../../domain/rollout.js';
-import { generateTraffic, type Emulator, type TrafficResult } from '../../emulator/index.js';
+import { emulatorCredential, generateTraffic, type Emulator, type TrafficResult } from '../../emulator/index.js';
 import { approve, status } from '../../workflows/messages.js';
 import type { safeRollout } from '../../workflows/index.js';
 import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, WS } from '../emulator/support.js';
@@ -66,7 +66,7 @@ async function rollout(endpoint: string, model: string, duringRollout: (h: Workf
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem }, pollIntervalMs: 200 }),
+    activities: createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 200 }),
   });
   return worker.runUntil(async () => {
     const handle = await startRollout(env.client, { plan: compressedPlan(endpoint, model), startedBy: 'ci@contoso.com', taskQueue });

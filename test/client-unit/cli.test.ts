@@ -18,7 +18,11 @@ const BAD_PLAN = stringify(aPlanDocument((d) => {
   (d.strategy as unknown[])[3] = { canary: { percent: 150, bake: '15m' } };
   (d.target as Record<string, unknown>).subscriptionId = 'not-a-guid';
 }));
-const files = { 'plan.yaml': PLAN, 'bad-plan.yaml': BAD_PLAN, 'broken.yaml': 'apiVersion: glidepath/v1\nkind: [Rollout\n', 'list.yaml': '- 1\n- 2\n' };
+const OFF_POLICY_PLAN = stringify(aPlanDocument((d) => {
+  d.candidate.deployment.instance_type = 'Standard_NC6';
+  d.candidate.deployment.egress_public_network_access = 'enabled';
+}));
+const files = { 'plan.yaml': PLAN, 'bad-plan.yaml': BAD_PLAN, 'off-policy.yaml': OFF_POLICY_PLAN, 'broken.yaml': 'apiVersion: glidepath/v1\nkind: [Rollout\n', 'list.yaml': '- 1\n- 2\n' };
 const ID = rolloutWorkflowId(aPlanDocument().target as Parameters<typeof rolloutWorkflowId>[0]);
 
 async function run(argv: string[], opts: Parameters<typeof testRuntime>[0] = {}) {
@@ -95,12 +99,37 @@ describe('bad input exits with the documented code, one line, and starts nothing
     assert.equal(r.gateway.calls.length, 0, 'never talked to Temporal');
   });
 
-  test('a --set that breaks the plan is reported with the path it set', async () => {
-    const r = await run(['plan', 'validate', 'plan.yaml', '--set', 'strategy[0].mirror.percent=70', '--json']);
+  for (const command of [['plan', 'validate'], ['rollout', 'start']]) {
+    test(`${command.join(' ')} refuses a candidate that breaks the plan's policies (the preflight checks): exit 2, every violation with its path, nothing started`, async () => {
+      const r = await run([...command, 'off-policy.yaml']);
+      assert.equal(r.code, 2, r.err.join('\n'));
+      assert.match(r.err[0]!, /^glidepath: off-policy\.yaml breaks its own policies \(2 problems\): candidate\.deployment\.egress_public_network_access: must be disabled/);
+      assert.deepEqual(r.err.slice(1).map((l) => l.trim()), [
+        'candidate.deployment.egress_public_network_access: must be disabled (policies.requireEgressDisabled), got enabled',
+        'candidate.deployment.instance_type: Standard_NC6 is not allowed (policies.allowedInstanceTypes: Standard_DS3_v2, Standard_F4s_v2)',
+      ]);
+      assert.equal(r.gateway.calls.length, 0, 'never talked to Temporal');
+      assert.equal(r.gateway.rollouts.size, 0, 'no rollout started');
+    });
+  }
+
+  /** Runs `plan validate plan.yaml --set <set> --json`, expects the exit-2 JSON refusal, and returns its details. */
+  async function refusedSet(set: string): Promise<string[]> {
+    const r = await run(['plan', 'validate', 'plan.yaml', '--set', set, '--json']);
     assert.equal(r.code, 2);
     const body = JSON.parse(r.out.join('\n')) as { ok: boolean; exitCode: number; details: string[] };
     assert.deepEqual([body.ok, body.exitCode], [false, 2]);
-    assert.deepEqual(body.details, ['strategy[0].mirror.percent: must be 1..50']);
+    return body.details;
+  }
+
+  test('a --set that breaks a policy is refused like the file, and --json lists the violation', async () => {
+    assert.deepEqual(await refusedSet('candidate.deployment.instance_type=Standard_NC6'), [
+      'candidate.deployment.instance_type: Standard_NC6 is not allowed (policies.allowedInstanceTypes: Standard_DS3_v2, Standard_F4s_v2)',
+    ]);
+  });
+
+  test('a --set that breaks the plan is reported with the path it set', async () => {
+    assert.deepEqual(await refusedSet('strategy[0].mirror.percent=70'), ['strategy[0].mirror.percent: must be 1..50']);
   });
 
   test('unreachable Temporal exits 3 with one line and starts nothing', async () => {
@@ -146,6 +175,38 @@ describe('commands', () => {
     assert.match(text, /blue 90% \| green 10% \| mirror 0%/);
     assert.match(text, /Worst case:/);
     assert.match(text, /Cost estimate: skipped/);
+  });
+
+  test('plan explain prices the candidate from the Retail Prices API: the Linux pay-as-you-go meter, every page, the region as Azure spells it', async () => {
+    const t = testRuntime({ files });
+    const asked: string[] = [];
+    const page = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    t.runtime.deps.fetch = async (input) => {
+      const url = String(input);
+      asked.push(url);
+      if (url.endsWith('/page2')) return page({ Items: [{ retailPrice: 0.2, productName: 'Virtual Machines DSv2 Series', meterName: 'DS3 v2', type: 'Consumption' }], NextPageLink: null });
+      return page({
+        Items: [
+          { retailPrice: 0.5, productName: 'Virtual Machines DSv2 Series Windows', meterName: 'DS3 v2', type: 'Consumption' },
+          { retailPrice: 0.05, productName: 'Virtual Machines DSv2 Series', meterName: 'DS3 v2 Spot', type: 'Consumption' },
+        ],
+        NextPageLink: 'https://prices.test/page2',
+      });
+    };
+    const code = await main(['plan', 'explain', 'plan.yaml', '--region', 'West Europe', '--prices-url', 'https://prices.test/api', '--json'], t.runtime);
+    assert.equal(code, 0, t.err.join('\n'));
+    const body = JSON.parse(t.out.join('')) as { cost: unknown };
+    assert.deepEqual(body.cost, { hourlyUsd: 0.4, monthlyUsd: 0.4 * 730, fallback: false, source: 'retail-prices:westeurope' });
+    assert.match(new URL(asked[0]!).searchParams.get('$filter')!, /armSkuName eq 'Standard_DS3_v2' and armRegionName eq 'westeurope'/);
+    assert.equal(asked.length, 2);
+  });
+
+  test('plan explain still explains when the Retail Prices API fails, saying why the estimate is missing', async () => {
+    const t = testRuntime({ files });
+    t.runtime.deps.fetch = async () => new Response('busy', { status: 503 });
+    const code = await main(['plan', 'explain', 'plan.yaml', '--prices-url', 'https://prices.test/api'], t.runtime);
+    assert.equal(code, 0);
+    assert.match(t.out.join('\n'), /Cost estimate: unavailable \(HTTP 503\); the rollout's cost check prices 2 × Standard_DS3_v2 when it runs\./);
   });
 
   test('rollout start sends the overridden plan as written and prints its id as JSON', async () => {

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { createActivities } from '../../activities/create-activities.js';
 import { createSlackNotifier } from '../../activities/slack-notifier.js';
 import { defaultRuntime, main } from '../../client/cli.js';
-import { startEmulator, generateTraffic, type Emulator, type TrafficResult } from '../../emulator/index.js';
+import { emulatorCredential, startEmulator, generateTraffic, type Emulator, type TrafficResult } from '../../emulator/index.js';
 import { FakeSlack } from '../client-unit/fake-slack.js';
 import { RG, SUB, WS, anEndpointWith, armClient } from '../emulator/support.js';
 import { createDevEnv, repoRoot, uniqueName, workflowBundle } from '../support/temporal.js';
@@ -40,7 +40,7 @@ export async function startRig(): Promise<Rig> {
   const slack = await new FakeSlack().start();
   const taskQueue = uniqueName('e2e-cli');
   const activities = {
-    ...createActivities({ azure: { cloud: 'emulator', url: emulator.url, caCertPem: emulator.caCertPem }, pollIntervalMs: 200 }),
+    ...createActivities({ azure: { cloud: 'emulator', url: emulator.url, caCertPem: emulator.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 200 }),
     ...createSlackNotifier({ token: slack.token, apiUrl: slack.apiUrl }),
   };
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
