@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { trafficChangeOf, type LegacySetEndpointTrafficInput, type SetEndpointTrafficInput } from '../../activities/types.js';
 import type { PlanDocument } from '../../domain/plan.js';
 import type { SafeRolloutResult } from '../../domain/rollout.js';
 import { normalizeTraffic, trafficViolations, type TrafficState } from '../../domain/traffic.js';
@@ -394,8 +395,8 @@ export async function trafficWritesFromHistory(h: WorkflowHandle<typeof safeRoll
   for (const e of history.events ?? []) {
     const a = e.activityTaskScheduledEventAttributes;
     if (a?.activityType?.name !== 'setEndpointTraffic') continue;
-    const input = defaultPayloadConverter.fromPayload<{ live: Record<string, number>; mirror: Record<string, number> }>(a.input!.payloads![0]!);
-    out.push(normalizeTraffic({ live: input.live, mirror: input.mirror }));
+    const input = defaultPayloadConverter.fromPayload<SetEndpointTrafficInput | LegacySetEndpointTrafficInput>(a.input!.payloads![0]!);
+    out.push(normalizeTraffic(trafficChangeOf(input).target));
   }
   return out;
 }

@@ -296,7 +296,7 @@ test('a worker SIGKILLed at a random moment of each of 10 steps (incl. inside a 
         // histories it must replay (an activity renamed without patched()): the rollouts cannot carry on.
         worker = world.startWorker(
           taskQueue,
-          broken('kill') ? { GLIDEPATH_WORKFLOW_BUNDLE: world.patchedBundle('renamed-activity', (c) => c.replace('writes.setEndpointTraffic.executeWithOptions', 'writes.setTrafficV2.executeWithOptions')) } : {},
+          broken('kill') ? { GLIDEPATH_WORKFLOW_BUNDLE: world.patchedBundle('renamed-activity', (c) => c.replace(/writes.setEndpointTraffic.executeWithOptions/g, 'writes.setTrafficV2.executeWithOptions')) } : {},
         );
         await approving;
         if (holdsApproval) await approveWhenAsked(h, stop);
