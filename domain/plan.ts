@@ -27,12 +27,21 @@ const azureName = z
 const nonEmpty = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
 
 /** A duration string (`45s`, `30m`, `24h`, `2d`) → milliseconds. */
+/**
+ * The longest any duration in a plan may be: a year. Every timer the workflow sets is then far inside what
+ * a JavaScript Date and Temporal's timers can represent (a `200000000d` approval timeout made the workflow
+ * throw `RangeError: Invalid time value` on every task), and the deadline — itself at most a year —
+ * caps how long a whole rollout can run.
+ */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+
 const duration = (min = 0) =>
   z
     .string({ error: 'must be a duration like 45s, 30m or 24h' })
     .regex(DURATION_PATTERN, { error: 'must be a duration like 45s, 30m or 24h' })
-    .transform((s) => parseDuration(s) ?? 0)
-    .refine((ms) => ms >= min, { error: `must be at least ${min / 1000}s` });
+    .transform((s) => parseDuration(s) ?? Number.POSITIVE_INFINITY)
+    .refine((ms) => ms >= min, { error: `must be at least ${min / 1000}s` })
+    .refine((ms) => ms <= MAX_DURATION_MS, { error: 'must be at most 365d' });
 
 /** An integer percentage within lo..hi. */
 const percent = (lo: number, hi: number) =>
