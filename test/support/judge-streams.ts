@@ -51,19 +51,17 @@ export interface CountScenario {
   windows: number;
 }
 
-/** The stream's windows for one seed. */
-export function countStream(s: CountScenario, seed: number): CountWindow[] {
+/** The stream's windows for one seed, drawn lazily (a run that decides early draws no more). */
+export function* countStream(s: CountScenario, seed: number): Generator<CountWindow> {
   const rng = seeded(seed);
-  const out: CountWindow[] = [];
   for (let i = 0; i < s.windows; i++) {
-    out.push({
+    yield {
       candidateRequests: s.candidateRequests,
       candidateEvents: binomial(rng, s.candidateRequests, s.candidateRate),
       baselineRequests: s.baselineRequests,
       baselineEvents: binomial(rng, s.baselineRequests, s.baselineRate),
-    });
+    };
   }
-  return out;
 }
 
 /** Where one run of a single count test over a stream first crossed its thresholds (1-based window, or null). */
@@ -73,16 +71,21 @@ export interface RunOutcome {
   final: CountTestState;
 }
 
-/** Runs one count test over windows, looking after every window. */
-export function runCountTest(windows: readonly CountWindow[], tolerance: Tolerance, alpha: number, failThreshold = 1 / alpha, passThreshold = 1 / alpha): RunOutcome {
+/** Runs one count test over windows, looking after every window, until it has decided what `stopAt` asks (default both ways). */
+export function runCountTest(windows: Iterable<CountWindow>, tolerance: Tolerance, alpha: number, options: { failThreshold?: number; passThreshold?: number; stopAt?: 'fail' | 'pass' | 'both' } = {}): RunOutcome {
+  const failThreshold = options.failThreshold ?? 1 / alpha;
+  const passThreshold = options.passThreshold ?? 1 / alpha;
+  const stopAt = options.stopAt ?? 'both';
   let s = startCountTest({ fail: tolerance, pass: tolerance, grid: DEFAULT_GRID });
   let failAt: number | null = null;
   let passAt: number | null = null;
-  for (const [i, w] of windows.entries()) {
+  let i = 0;
+  for (const w of windows) {
     s = addWindow(s, w, alpha);
-    if (failAt === null && s.maxFailLog >= Math.log(failThreshold)) failAt = i + 1;
-    if (passAt === null && s.maxPassLog >= Math.log(passThreshold)) passAt = i + 1;
-    if (failAt !== null && passAt !== null) break;
+    i++;
+    if (failAt === null && s.maxFailLog >= Math.log(failThreshold)) failAt = i;
+    if (passAt === null && s.maxPassLog >= Math.log(passThreshold)) passAt = i;
+    if (stopAt === 'fail' ? failAt !== null : stopAt === 'pass' ? passAt !== null : failAt !== null && passAt !== null) break;
   }
   return { failAt, passAt, final: s };
 }
