@@ -36,7 +36,7 @@
  * ## Worked example (reference §2.3): 20% canary, ρ = 1.2, α = 0.01 → fail threshold 1/α = 100
  * Window 1: candidate 1,000 requests / 15 errors, baseline 4,000 / 20. θ0 = 1200/(1200+4000) = 0.2308,
  * observed share 15/35 = 0.429. For r_20 = 1.2·20^0.5 = 5.37: θ = 5370/(5370+4000) = 0.573, factor
- * (0.573/0.2308)^15·(0.427/0.7692)^20 = 8.5e5·7.6e-6 ≈ 6.5; the average over the 40 alternatives is
+ * (0.573/0.2308)^15·(0.427/0.7692)^20 = 8.4e5 · 7.7e-6 ≈ 6.5; the average over the 40 alternatives is
  * E = 8.07 → continue. The same counts again: E = 161.7 ≥ 100 → the candidate's rate exceeds 1.2×
  * the baseline's: fail. Estimate (30/2000)/(40/8000) = 3.0×.
  *

@@ -359,9 +359,10 @@ export function fmtCount(n: number): string {
   return s.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** An e-value or threshold: 0.43, 8.07, 12.8, 162, 1.2e+6. */
+/** An e-value or threshold: <0.01, 0.43, 8.07, 12.8, 162, 1.2e+6. */
 export function fmtE(x: number): string {
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '0';
+  if (x < 0.005) return '<0.01';
   if (x >= 1e5) return x.toExponential(1);
   if (x >= 100) return String(Math.round(x));
   if (x >= 10) return x.toFixed(1);
