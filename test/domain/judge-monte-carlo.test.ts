@@ -15,23 +15,31 @@ const hourOfMinutes: Omit<CountScenario, 'candidateRate'> = { candidateRequests:
 /** The largest count of false alarms in n runs still consistent with a rate ≤ α (mean + 3 sd). */
 const allowed = (alpha: number, n: number) => alpha * n + 3 * Math.sqrt(alpha * (1 - alpha) * n);
 
-function falseAlarms(streams: (seed: number) => Iterable<CountWindow>, tolerance: Tolerance, alpha: number, runs: number, seed0: number) {
+/**
+ * Runs seeded bakes; counts fails, early passes, and bakes whose running interval ever excluded `trueRatio`
+ * (the interval only narrows, so the final one tells). A bound g means "r > g" / "r < g".
+ */
+function falseAlarms(streams: (seed: number) => Iterable<CountWindow>, tolerance: Tolerance, alpha: number, runs: number, seed0: number, trueRatio = tolerance.ratio) {
   let fails = 0;
   let passes = 0;
+  let missedRatio = 0;
   for (let i = 0; i < runs; i++) {
     const r = runCountTest(streams(seed0 + i), tolerance, alpha);
     if (r.failAt !== null) fails++;
     if (r.passAt !== null) passes++;
+    if (!(r.final.lower < trueRatio && (r.final.upper === null || r.final.upper > trueRatio))) missedRatio++;
   }
-  return { fails, passes };
+  return { fails, passes, missedRatio };
 }
 
 describe('false alarms stay within the budget with a look after every interval (1-hour bake, 60 looks)', () => {
   test('a candidate exactly as good as the baseline (0.5% errors, 10 vs 40 req/s, tolerance 1×, α = 0.01) fails ≤ 1% of 1,000 bakes', (t) => {
     const runs = 1000;
-    const { fails } = falseAlarms((seed) => countStream({ ...hourOfMinutes, candidateRate: 0.005 }, seed), { ratio: 1, additive: 0 }, 0.01, runs, 1);
+    const { fails, missedRatio } = falseAlarms((seed) => countStream({ ...hourOfMinutes, candidateRate: 0.005 }, seed), { ratio: 1, additive: 0 }, 0.01, runs, 1);
     t.diagnostic(`false alarms: ${fails}/${runs} = ${((100 * fails) / runs).toFixed(2)}% (budget 1%, allowed ≤ ${allowed(0.01, runs).toFixed(1)} by chance)`);
+    t.diagnostic(`99% intervals that ever excluded the true ratio 1×: ${missedRatio}/${runs}`);
     assert.ok(fails <= allowed(0.01, runs), `${fails} false alarms in ${runs} bakes`);
+    assert.ok(missedRatio <= allowed(0.01, runs), `${missedRatio} intervals missed the true ratio`);
   });
 
   test('the naive rule on the same streams — a one-sided z-test at 1% after every interval — breaks the budget', (t) => {
@@ -65,9 +73,11 @@ describe('false alarms stay within the budget with a look after every interval (
       }
       return out;
     };
-    const { fails } = falseAlarms(streams, { ratio: 1.5, additive: 0 }, 0.05, runs, 10_000);
+    const { fails, missedRatio } = falseAlarms(streams, { ratio: 1.5, additive: 0 }, 0.05, runs, 10_000);
     t.diagnostic(`false alarms at the boundary: ${fails}/${runs} = ${((100 * fails) / runs).toFixed(2)}% (budget 5%)`);
+    t.diagnostic(`95% intervals that ever excluded the true ratio 1.5×: ${missedRatio}/${runs}`);
     assert.ok(fails <= allowed(0.05, runs), `${fails} false alarms in ${runs} bakes`);
+    assert.ok(missedRatio <= allowed(0.05, runs), `${missedRatio} intervals missed the true ratio`);
   });
 
   test('at an additive boundary (candidate 1.0% vs baseline 0.5%, tolerance +0.5%, α = 0.05), ≤ 5% of 600 bakes fail', (t) => {
