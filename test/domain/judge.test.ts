@@ -108,6 +108,57 @@ describe('count test: hand-checked arithmetic', () => {
   });
 });
 
+describe('count test: every alternative is a supermartingale under its null (exact expectation, no simulation)', () => {
+  /** Binomial pmf table for n, p. */
+  const pmf = (n: number, p: number) => {
+    const out: number[] = [];
+    for (let k = 0; k <= n; k++) {
+      let lnC = 0;
+      for (let i = 1; i <= k; i++) lnC += Math.log((n - k + i) / i);
+      out.push(Math.exp(lnC + (k ? k * Math.log(p) : 0) + (n - k ? (n - k) * Math.log1p(-p) : 0)));
+    }
+    return out;
+  };
+  /** E[factor_k] for every fail and pass alternative k, over all outcomes of one window with the given rates. */
+  function expectedFactors(tol: Tolerance, nC: number, nB: number, pC: number, pB: number) {
+    const fC = pmf(nC, pC);
+    const fB = pmf(nB, pB);
+    const fail = new Array<number>(DEFAULT_GRID.points).fill(0);
+    const pass = new Array<number>(DEFAULT_GRID.points).fill(0);
+    const start = startCountTest({ fail: tol, pass: tol, grid: DEFAULT_GRID });
+    for (let xC = 0; xC <= nC; xC++) {
+      for (let xB = 0; xB <= nB; xB++) {
+        const s = addWindow(start, counts(nC, xC, nB, xB), 0.01);
+        const w = fC[xC]! * fB[xB]!;
+        s.failLog.forEach((l, k) => (fail[k] = fail[k]! + w * Math.exp(l)));
+        s.passLog.forEach((l, k) => (pass[k] = pass[k]! + w * Math.exp(l)));
+      }
+    }
+    return { fail: Math.max(...fail), pass: Math.max(...pass) };
+  }
+  // Null boundaries (the hardest case) for several tolerances, exposures and baseline rates, Bernoulli errors.
+  const cases: [string, Tolerance, number, number, number][] = [
+    ['1×, equal exposure, 5%', ratio(1), 20, 20, 0.05],
+    ['1.5×, 1:4 exposure, 2%', ratio(1.5), 12, 48, 0.02],
+    ['2×, 3:1 exposure, 30% (latency p70-like)', ratio(2), 30, 10, 0.3],
+    ['+0.5%, 1:2 exposure, 1%', { ratio: 1, additive: 0.005 }, 25, 50, 0.01],
+    ['1.2× + 10%, equal exposure, 20%', { ratio: 1.2, additive: 0.1 }, 20, 20, 0.2],
+  ];
+  for (const [what, tol, nC, nB, pB] of cases) {
+    test(`${what}: at the boundary rate, E[factor] ≤ 1 for all 40 fail and all 40 pass alternatives`, () => {
+      const pC = tol.ratio * pB + tol.additive;
+      const e = expectedFactors(tol, nC, nB, pC, pB);
+      assert.ok(e.fail <= 1 + 1e-9, `largest E[fail factor] ${e.fail}`);
+      assert.ok(e.pass <= 1 + 1e-9, `largest E[pass factor] ${e.pass}`);
+    });
+  }
+
+  test('the check can fail: a candidate 30% past the tolerance gives some fail alternative E[factor] > 1', () => {
+    const e = expectedFactors(ratio(1.5), 12, 48, 1.5 * 1.3 * 0.02, 0.02);
+    assert.ok(e.fail > 1.01, `largest E[fail factor] ${e.fail}`);
+  });
+});
+
 describe('judge: verdicts with reasons', () => {
   test('the reference example fails at the second analysis, quoting counts, ratio and evidence', () => {
     const settings = oneGate();
