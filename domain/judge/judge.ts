@@ -397,3 +397,21 @@ function describeEstimate(e: GateJudgement['estimate']): string {
   const ratio = e.ratio === null ? 'ratio not defined yet (no baseline events)' : `ratio ${fmtRatio(e.ratio)}`;
   return `${ratio}, ${level} interval ${lo}–${hi}`;
 }
+
+/**
+ * One gate's evidence in one line, for `rollout status` / `watch`:
+ * `5xx  candidate 3/1,204 vs baseline 9/2,410 · evidence 0.40 of 100 to fail · could detect ≥ 2.10×`.
+ * A decided gate says so instead of the distance to its threshold.
+ */
+export function evidenceLine(g: GateJudgement): string {
+  const t = g.totals;
+  const parts = [`${g.gate}  candidate ${fmtCount(t.candidateEvents)}/${fmtCount(t.candidateRequests)} vs baseline ${fmtCount(t.baselineEvents)}/${fmtCount(t.baselineRequests)}`];
+  if (g.status === 'fail') parts.push(`evidence ${fmtE(g.toFail.maxEValue)} ≥ ${fmtE(g.toFail.threshold)}: worse than ${describeTolerance(g.tolerance)}`);
+  else if (g.status === 'pass' && g.toPass) parts.push(`evidence ${fmtE(g.toPass.maxEValue)} ≥ ${fmtE(g.toPass.threshold)}: within ${describeTolerance(g.passTolerance)}`);
+  else {
+    parts.push(`evidence ${fmtE(g.toFail.eValue)} of ${fmtE(g.toFail.threshold)} to fail` + (g.toPass ? `, ${fmtE(g.toPass.eValue)} of ${fmtE(g.toPass.threshold)} to pass` : ''));
+    if (g.detectableRatio !== null) parts.push(`could detect ≥ ${fmtRatio(g.detectableRatio)}`);
+    if (g.cause && g.cause !== 'undecided') parts.push(`inconclusive: ${g.cause}`);
+  }
+  return parts.join(' · ');
+}

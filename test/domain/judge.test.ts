@@ -6,7 +6,10 @@ import {
   addWindow,
   countAboveInHistogram,
   detectableRatio,
+  evidenceLine,
   exceedanceWindow,
+  fmtCount,
+  fmtE,
   judgeLook,
   logEValues,
   parseJudgeSettings,
@@ -248,6 +251,23 @@ describe('judge: verdicts with reasons', () => {
     const state = startJudge(oneGate());
     assert.throws(() => judgeLook(parseJudgeSettings({ gates: [{ name: '5xx', tolerance: '1.5x' }] }), state, {}), /judge state of gate '5xx' was built for .*"ratio":1\.2.* but the settings now say .*"ratio":1\.5/);
     assert.throws(() => judgeLook(parseJudgeSettings({ gates: [{ name: '429', tolerance: '1.2x' }] }), state, {}), /judge state has no gate '429'/);
+  });
+});
+
+describe('evidence in one line and number wording', () => {
+  test('an undecided gate shows the distance to each threshold and what it could detect; decided gates say so', () => {
+    const settings = oneGate();
+    const first = judgeLook(settings, startJudge(settings), { '5xx': win(1000, 15, 4000, 20) });
+    assert.match(evidenceLine(first.judgement.gates[0]!), /^5xx {2}candidate 15\/1,000 vs baseline 20\/4,000 · evidence 8\.07 of 100 to fail, 0\.\d\d of 100 to pass · could detect ≥ \d\.\d\d×$/);
+    const second = judgeLook(settings, first.state, { '5xx': win(1000, 15, 4000, 20) });
+    assert.equal(evidenceLine(second.judgement.gates[0]!), '5xx  candidate 30/2,000 vs baseline 40/8,000 · evidence 162 ≥ 100: worse than 1.2×');
+    const missing = judgeLook(settings, first.state, {});
+    assert.match(evidenceLine(missing.judgement.gates[0]!), / · inconclusive: missing-data$/);
+  });
+
+  test('counts get thousands separators without Intl, e-values two significant figures or an exponent', () => {
+    assert.deepEqual([0, 999, 1204, 1234567].map(fmtCount), ['0', '999', '1,204', '1,234,567']);
+    assert.deepEqual([0.001, 0.4, 8.0716, 12.76, 161.66, 1.25e6, Infinity].map(fmtE), ['<0.01', '0.40', '8.07', '12.8', '162', '1.3e+6', '∞']);
   });
 });
 
