@@ -8,7 +8,8 @@
  * `ρ ≥ 1` (ratio) and `δ ≥ 0` (additive, a fraction of requests):
  * - fail test, H0: `p_C ≤ ρ·p_B + δ` ("within tolerance"); rejecting it rolls back;
  * - pass test, H0': `p_C ≥ ρ'·p_B + δ'` ("worse than the pass tolerance"); rejecting it ends the bake early.
- * Each is rejected the first time its e-process reaches its threshold (1/α, or G/α for G gates).
+ * Each is rejected the first time its e-process reaches its threshold (the judge uses G/α to fail with
+ * G gates in a step, 1/α to pass).
  * By Ville's inequality the chance that this ever happens while H0 is true is at most α, however
  * often one looks (Ramdas, Grünwald, Vovk & Shafer, Stat. Sci. 2023).
  *
@@ -24,7 +25,7 @@
  * reference's grid e-process (its §2.2, §2.3 vectors are unit tests). The exposure ratio may change
  * from window to window (canary steps, mirror share, traffic curves): θ0 is recomputed per window.
  *
- * Why it is valid [derived; checked by the Monte Carlo and oracle tests]: for independent per-request
+ * Why it is valid [derived; checked exactly in test/domain/judge.test.ts, and by the Monte Carlo and oracle tests]: for independent per-request
  * Bernoulli events, `E[e^(λx)] ≤ exp(n·p·(e^λ − 1))` for any λ (since 1+u ≤ e^u). With
  * `λ = ln(θ1/θ0)` and `μ = ln((1−θ1)/(1−θ0))`, the identity `ρ·n_C·(e^λ−1) + n_B·(e^μ−1) = 0` makes the
  * p_B terms cancel, so under H0 `E[factor] ≤ exp(δ·n_C·(e^λ−1)) · exp(−δ·n_C·(e^λ−1)) = 1` whatever
@@ -42,7 +43,8 @@
  *
  * ## Interval and detectable effect
  * - Confidence sequence for r (Howard, Ramdas, McAuliffe & Sekhon, Ann. Stat. 2021; savvi's `infer`):
- *   on a log grid g_j = 2^(j/8), 1/32…32, the same mixture tests "r ≤ g_j" and "r ≥ g_j" at α/2 each;
+ *   on a log grid g_j = 2^(j/8), 1/32…32, a mixture of the same reach (35 alternatives g_j·2^(±k/8),
+ *   up to 20.7×, δ = 0) tests "r ≤ g_j" and "r ≥ g_j" at α/2 each;
  *   the interval is the grid points neither excludes, intersected over time (so it only narrows). The
  *   log-likelihood is concave in ln r, so each one-sided e-value is monotone in g_j and the bound is
  *   valid for the true r between grid points.
