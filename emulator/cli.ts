@@ -9,6 +9,7 @@ import { generateTraffic, MAX_DURATION_MS, MAX_RPS } from './traffic.js';
 
 const USAGE = `Usage:
   glidepath emulator start [--port N] [--state-dir DIR] [--provision-time 2s] [--metrics-delay 0s] [--seed N]
+                           [--traffic-log-max-rows N] [--traffic-log-retention D]
       Starts the local Azure ML online endpoints emulator (HTTPS on 127.0.0.1) and runs until SIGINT/SIGTERM.
       --port N            TCP port (0 picks a free one; default 0)
       --state-dir DIR     certificate and state (endpoints, deployments, keys survive restarts)
@@ -16,6 +17,8 @@ const USAGE = `Usage:
       --provision-time D  how long each long-running operation takes (default 2s)
       --metrics-delay D   Azure Monitor ingestion delay (default 0s)
       --seed N            seed of the traffic-splitting random source (default 1)
+      --traffic-log-max-rows N   rows the Log Analytics traffic log keeps (default 200000, ~1 KiB each)
+      --traffic-log-retention D  traffic-log rows older than this are dropped (default 24h)
 
   glidepath emulator traffic --url URL --endpoint NAME --key KEY --rps N --duration D [--seed S]
                              [--deployment NAME] [--batch N] [--ca PATH] [--state-dir DIR] [--json]
@@ -68,13 +71,25 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
 }
 
 async function start(args: string[]): Promise<number> {
-  const f = parseFlags(args, { port: 'value', 'state-dir': 'value', 'provision-time': 'value', 'metrics-delay': 'value', seed: 'value' });
+  const f = parseFlags(args, {
+    port: 'value',
+    'state-dir': 'value',
+    'provision-time': 'value',
+    'metrics-delay': 'value',
+    seed: 'value',
+    'traffic-log-max-rows': 'value',
+    'traffic-log-retention': 'value',
+  });
+  const retention = duration('traffic-log-retention', f['traffic-log-retention'], 24 * 3_600_000);
+  if (retention <= 0) throw new UsageError('--traffic-log-retention must be more than 0');
   const emu = await startEmulator({
     port: integer('port', f.port, 0, 0, 65535),
     stateDir: f['state-dir'] ?? defaultStateDir(),
     provisionTimeMs: duration('provision-time', f['provision-time'], 2000),
     metricsDelayMs: duration('metrics-delay', f['metrics-delay'], 0),
     seed: integer('seed', f.seed, 1, 0, 2 ** 31 - 1),
+    trafficLogMaxRows: integer('traffic-log-max-rows', f['traffic-log-max-rows'], 200_000, 1, 10_000_000),
+    trafficLogMaxAgeMs: retention,
   });
   process.stdout.write(`emulator listening on ${emu.url}\nCA certificate: ${emu.caCertPath}\n`);
   await new Promise<void>((resolve) => {
