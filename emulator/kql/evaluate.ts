@@ -836,7 +836,8 @@ function summarize(scope: Scope, table: Table, op: Extract<Operator, { op: 'summ
   const groups = new Map<string, { key: Row; accs: { add(row: Row): void; result(): Value }[] }>();
   for (const row of table.rows) {
     const key = keys.map((k) => k.fn(row));
-    const id = keys.length === 0 ? '' : JSON.stringify(key);
+    let id = '';
+    for (const v of key) id += `${v === null ? '\u0000' : typeof v === 'string' ? 's' : 'v'}${v === null ? '' : String(v)}\u0001`;
     let g = groups.get(id);
     if (!g) {
       g = { key, accs: slots.map((s) => s.make()) };
