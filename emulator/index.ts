@@ -15,7 +15,7 @@ export type { CallRecord } from './core.js';
 export type { DeploymentBehaviour, FailNextOptions } from './faults.js';
 export type { ScoreRecord } from './metrics.js';
 export { EMULATOR_LOG_WORKSPACE_ID, TRAFFIC_LOG, TRAFFIC_LOG_COLUMNS } from './log-tables.js';
-export { emulatorCredential, emulatorClientOptions, StaticTokenCredential } from './sdk.js';
+export { emulatorCredential, emulatorClientOptions, emulatorLogsClientOptions, StaticTokenCredential } from './sdk.js';
 export { generateTraffic, type TrafficOptions, type TrafficResult } from './traffic.js';
 
 export interface EmulatorOptions {
