@@ -53,8 +53,12 @@ const COMPARISON = new Set(['==', '!=', '<>', '<', '<=', '>', '>=', '=~', '!~'])
 const STRING_OPS = new Set(['has', 'has_cs', 'contains', 'contains_cs', 'startswith', 'startswith_cs', 'endswith', 'endswith_cs', 'hasprefix', 'hassuffix']);
 const TYPED_NULLS: Record<string, 'long' | 'real' | 'bool' | 'string' | 'int'> = { int: 'int', long: 'long', real: 'real', double: 'real', bool: 'bool', boolean: 'bool', string: 'string' };
 
+/** Deepest nesting of parentheses and unary signs accepted (deeper input is refused, not a stack overflow). */
+const MAX_DEPTH = 100;
+
 class Parser {
   private i = 0;
+  private depth = 0;
   private readonly tokens: Token[];
   constructor(private readonly text: string) {
     this.tokens = tokenize(text);
@@ -356,6 +360,15 @@ class Parser {
   }
 
   private parseUnary(): Expr {
+    if (++this.depth > MAX_DEPTH) this.fail(`the expression is nested more than ${MAX_DEPTH} levels deep`);
+    try {
+      return this.parseUnaryInner();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private parseUnaryInner(): Expr {
     if (this.isOp('-') || this.isOp('+')) {
       const t = this.next();
       return { k: 'unary', op: t.text as '-' | '+', operand: this.parseUnary(), pos: t.offset };

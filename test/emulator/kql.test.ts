@@ -382,3 +382,26 @@ test('the API timespan keeps source rows with start ≤ TimeGenerated < end', ()
   const { table } = runKql('Traffic | count', catalog(), { now: NOW, timeRange: { start: T0 + 10_000, end: T0 + 40_000 } });
   assert.deepEqual(table.rows, [[3]]);
 });
+
+test('random token soup is answered with a KqlError (or a result), never a crash', () => {
+  const vocabulary = ['Traffic', '|', 'where', 'summarize', 'by', 'extend', 'project', 'order', 'sort', 'take', 'count', 'top', 'distinct', '(', ')', ',', '=', '==', '!=', '<', '>=', '..', 'between', 'in', '!in', 'has', 'contains', 'and', 'or', 'not', 'count()', 'countif(', 'percentile(', 'percentiles(', 'bin(', 'ago(', 'TotalDurationMs', 'DeploymentName', 'TimeGenerated', 'ResponseCode', '5m', '1.5h', '42', '0.5', '"blue"', "'x", 'datetime(2026-01-01)', 'timespan(1.02:03:04)', 'datetime(nope)', '-', '+', '*', '/', '%', 'asc', 'desc', 'nulls', 'first', ';', 'let', 'x', '[', ']', '.', '{', '!', '@"v"', '1w', 'join', 'null'];
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  let errors = 0;
+  for (let i = 0; i < 3000; i++) {
+    const words = Array.from({ length: 1 + rand(14) }, () => vocabulary[rand(vocabulary.length)] as string);
+    const query = (rand(3) > 0 ? ['Traffic', '|', ...words] : words).join(' ');
+    try {
+      runKql(query, catalog(), { now: NOW });
+    } catch (e) {
+      assert.ok(e instanceof KqlError, `'${query}' threw ${String(e)}`);
+      assert.match(e.message, /\(line \d+, column \d+\)$/);
+      errors++;
+    }
+  }
+  assert.ok(errors > 2500, `most soups are refused (${errors})`);
+  assert.throws(() => runKql(`Traffic | where ${'('.repeat(500)}1${')'.repeat(500)} == 1`, catalog(), { now: NOW }), /nested more than 100 levels/);
+});
