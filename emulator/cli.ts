@@ -1,6 +1,7 @@
-// `glidepath emulator start|traffic …`: the emulator's command line. The glidepath CLI hands over the
+// `glidepath emulator start|traffic|logs …`: the emulator's command line. The glidepath CLI hands over the
 // arguments after `emulator`; this returns the exit code (0 ok, 1 failure, 2 bad arguments).
 import { existsSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../domain/duration.js';
@@ -9,6 +10,7 @@ import { generateTraffic, MAX_DURATION_MS, MAX_RPS } from './traffic.js';
 
 const USAGE = `Usage:
   glidepath emulator start [--port N] [--state-dir DIR] [--provision-time 2s] [--metrics-delay 0s] [--seed N]
+                           [--traffic-log-max-rows N] [--traffic-log-retention D]
       Starts the local Azure ML online endpoints emulator (HTTPS on 127.0.0.1) and runs until SIGINT/SIGTERM.
       --port N            TCP port (0 picks a free one; default 0)
       --state-dir DIR     certificate and state (endpoints, deployments, keys survive restarts)
@@ -16,12 +18,20 @@ const USAGE = `Usage:
       --provision-time D  how long each long-running operation takes (default 2s)
       --metrics-delay D   Azure Monitor ingestion delay (default 0s)
       --seed N            seed of the traffic-splitting random source (default 1)
+      --traffic-log-max-rows N   rows the Log Analytics traffic log keeps (default 200000, ~1 KiB each)
+      --traffic-log-retention D  traffic-log rows older than this are dropped (default 24h)
 
   glidepath emulator traffic --url URL --endpoint NAME --key KEY --rps N --duration D [--seed S]
                              [--deployment NAME] [--batch N] [--ca PATH] [--state-dir DIR] [--json]
       Sends realistic card transactions to an emulator endpoint (loopback only) and prints the achieved
       rate and the status counts. --rps 1..${MAX_RPS}, --duration up to ${MAX_DURATION_MS / 60_000}m.
       The emulator's certificate is read from --ca, else <state-dir>/ca.pem.
+
+  glidepath emulator logs query [--url URL] [--ca PATH] [--state-dir DIR] [--timespan PT1H] [--json] '<KQL>'
+      Runs a KQL query against the emulator's Log Analytics tables (AmlOnlineEndpointTrafficLog: a row per
+      scoring request) through its Logs query API and prints the result as a table (--json: the API's answer).
+      --url is the URL printed by 'glidepath emulator start'; the certificate is read from --ca, else <state-dir>/ca.pem.
+      --timespan is the API's ISO 8601 timespan (PT15M, <start>/<end>); without it all rows are queried.
 
 Durations are written like 500ms, 2s, 5m.`;
 
@@ -68,13 +78,25 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
 }
 
 async function start(args: string[]): Promise<number> {
-  const f = parseFlags(args, { port: 'value', 'state-dir': 'value', 'provision-time': 'value', 'metrics-delay': 'value', seed: 'value' });
+  const f = parseFlags(args, {
+    port: 'value',
+    'state-dir': 'value',
+    'provision-time': 'value',
+    'metrics-delay': 'value',
+    seed: 'value',
+    'traffic-log-max-rows': 'value',
+    'traffic-log-retention': 'value',
+  });
+  const retention = duration('traffic-log-retention', f['traffic-log-retention'], 24 * 3_600_000);
+  if (retention <= 0) throw new UsageError('--traffic-log-retention must be more than 0');
   const emu = await startEmulator({
     port: integer('port', f.port, 0, 0, 65535),
     stateDir: f['state-dir'] ?? defaultStateDir(),
     provisionTimeMs: duration('provision-time', f['provision-time'], 2000),
     metricsDelayMs: duration('metrics-delay', f['metrics-delay'], 0),
     seed: integer('seed', f.seed, 1, 0, 2 ** 31 - 1),
+    trafficLogMaxRows: integer('traffic-log-max-rows', f['traffic-log-max-rows'], 200_000, 1, 10_000_000),
+    trafficLogMaxAgeMs: retention,
   });
   process.stdout.write(`emulator listening on ${emu.url}\nCA certificate: ${emu.caCertPath}\n`);
   await new Promise<void>((resolve) => {
@@ -141,6 +163,69 @@ async function traffic(args: string[]): Promise<number> {
   return result.networkErrors > 0 && result.completed === 0 ? 1 : 0;
 }
 
+function httpsJson(url: URL, ca: string, body: string): Promise<{ status: number; json: unknown; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method: 'POST', ca, agent: false, headers: { authorization: 'Bearer glidepath-emulator-cli', 'content-type': 'application/json', accept: 'application/json', 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A result table as aligned text columns. */
+function renderTable(table: { columns: { name: string; type: string }[]; rows: unknown[][] }): string {
+  const cells = [table.columns.map((c) => c.name), ...table.rows.map((r) => r.map((v) => (v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v))))];
+  const widths = table.columns.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(cells[0] ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+async function logs(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'query') throw new UsageError(`unknown logs command '${sub ?? ''}' (use: logs query '<KQL>')`);
+  const flags: string[] = [];
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] ?? '';
+    if (a.startsWith('--')) {
+      flags.push(a);
+      if (!a.includes('=') && a !== '--json') flags.push(rest[++i] ?? '');
+    } else positional.push(a);
+  }
+  const f = parseFlags(flags, { url: 'value', ca: 'value', 'state-dir': 'value', timespan: 'value', json: 'flag' });
+  if (positional.length !== 1 || !positional[0]?.trim()) throw new UsageError("logs query takes one KQL query as its argument, e.g. 'AmlOnlineEndpointTrafficLog | summarize count() by DeploymentName'");
+  if (!f.url) throw new UsageError("--url is required (the URL printed by 'glidepath emulator start')");
+  const base = new URL(f.url);
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(base.hostname)) throw new UsageError('--url must be the emulator on loopback');
+  const caPath = f.ca ?? join(f['state-dir'] ?? defaultStateDir(), 'ca.pem');
+  if (!existsSync(caPath)) throw new UsageError(`the emulator's certificate was not found at ${caPath}; pass --ca PATH (printed by 'glidepath emulator start')`);
+  const r = await httpsJson(new URL('/v1/workspaces/emulator/query', base), readFileSync(caPath, 'utf8'), JSON.stringify({ query: positional[0], ...(f.timespan ? { timespan: f.timespan } : {}) }));
+  const body = r.json as { tables?: { columns: { name: string; type: string }[]; rows: unknown[][] }[]; error?: { code?: string; message?: string; details?: { innererror?: { message?: string } }[] } } | undefined;
+  if (r.status !== 200 || !body?.tables) {
+    process.stderr.write(`glidepath emulator: the query failed (${r.status} ${body?.error?.code ?? ''}): ${body?.error?.message ?? r.text}\n`);
+    return 1;
+  }
+  if (f.json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  else for (const t of body.tables) process.stdout.write(`${renderTable(t)}\n(${t.rows.length} row${t.rows.length === 1 ? '' : 's'})\n`);
+  if (body.error) process.stderr.write(`glidepath emulator: partial result (${body.error.code ?? ''}): ${body.error.details?.[0]?.innererror?.message ?? body.error.message ?? ''}\n`);
+  return 0;
+}
+
 /** Runs `glidepath emulator <argv…>` and returns the exit code. */
 export async function emulatorCommand(argv: string[]): Promise<number> {
   const args = argv[0] === 'emulator' ? argv.slice(1) : argv;
@@ -155,8 +240,10 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
         return await start(rest);
       case 'traffic':
         return await traffic(rest);
+      case 'logs':
+        return await logs(rest);
       default:
-        throw new UsageError(`unknown emulator command '${sub}' (use start or traffic)`);
+        throw new UsageError(`unknown emulator command '${sub}' (use start, traffic or logs)`);
     }
   } catch (err) {
     if (err instanceof UsageError) {

@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ModelContainer } from './container.js';
 import { FaultState } from './faults.js';
+import { DEFAULT_TRAFFIC_LOG_OPTIONS, TrafficLogStore, type TrafficLogOptions } from './log-tables.js';
 import { MetricsStore } from './metrics.js';
 import { resolveModel } from './models/registry.js';
 import {
@@ -25,7 +26,7 @@ export interface CallRecord {
   query: string;
   status: number;
   durationMs: number;
-  kind: 'management' | 'operation' | 'metrics' | 'scoring' | 'prices' | 'control' | 'unknown';
+  kind: 'management' | 'operation' | 'metrics' | 'logs' | 'scoring' | 'prices' | 'control' | 'unknown';
   /** ARM error code when the answer was an error envelope. */
   errorCode?: string;
 }
@@ -36,6 +37,10 @@ export interface CoreOptions {
   metricsDelayMs: number;
   seed: number;
   listPageSize: number;
+  /** Bounds of the Log Analytics traffic log (default 200,000 rows, 24 h). */
+  trafficLog?: TrafficLogOptions;
+  /** Kusto's result-set limit for Logs queries (default 500,000 rows); past it the answer is a partial error. */
+  logsResultRowLimit?: number;
 }
 
 /** A small seeded PRNG (mulberry32): traffic splitting and mirroring draw from it, so runs can be repeated. */
@@ -61,6 +66,7 @@ export class EmulatorCore {
   private readonly restarting = new Set<string>();
   readonly logs = new Map<string, string[]>();
   readonly metrics = new MetricsStore();
+  readonly trafficLog: TrafficLogStore;
   readonly faults = new FaultState();
   readonly calls: CallRecord[] = [];
   readonly inflight = new Map<string, number>();
@@ -72,6 +78,7 @@ export class EmulatorCore {
   constructor(readonly options: CoreOptions) {
     this.state = loadState(options.stateDir);
     this.random = seededRandom(options.seed);
+    this.trafficLog = new TrafficLogStore(options.trafficLog ?? DEFAULT_TRAFFIC_LOG_OPTIONS);
   }
 
   persist(): void {

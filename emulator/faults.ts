@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 /** Which calls a `failNext` fault applies to. */
-export type FaultTarget = 'management' | 'metrics' | 'scoring' | 'any';
+export type FaultTarget = 'management' | 'metrics' | 'logs' | 'scoring' | 'any';
 
 export interface FailNextOptions {
   /** How many calls fail (default 1). */
@@ -37,7 +37,7 @@ export const failNextSchema = z.strictObject({
   code: z.string().min(1).optional(),
   method: z.string().optional(),
   pathIncludes: z.string().optional(),
-  target: z.enum(['management', 'metrics', 'scoring', 'any']).optional(),
+  target: z.enum(['management', 'metrics', 'logs', 'scoring', 'any']).optional(),
 });
 
 export const failProvisioningSchema = z.strictObject({

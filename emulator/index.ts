@@ -1,11 +1,12 @@
 // Public face of the emulator: `startEmulator(options)` starts a local HTTPS stand-in for Azure ML managed
-// online endpoints (ARM, scoring, Azure Monitor metrics, Retail Prices) that the unmodified Azure SDKs talk to.
+// online endpoints (ARM, scoring, Azure Monitor metrics and Log Analytics, Retail Prices) that the unmodified Azure SDKs talk to.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { EmulatorCore, type CallRecord } from './core.js';
 import type { DeploymentBehaviour, FailNextOptions } from './faults.js';
+import { DEFAULT_TRAFFIC_LOG_OPTIONS, EMULATOR_LOG_WORKSPACE_ID } from './log-tables.js';
 import type { ScoreRecord } from './metrics.js';
 import { createEmulatorServer } from './server.js';
 import { ensureCertificate } from './tls.js';
@@ -13,7 +14,8 @@ import { ensureCertificate } from './tls.js';
 export type { CallRecord } from './core.js';
 export type { DeploymentBehaviour, FailNextOptions } from './faults.js';
 export type { ScoreRecord } from './metrics.js';
-export { emulatorCredential, emulatorClientOptions, StaticTokenCredential } from './sdk.js';
+export { EMULATOR_LOG_WORKSPACE_ID, TRAFFIC_LOG, TRAFFIC_LOG_COLUMNS } from './log-tables.js';
+export { emulatorCredential, emulatorClientOptions, emulatorLogsClientOptions, StaticTokenCredential } from './sdk.js';
 export { generateTraffic, type TrafficOptions, type TrafficResult } from './traffic.js';
 
 export interface EmulatorOptions {
@@ -34,6 +36,12 @@ export interface EmulatorOptions {
   seed?: number;
   /** Items per page of list operations (default 50). */
   listPageSize?: number;
+  /** Rows the Log Analytics traffic log keeps at most, oldest dropped first (default 200,000; ~1 KiB each). */
+  trafficLogMaxRows?: number;
+  /** Traffic-log rows older than this are dropped (default 24 h). */
+  trafficLogMaxAgeMs?: number;
+  /** Kusto's result-set limit for Logs queries (default 500,000); past it the answer is a PartialError. */
+  logsResultRowLimit?: number;
 }
 
 /** Fault knobs (also under `/_emulator/faults/*`). */
@@ -64,6 +72,12 @@ export interface Emulator {
   resetCallLog(): void;
   /** Every scoring request served (mirrored copies included, flagged), oldest first. */
   requestLog(): ScoreRecord[];
+  /** The Log Analytics workspace id the emulator's log rows carry (any workspace id may be queried). */
+  logsWorkspaceId: string;
+  /** Base URL for `new LogsQueryClient(credential, { endpoint })`: `<url>/v1`. */
+  logsEndpoint: string;
+  /** Rows the traffic log holds now (after retention). */
+  trafficLogSize(): number;
   /** The scoring URI of an endpoint. */
   scoringUri(endpoint: string): string;
   close(): Promise<void>;
@@ -81,7 +95,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     metricsDelayMs: options.metricsDelayMs ?? 0,
     seed: options.seed ?? 1,
     listPageSize: options.listPageSize ?? 50,
+    trafficLog: {
+      maxRows: options.trafficLogMaxRows ?? DEFAULT_TRAFFIC_LOG_OPTIONS.maxRows,
+      maxAgeMs: options.trafficLogMaxAgeMs ?? DEFAULT_TRAFFIC_LOG_OPTIONS.maxAgeMs,
+    },
+    ...(options.logsResultRowLimit !== undefined ? { logsResultRowLimit: options.logsResultRowLimit } : {}),
   });
+  if (core.trafficLog.options.maxRows < 1 || core.trafficLog.options.maxAgeMs <= 0) throw new Error('the traffic log needs trafficLogMaxRows ≥ 1 and trafficLogMaxAgeMs > 0');
   const server = createEmulatorServer(core, { cert: cert.certPem, key: cert.keyPem }, () => core.options.metricsDelayMs);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -117,6 +137,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       core.calls.length = 0;
     },
     requestLog: () => [...core.metrics.records],
+    logsWorkspaceId: EMULATOR_LOG_WORKSPACE_ID,
+    logsEndpoint: `${url}/v1`,
+    trafficLogSize: () => {
+      core.trafficLog.trim();
+      return core.trafficLog.size;
+    },
     scoringUri: (endpoint) => `${url}/endpoints/${endpoint}/score`,
     close: () => {
       closing ??= (async () => {

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { inflightLimit, requestTimeoutMs, type RequestContext } from './arm.js';
 import type { EmulatorCore } from './core.js';
 import type { Reply } from './http.js';
+import { trafficLogRow } from './log-tables.js';
 import { deploymentKey, type DeploymentRecord, type EndpointRecord } from './state.js';
 
 export const DEPLOYMENT_HEADER = 'azureml-model-deployment';
@@ -129,22 +130,67 @@ async function dispatch(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentR
   }
 }
 
-function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, reply: Reply, r: { started: number; requestId: string; mirrored: boolean; pinned: boolean; modelStatusCode?: number; requestBytes: number }): void {
+interface RecordInput {
+  /** performance.now() when the request arrived (for a mirrored copy: when it was sent). */
+  started: number;
+  /** Epoch ms of the same moment. */
+  receivedAt: number;
+  /** performance.now() when the request body had been read. */
+  requestRead: number;
+  /** performance.now() when the answer (the model's, or the refusal) was ready. */
+  responseReady: number;
+  requestId: string;
+  mirrored: boolean;
+  pinned: boolean;
+  modelStatusCode?: number;
+  requestBytes: number;
+  userAgent: string | undefined;
+  clientRequestId: string | undefined;
+}
+
+/** Records a served request for metrics and as a row of the traffic log (AmlOnlineEndpointTrafficLog). */
+function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, reply: Reply, r: RecordInput): void {
   const responseBytes = reply.raw !== undefined ? Buffer.byteLength(reply.raw) : reply.body !== undefined ? Buffer.byteLength(JSON.stringify(reply.body)) : 0;
+  const now = Date.now();
+  const latencyMs = performance.now() - r.started;
   core.metrics.addRecord({
-    time: Date.now(),
+    time: now,
     requestId: r.requestId,
     endpoint: ep.name,
     deployment,
     statusCode: reply.status,
     ...(r.modelStatusCode !== undefined ? { modelStatusCode: r.modelStatusCode } : {}),
-    latencyMs: performance.now() - r.started,
+    latencyMs,
     mirrored: r.mirrored,
     pinned: r.pinned,
     requestBytes: r.requestBytes,
     responseBytes,
   });
+  core.trafficLog.append(
+    trafficLogRow({
+      endpoint: ep,
+      deployment,
+      receivedAt: r.receivedAt,
+      method: 'POST',
+      userAgent: r.userAgent,
+      clientRequestId: r.clientRequestId,
+      requestId: r.requestId,
+      responseCode: reply.status,
+      modelStatusCode: r.modelStatusCode,
+      requestBytes: r.requestBytes,
+      responseBytes,
+      totalMs: latencyMs,
+      requestMs: r.requestRead - r.started,
+      responseMs: r.responseReady - r.started,
+    }),
+    now,
+  );
 }
+
+const header = (ctx: RequestContext, name: string): string | undefined => {
+  const v = ctx.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
 
 /**
  * Answers one scoring request. `startedPerf` is `performance.now()` when the request arrived: the
@@ -159,7 +205,17 @@ export async function handleScore(core: EmulatorCore, ctx: RequestContext, endpo
     return { reply: err(404, 'NotFound', `Online endpoint '${endpointName}' was not found.`, baseHeaders), ...noRecord };
   }
   const started = Date.now();
-  const base = { started: startedPerf, requestId, requestBytes: ctx.body.length };
+  const requestRead = performance.now();
+  const base = {
+    started: startedPerf,
+    receivedAt: ctx.receivedAt,
+    requestRead,
+    responseReady: requestRead,
+    requestId,
+    requestBytes: ctx.body.length,
+    userAgent: header(ctx, 'user-agent'),
+    clientRequestId: header(ctx, 'x-ms-client-request-id'),
+  };
   if (!authorized(core, ep, bearer(ctx))) {
     const reply = err(401, 'Unauthorized', `Missing, invalid or expired credential for endpoint '${ep.name}' (authMode ${ep.authMode}).`, baseHeaders);
     return { reply, commit: () => record(core, ep, '', reply, { ...base, mirrored: false, pinned: false }) };
@@ -185,24 +241,31 @@ export async function handleScore(core: EmulatorCore, ctx: RequestContext, endpo
   }
   const dep = target;
   const res = await dispatch(core, ep, dep, ctx.body, started);
+  const responseReady = performance.now();
   const reply: Reply = { ...res.reply, headers: { ...(res.reply.headers ?? {}), ...baseHeaders, [DEPLOYMENT_HEADER]: dep.name } };
   return {
     reply,
     commit: () => {
-      record(core, ep, dep.name, reply, { ...base, mirrored: false, pinned: !!pin, ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}) });
+      record(core, ep, dep.name, reply, { ...base, responseReady, mirrored: false, pinned: !!pin, ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}) });
       // The mirrored copy is sent once the primary answer is on its way: nobody waits for it and its answer is dropped.
-      if (mirrorTo) mirror(core, ep, mirrorTo, ctx.body, requestId);
+      if (mirrorTo) mirror(core, ep, mirrorTo, ctx.body, requestId, base);
     },
   };
 }
 
-function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord, body: Buffer, requestId: string): void {
+function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord, body: Buffer, requestId: string, original: Pick<RecordInput, 'userAgent' | 'clientRequestId'>): void {
   setImmediate(() => {
     const started = performance.now();
-    dispatch(core, ep, target, body, Date.now())
+    const receivedAt = Date.now();
+    dispatch(core, ep, target, body, receivedAt)
       .then((res) =>
         record(core, ep, target.name, res.reply, {
           started,
+          receivedAt,
+          requestRead: started,
+          responseReady: performance.now(),
+          userAgent: original.userAgent,
+          clientRequestId: original.clientRequestId,
           requestId: `${requestId}-mirror`,
           mirrored: true,
           pinned: false,

@@ -29,3 +29,13 @@ export function emulatorCredential(token?: string): TokenCredential {
 export function emulatorClientOptions(emulator: { url: string; caCertPem: string }): { endpoint: string; tlsOptions: { ca: string } } {
   return { endpoint: emulator.url, tlsOptions: { ca: emulator.caCertPem } };
 }
+
+/**
+ * Client options for `LogsQueryClient` (`@azure/monitor-query-logs`), which uses `endpoint` verbatim: the
+ * emulator's Log Analytics base `<url>/v1` and its certificate as the only trusted CA.
+ *
+ *   new LogsQueryClient(emulatorCredential(), emulatorLogsClientOptions(emu))
+ */
+export function emulatorLogsClientOptions(emulator: { url: string; caCertPem: string }): { endpoint: string; tlsOptions: { ca: string } } {
+  return { endpoint: `${emulator.url}/v1`, tlsOptions: { ca: emulator.caCertPem } };
+}

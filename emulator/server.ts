@@ -1,4 +1,4 @@
-// The emulator's HTTPS server: one request handler that parses, routes (ARM, metrics, scoring, prices,
+// The emulator's HTTPS server: one request handler that parses, routes (ARM, metrics, Log Analytics, scoring, prices,
 // control), applies armed faults, answers errors in the ARM envelope, and records every call.
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -7,6 +7,7 @@ import { handleArm, type RequestContext } from './arm.js';
 import type { EmulatorCore, CallRecord } from './core.js';
 import { behaviourSchema, failNextSchema, failProvisioningSchema } from './faults.js';
 import { ArmError, errorReply, notFound, parseJson, readBody, sendReply, type Reply } from './http.js';
+import { handleLogs } from './logs-api.js';
 import { metricDefinitions, queryMetrics, type MetricsScope } from './metrics.js';
 import { shippedModels } from './models/registry.js';
 import { retailPrices } from './prices.js';
@@ -21,6 +22,7 @@ function classify(segments: string[], method: string): Kind {
   const [first] = segments;
   if (first === '_emulator') return 'control';
   if (eq(first, 'endpoints')) return 'scoring';
+  if (eq(first, 'v1')) return 'logs';
   if (eq(first, 'api') && eq(segments[1], 'retail')) return 'prices';
   if (!eq(first, 'subscriptions')) return 'unknown';
   const lower = segments.map((s) => s.toLowerCase());
@@ -180,7 +182,7 @@ export function createEmulatorServer(core: EmulatorCore, tls: { cert: string; ke
       kind = classify(segments, method);
       const body = await readBody(req);
       const ctx: RequestContext = { method, path: rawPath, segments, query, headers: req.headers, body, receivedAt };
-      const faultTarget = kind === 'management' || kind === 'operation' ? 'management' : kind === 'metrics' ? 'metrics' : kind === 'scoring' ? 'scoring' : undefined;
+      const faultTarget = kind === 'management' || kind === 'operation' ? 'management' : kind === 'metrics' || kind === 'logs' || kind === 'scoring' ? kind : undefined;
       const fault = faultTarget ? core.faults.takeFailure(faultTarget, method, rawPath) : undefined;
       if (fault) {
         throw new ArmError(
@@ -217,6 +219,10 @@ export function createEmulatorServer(core: EmulatorCore, tls: { cert: string; ke
         case 'metrics':
           requireBearer(ctx);
           reply = handleMetrics(core, ctx, metricsDelayMs());
+          break;
+        case 'logs':
+          requireBearer(ctx);
+          reply = handleLogs(core, ctx);
           break;
         case 'management':
         case 'operation':

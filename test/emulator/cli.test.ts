@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTraffic } from '../../emulator/index.js';
-import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, WS } from './support.js';
+import { anEndpointWith, armClient, RG, score, setTraffic, startTestEmulator, WS } from './support.js';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { emulatorCredential } from '../../emulator/sdk.js';
 
@@ -124,5 +124,31 @@ describe('glidepath emulator traffic', () => {
     await assert.rejects(generateTraffic({ ...base, url: 'https://example.com' }), /only loopback/);
     await assert.rejects(generateTraffic({ ...base, url: 'https://127.0.0.1:1', rps: 10_000 }), /rps must be/);
     await assert.rejects(generateTraffic({ ...base, url: 'https://127.0.0.1:1', durationMs: 3_600_000 }), /duration must be/);
+  });
+});
+
+describe('glidepath emulator logs query', () => {
+  test('prints the traffic log as a table, --json gives the API answer, and bad KQL exits 1 naming the construct', async () => {
+    const emu = await startTestEmulator({ provisionTimeMs: 20 });
+    try {
+      const client = armClient(emu);
+      const key = await anEndpointWith(client, 'logs-cli-ep', { blue: 'azureml:fraud-detector:1' });
+      await setTraffic(client, 'logs-cli-ep', { blue: 100 });
+      for (let i = 0; i < 3; i++) await score(emu, 'logs-cli-ep', key);
+      const kql = 'AmlOnlineEndpointTrafficLog | summarize requests = count() by DeploymentName, ResponseCode';
+      const r = await cliAsync(['logs', 'query', '--url', emu.url, '--ca', emu.caCertPath, kql]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^DeploymentName\s+ResponseCode\s+requests\n-+\s+-+\s+-+\nblue\s+200\s+3\n\(1 row\)$/m);
+      const json = await cliAsync(['logs', 'query', '--json', '--url', emu.url, '--ca', emu.caCertPath, '--timespan', 'PT1H', kql]);
+      assert.deepEqual((JSON.parse(json.stdout) as { tables: { rows: unknown[][] }[] }).tables[0]?.rows, [['blue', 200, 3]]);
+      const bad = await cliAsync(['logs', 'query', '--url', emu.url, '--ca', emu.caCertPath, 'AmlOnlineEndpointTrafficLog | join (x) on y']);
+      assert.equal(bad.status, 1);
+      assert.match(bad.stderr, /400 BadArgumentError.*'join' operator is not supported.*line 1, column 31/);
+      const usage = await cliAsync(['logs', 'query', '--url', emu.url, '--ca', emu.caCertPath]);
+      assert.equal(usage.status, 2);
+      assert.match(usage.stderr, /takes one KQL query/);
+    } finally {
+      await emu.close();
+    }
   });
 });
