@@ -4,7 +4,8 @@
  * in domain/messages.ts) and record decisions — the workflow body acts on them at its checkpoints.
  * Not exported from workflows/index.ts (only workflow functions are).
  */
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
+import { decisionSender, describeSender, type DecisionSender } from '../domain/approvals.js';
 import { ErrorType } from '../domain/errors.js';
 import {
   AbortInputSchema,
@@ -39,7 +40,7 @@ export interface RolloutState {
   status: RolloutStatus;
   plan: RolloutPlan;
   /** The decision on the approval being awaited, set by approve/reject. */
-  decision: { decision: 'approved' | 'rejected'; by: string; comment?: string; via: 'update' | 'signal' } | null;
+  decision: ({ decision: 'approved' | 'rejected'; by: string; comment?: string; via: 'update' | 'signal' } & DecisionSender) | null;
   /** Why the rollout is stopping, set once (abort, deadline, rejection, gate failure …). */
   stop: { outcome: RolloutOutcome; reason: string } | null;
   /** The traffic the rollout last read or set: drift is any difference from this before a change. */
@@ -117,6 +118,7 @@ export function messageContext(state: RolloutState): MessageContext {
     stopping: s.stopping,
     paused: s.paused ? { reason: s.paused.reason, by: s.paused.by } : null,
     pendingApproval: s.pendingApproval ? { stepIndex: s.pendingApproval.stepIndex, stepText: s.pendingApproval.stepText } : null,
+    steps: s.steps,
     startedBy: s.startedBy,
     approvers: state.plan.approvals.approvers,
     fourEyes: state.plan.approvals.fourEyes,
@@ -147,28 +149,39 @@ function recordRefusal(state: RolloutState, r: Omit<RefusalRecord, 'at'>): void 
   record(state, 'refused', `refused ${r.message} ${r.via} from ${r.by}: ${r.reason}`, state.status.stepIndex);
 }
 
+/**
+ * Signals run again on replay (validators do not): a signal without a step, accepted before decisions
+ * had to name their step, must still be accepted when its history replays.
+ */
+function signalRules(input: unknown): { stepRequired: boolean } {
+  const named = typeof (input as { stepIndex?: unknown } | null)?.stepIndex === 'number';
+  return { stepRequired: named || patched('decision-names-step') };
+}
+
 /** Registers every update, signal and query handler. Call once, before the first await. */
 export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void {
   const s = state.status;
 
   const applyApprove = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
-    const { by, comment } = ApproveInputSchema.parse(input);
+    const { by, comment, ...sent } = ApproveInputSchema.parse(input);
     const pending = s.pendingApproval!;
-    state.decision = { decision: 'approved', by, via, ...(comment ? { comment } : {}) };
-    const rec: ApprovalRecord = { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via, ...(comment ? { comment } : {}) };
+    const from = decisionSender(sent);
+    state.decision = { decision: 'approved', by, via, ...from, ...(comment ? { comment } : {}) };
+    const rec: ApprovalRecord = { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via, ...from, ...(comment ? { comment } : {}) };
     s.approvals.push(rec);
-    record(state, 'approved', `approved by ${by} (${via})${comment ? `: ${comment}` : ''}`, pending.stepIndex);
+    record(state, 'approved', `approved by ${by} (${describeSender(from)})${comment ? `: ${comment}` : ''}`, pending.stepIndex);
     hooks.publish();
     return { accepted: true, message: `approved by ${by} for step ${pending.stepIndex + 1} (${pending.stepText})` };
   };
 
   const applyReject = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
-    const { by, reason } = RejectInputSchema.parse(input);
+    const { by, reason, ...sent } = RejectInputSchema.parse(input);
     const pending = s.pendingApproval!;
-    state.decision = { decision: 'rejected', by, via, ...(reason ? { comment: reason } : {}) };
-    const rec: ApprovalRecord = { at: nowIso(), stepIndex: pending.stepIndex, decision: 'rejected', by, via, ...(reason ? { comment: reason } : {}) };
+    const from = decisionSender(sent);
+    state.decision = { decision: 'rejected', by, via, ...from, ...(reason ? { comment: reason } : {}) };
+    const rec: ApprovalRecord = { at: nowIso(), stepIndex: pending.stepIndex, decision: 'rejected', by, via, ...from, ...(reason ? { comment: reason } : {}) };
     s.approvals.push(rec);
-    record(state, 'rejected', `rejected by ${by} (${via})${reason ? `: ${reason}` : ''}`, pending.stepIndex);
+    record(state, 'rejected', `rejected by ${by} (${describeSender(from)})${reason ? `: ${reason}` : ''}`, pending.stepIndex);
     hooks.publish();
     return { accepted: true, message: `rejected by ${by}; rolling back` };
   };
@@ -192,7 +205,7 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
   setHandler(
     messages.approveSignal,
     async (input) => {
-      const why = approveRefusal(messageContext(state), input);
+      const why = approveRefusal(messageContext(state), input, signalRules(input));
       if (!why) return void applyApprove(input, 'signal');
       recordRefusal(state, { message: 'approve', via: 'signal', by: byOf(input), reason: why });
       hooks.publish();
@@ -203,7 +216,7 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
   setHandler(
     messages.rejectSignal,
     async (input) => {
-      const why = rejectRefusal(messageContext(state), input);
+      const why = rejectRefusal(messageContext(state), input, signalRules(input));
       if (!why) return void applyReject(input, 'signal');
       recordRefusal(state, { message: 'reject', via: 'signal', by: byOf(input), reason: why });
       hooks.publish();

@@ -38,6 +38,7 @@ import { formatDuration } from '../domain/duration.js';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import { evaluateCost, evaluateGates, formatVerdict, withWebhook, type Verdict } from '../domain/gates.js';
 import type { Stage } from '../domain/messages.js';
+import { approvalNotice, describeSender, type ApprovalNotice } from '../domain/approvals.js';
 import { describeStep, formatPlanIssue, parsePlan, type ApprovalPolicy, type RolloutPlan, type Step } from '../domain/plan.js';
 import { formatPolicyViolation, policyViolations } from '../domain/policies.js';
 import type { RolloutOutcome, SafeRolloutInput, SafeRolloutResult, RollbackReport } from '../domain/rollout.js';
@@ -299,7 +300,7 @@ class Rollout {
   }
 
   /** Tells people; a failed notification is recorded and never fails the rollout. Cancellation still propagates. */
-  async notify(kind: NotificationKind, text: string, fields?: Record<string, string | number | boolean | null>): Promise<void> {
+  async notify(kind: NotificationKind, text: string, fields?: Record<string, string | number | boolean | null>, approval?: ApprovalNotice): Promise<void> {
     try {
       await notifier.notify.executeWithOptions({ summary: `notify ${kind}` }, [
         {
@@ -310,6 +311,7 @@ class Rollout {
           ...(this.plan.notify?.slack ? { channel: this.plan.notify.slack.channel } : {}),
           text,
           ...(fields ? { fields } : {}),
+          ...(approval ? { approval } : {}),
         },
       ]);
     } catch (err) {
@@ -653,7 +655,7 @@ class Rollout {
       onTimeout: policy.onTimeout,
       fourEyes: this.plan.approvals.fourEyes,
       startedBy: s.startedBy,
-    });
+    }, approvalNotice(s, this.plan));
     const decided = await condition(() => this.state.decision !== null, policy.timeoutMs, {
       summary: `await approval of ${stepText} (${formatDuration(policy.timeoutMs)}, then ${policy.onTimeout})`,
     });
@@ -692,7 +694,7 @@ class Rollout {
     if (d.decision === 'rejected') {
       throw new StopRollout('rejected', `rejected by ${d.by}${d.comment ? `: ${d.comment}` : ''} at step ${stepIndex + 1} (${stepText})`);
     }
-    await this.notify('approval_recorded', `Approved by ${d.by} (${d.via}) for step ${stepIndex + 1} (${stepText})`);
+    await this.notify('approval_recorded', `Approved by ${d.by} (${describeSender(d)}) for step ${stepIndex + 1} (${stepText})`);
   }
 
   private async retireBaseline(stepIndex: number): Promise<void> {

@@ -11,7 +11,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { APPROVE_ACTION_ID } from '../../client/slack/bridge.js';
+import { SLACK_APPROVE_ACTION_ID as APPROVE_ACTION_ID } from '../../domain/approvals.js';
 import { slackSignature } from '../../client/slack/verify.js';
 import type { RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
 import { repoRoot } from '../support/temporal.js';
