@@ -19,7 +19,7 @@ export const scenarios = {
   promoted: () => {
     const fake = new FakeAzure();
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: n.approval!.stepIndex }] });
     };
     return { fake, outcome: 'promoted' };
   },
@@ -28,7 +28,7 @@ export const scenarios = {
     const fake = new FakeAzure();
     fake.metrics = () => metricsFor((fake.endpoint.traffic.live.green ?? 0) > 0 ? 'fail' : 'pass');
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: n.approval!.stepIndex }] });
     };
     return { fake, outcome: 'rolled_back' };
   },

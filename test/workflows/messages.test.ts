@@ -47,12 +47,12 @@ describe('approvals: who may approve, in both update and signal form', () => {
     const refusals: string[] = [];
     fake.hooks.onNotify = async (n, { handle }) => {
       if (n.kind !== 'approval_requested') return;
-      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.stranger }] })));
+      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.stranger, stepIndex: 2 }] })));
       // alice is an allowed approver, but she started this rollout
-      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] })));
+      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: 2 }] })));
       const before = await handle.query(messages.status);
       assert.ok(before.pendingApproval, 'refused updates change nothing: still awaiting');
-      await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+      await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle, startedBy: people.approver });
     assert.equal(r.result.outcome, 'promoted');
@@ -67,10 +67,10 @@ describe('approvals: who may approve, in both update and signal form', () => {
     const fake = new FakeAzure();
     let refused = '';
     fake.hooks.onMetrics = async (_, { handle, n }) => {
-      if (n === 2) refused = await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] }));
+      if (n === 2) refused = await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: 2 }] }));
     };
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.reject, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.reject, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
     assert.equal(r.result.outcome, 'rejected');
@@ -83,14 +83,14 @@ describe('approvals: who may approve, in both update and signal form', () => {
     fake.hooks.onNotify = async (n, { handle }) => {
       if (n.kind !== 'approval_requested') return;
       if (n.fields?.stepIndex === 2) {
-        await handle.signal(messages.approveSignal, { by: people.stranger });
-        await handle.signal(messages.approveSignal, { by: people.approver }); // the starter, under four-eyes
+        await handle.signal(messages.approveSignal, { by: people.stranger, stepIndex: 2 });
+        await handle.signal(messages.approveSignal, { by: people.approver, stepIndex: 2 }); // the starter, under four-eyes
         status = await waitForStatus(handle, (s) => s.refusals.length === 2);
-        await handle.signal(messages.approveSignal, { by: people.slackApprover, comment: 'from the UI' });
+        await handle.signal(messages.approveSignal, { by: people.slackApprover, comment: 'from the UI', stepIndex: 2 });
       } else {
-        await handle.signal(messages.rejectSignal, { by: people.stranger });
+        await handle.signal(messages.rejectSignal, { by: people.stranger, stepIndex: n.approval!.stepIndex });
         await waitForStatus(handle, (s) => s.refusals.length === 3);
-        await handle.signal(messages.rejectSignal, { by: people.approver, reason: 'changed my mind' }); // the starter may reject
+        await handle.signal(messages.rejectSignal, { by: people.approver, reason: 'changed my mind', stepIndex: n.approval!.stepIndex }); // the starter may reject
       }
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle, startedBy: people.approver });
@@ -143,7 +143,7 @@ describe('pause and resume', () => {
         currentDetails = meta.currentDetails ?? '';
         await handle.executeUpdate(messages.resume, { args: [{ by: 'bob@contoso.com' }] });
       }
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
     assert.equal(r.result.outcome, 'promoted');
@@ -177,7 +177,7 @@ describe('traffic changed by hand', () => {
     let drift: RolloutStatus | undefined;
     let writesAtDrift = 0;
     fake.hooks.onNotify = async (n, { handle, fake }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
       // someone moves traffic in the portal just before the 50% step
       if (n.kind === 'approval_recorded' && n.text.includes('canary 50%')) fake.setTrafficByHand({ live: { blue: 80, green: 20 }, mirror: {} });
       if (n.kind === 'drift') {
@@ -202,7 +202,7 @@ describe('traffic changed by hand', () => {
       void input;
     };
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
       if (n.kind === 'drift') await handle.executeUpdate(messages.abort, { args: [{ by: 'bob@contoso.com', reason: 'someone is fiddling' }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
@@ -227,7 +227,7 @@ describe('inconclusive analyses', () => {
     const fake = new FakeAzure();
     fake.metrics = (n) => metricsFor(n >= 29 && n <= 31 ? 'inconclusive' : 'pass');
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
     assert.equal(r.result.outcome, 'promoted');
@@ -239,7 +239,7 @@ describe('inconclusive analyses', () => {
     fake.metrics = (n) => metricsFor(n <= 30 ? 'inconclusive' : 'pass');
     let held: RolloutStatus | undefined;
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
       if (n.kind === 'paused') {
         held = await handle.query(messages.status);
         await handle.executeUpdate(messages.resume, { args: [{ by: people.approver }] });
