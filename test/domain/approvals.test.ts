@@ -14,6 +14,8 @@ import {
   stepRefusal,
 } from '../../domain/approvals.js';
 import type { RolloutStatus, VerdictRecord } from '../../domain/rollout.js';
+import { statusFor } from '../client-unit/fake-gateway.js';
+import { aPlan } from '../support/builders.js';
 
 const WF = 'glidepath-rollout:/subscriptions/0/resourceGroups/ml/providers/Microsoft.MachineLearningServices/workspaces/w/onlineEndpoints/fraud-detection';
 
@@ -99,28 +101,16 @@ describe('the approval notice the notifier renders', () => {
         }
       : null,
   });
-  const status = (patch: Partial<RolloutStatus>): RolloutStatus => ({
-    workflowId: WF,
-    endpoint: 'fraud-detection',
-    candidate: 'green',
-    baseline: 'blue',
-    startedBy: 'ci@contoso.com',
-    startedAt: '2026-11-25T08:00:00.000Z',
-    stage: 'approval',
-    stepIndex: 2,
-    stepText: 'approval',
-    steps: ['mirror 20%', 'cost check', 'approval'],
-    traffic: { live: { blue: 100 }, mirror: { green: 20 } },
-    lastVerdicts: [verdict(0, true), verdict(1, false)],
-    pendingApproval: { stepIndex: 2, stepText: 'approval', requestedAt: '2026-11-25T08:02:00.000Z', timeoutAt: '2026-11-26T08:02:00.000Z', onTimeout: 'rollback', approvers: ['alice@contoso.com'] },
-    approvals: [],
-    paused: null,
-    stopping: null,
-    refusals: [],
-    events: [],
-    outcome: null,
-    ...patch,
-  });
+  const status = (patch: Partial<RolloutStatus>): RolloutStatus =>
+    statusFor(aPlan(), 'ci@contoso.com', {
+      stage: 'approval',
+      stepIndex: 2,
+      stepText: 'approval',
+      traffic: { live: { blue: 100 }, mirror: { green: 20 } },
+      lastVerdicts: [verdict(0, true), verdict(1, false)],
+      pendingApproval: { stepIndex: 2, stepText: 'approval', requestedAt: '2026-11-25T08:02:00.000Z', timeoutAt: '2026-11-26T08:02:00.000Z', onTimeout: 'rollback', approvers: ['alice@contoso.com'] },
+      ...patch,
+    });
 
   test('carries the step, who may decide, the timeout and the last analysis with metrics (not the cost check), aggregates only', () => {
     const n = approvalNotice(status({}), { approvals: { fourEyes: true } })!;
