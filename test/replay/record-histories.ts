@@ -6,6 +6,11 @@
  *
  * Run it only when a workflow change is *meant* to change the commands (and then put that change
  * behind `patched()` so the old histories still replay — keep the old files, add new ones).
+ *
+ * `promoted-signal-approvals-without-step.json` is not recorded here: it comes from the workflow code of
+ * commit d4a75a2 (before decisions named their step), the short plan below approved twice by an
+ * `approve` *signal* without `stepIndex`. Signal handlers run again on replay, so it guards the
+ * `patched('decision-names-step')` that keeps such signals accepted (workflows/rollout-state.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
