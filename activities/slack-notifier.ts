@@ -3,25 +3,18 @@
  * go to the activity log and count as not delivered). Every notification is a `chat.postMessage`; an approval request carries the gate table of
  * the last analysis and Approve / Reject buttons (handled by `glidepath slack serve`, client/slack/bridge.ts);
  * once the approval is decided, times out or the rollout stops, the approval message is edited with
- * `chat.update` to show the decision and who made it, and its buttons are removed.
+ * `chat.update` to show the decision and who made it, and its buttons are removed. What the approval
+ * message shows comes in the activity's input (`approval`, built by domain/approvals.ts): the notifier
+ * never queries the workflow back. The buttons' action ids and value format live in domain/approvals.ts.
  *
  * The bot token lives in the worker's environment and never enters a workflow input or history. The
  * Web API base URL is configurable so tests can point it at a local fake. Delivery never fails a
  * rollout: problems are logged and reported as `delivered: false`.
  */
-import { Context, log } from '@temporalio/activity';
-import type { RolloutStatus, VerdictRecord } from '../domain/rollout.js';
+import { log } from '@temporalio/activity';
+import { SLACK_APPROVE_ACTION_ID, SLACK_REJECT_ACTION_ID, describeStep, slackButtonValue, type ApprovalNotice } from '../domain/approvals.js';
 import { formatTraffic } from '../domain/traffic.js';
 import type { NotificationKind, NotifyInput, NotifyResult } from './types.js';
-
-/** Action ids of the approval buttons; client/slack/bridge.ts matches on them (a test keeps both in step). */
-export const APPROVE_ACTION_ID = 'glidepath_approve';
-export const REJECT_ACTION_ID = 'glidepath_reject';
-
-/** The value of an approval button: which rollout and which step's approval (compact JSON, ≤ 2000 chars). */
-export function approvalButtonValue(workflowId: string, stepIndex: number): string {
-  return JSON.stringify({ w: workflowId, s: stepIndex });
-}
 
 export interface SlackNotifierOptions {
   /** Bot token (xoxb-…) from the worker's environment; without it notifications go to the worker log. */
@@ -31,11 +24,6 @@ export interface SlackNotifierOptions {
   /** Channel used when the plan names none. */
   defaultChannel?: string;
   fetch?: typeof fetch;
-  /**
-   * Reads the rollout's status for the gate table of an approval request. Default: the `status` query
-   * through the worker's client (activity context), given as `queryStatus`; null skips the table.
-   */
-  lookupStatus?: (workflowId: string) => Promise<RolloutStatus | null>;
 }
 
 type Block = Record<string, unknown>;
@@ -80,10 +68,10 @@ const fmtMs = (v: number | null | undefined) => (typeof v === 'number' ? `${Math
 const fmtRate = (v: number | null | undefined) => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '–');
 
 /** The gate table of the last analysis with data: figures of baseline vs candidate, then each gate's finding. */
-export function gateTableBlocks(verdict: VerdictRecord | undefined): Block[] {
+export function gateTableBlocks(verdict: ApprovalNotice['lastAnalysis'] | undefined): Block[] {
   if (!verdict) return [{ type: 'context', elements: [{ type: 'mrkdwn', text: 'No analysis has run yet.' }] }];
-  const b = verdict.snapshot?.baseline;
-  const c = verdict.snapshot?.candidate;
+  const b = verdict.baseline;
+  const c = verdict.candidate;
   const mark = (s: string) => (s === 'pass' ? ':white_check_mark:' : s === 'fail' ? ':x:' : ':grey_question:');
   const lines = [
     `*Last analysis* (step ${verdict.stepIndex + 1}, #${verdict.analysis}, ${verdict.at}): ${mark(verdict.status)} *${verdict.status}*`,
@@ -105,34 +93,56 @@ function fieldsBlock(fields: NotifyInput['fields']): Block[] {
   return [{ type: 'context', elements: entries.slice(0, 10).map(([k, v]) => ({ type: 'mrkdwn', text: `*${md(k)}*: ${md(String(v))}` })) }];
 }
 
-/** The Block Kit approval request: text, who may approve, the gate table, and the two buttons. */
-export function approvalBlocks(input: NotifyInput, status: RolloutStatus | null): Block[] {
+/**
+ * The approval an approval request asks for: from its `approval` input, or (a workflow that predates it)
+ * from the flat fields; null when neither names the step, which leaves the message without buttons.
+ */
+export function requestedApproval(input: NotifyInput): ApprovalNotice | null {
+  if (input.approval) return input.approval;
   const f = input.fields ?? {};
-  const stepIndex = typeof f.stepIndex === 'number' ? f.stepIndex : (status?.pendingApproval?.stepIndex ?? 0);
-  const value = approvalButtonValue(input.workflowId, stepIndex);
-  const last = [...(status?.lastVerdicts ?? [])].reverse().find((v) => v.snapshot !== null);
+  if (typeof f.stepIndex !== 'number') return null;
+  const approvers = typeof f.approvers === 'string' && f.approvers !== 'anyone' ? f.approvers.split(',').map((a) => a.trim()).filter(Boolean) : [];
+  const onTimeout = f.onTimeout === 'pause' || f.onTimeout === 'proceed' ? f.onTimeout : 'rollback';
+  return {
+    stepIndex: f.stepIndex,
+    stepText: '',
+    approvers,
+    timeoutAt: typeof f.timeoutAt === 'string' ? f.timeoutAt : null,
+    onTimeout,
+    fourEyes: f.fourEyes === true,
+    startedBy: typeof f.startedBy === 'string' ? f.startedBy : '?',
+    traffic: null,
+    lastAnalysis: null,
+  };
+}
+
+/** The Block Kit approval request: the step, who may approve, the gate table, and the two buttons (their value names this step). */
+export function approvalBlocks(input: NotifyInput, a: ApprovalNotice): Block[] {
+  const value = slackButtonValue(input.workflowId, a.stepIndex);
+  const step = describeStep(a.stepIndex, a.stepText || undefined);
   return [
-    { type: 'header', text: { type: 'plain_text', text: `Approval needed: ${input.candidate} on ${input.endpoint}`.slice(0, 150) } },
+    { type: 'header', text: { type: 'plain_text', text: `Approval needed for ${step}: ${input.candidate} on ${input.endpoint}`.slice(0, 150) } },
     { type: 'section', text: { type: 'mrkdwn', text: md(input.text) } },
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Approvers*\n${md(String(f.approvers ?? 'anyone'))}` },
-        { type: 'mrkdwn', text: `*Started by*\n${md(String(f.startedBy ?? status?.startedBy ?? '?'))}${f.fourEyes ? ' (cannot approve: four-eyes)' : ''}` },
-        { type: 'mrkdwn', text: `*Times out*\n${md(String(f.timeoutAt ?? '?'))}` },
-        { type: 'mrkdwn', text: `*On timeout*\n${md(String(f.onTimeout ?? 'rollback'))}` },
-        ...(status?.traffic ? [{ type: 'mrkdwn', text: `*Traffic*\n${md(formatTraffic(status.traffic))}` }] : []),
+        { type: 'mrkdwn', text: `*Step*\n${md(step)}` },
+        { type: 'mrkdwn', text: `*Approvers*\n${md(a.approvers.join(', ') || 'anyone')}` },
+        { type: 'mrkdwn', text: `*Started by*\n${md(a.startedBy)}${a.fourEyes ? ' (cannot approve: four-eyes)' : ''}` },
+        { type: 'mrkdwn', text: `*Times out*\n${md(a.timeoutAt ?? 'no timeout running')}` },
+        { type: 'mrkdwn', text: `*On timeout*\n${md(a.onTimeout)}` },
+        ...(a.traffic ? [{ type: 'mrkdwn', text: `*Traffic*\n${md(formatTraffic(a.traffic))}` }] : []),
       ],
     },
-    ...gateTableBlocks(last),
+    ...gateTableBlocks(a.lastAnalysis ?? undefined),
     {
       type: 'actions',
       block_id: 'glidepath_approval',
       elements: [
-        { type: 'button', action_id: APPROVE_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value },
+        { type: 'button', action_id: SLACK_APPROVE_ACTION_ID, style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value },
         {
           type: 'button',
-          action_id: REJECT_ACTION_ID,
+          action_id: SLACK_REJECT_ACTION_ID,
           style: 'danger',
           text: { type: 'plain_text', text: 'Reject' },
           value,
@@ -170,23 +180,10 @@ interface OpenApproval {
 /** Kinds that close an open approval message (the decision, a timeout, or the rollout stopping). */
 const CLOSES_APPROVAL: ReadonlySet<NotificationKind> = new Set(['approval_recorded', 'approval_timed_out', 'rollback_started', 'rolled_back', 'rollback_failed', 'finished']);
 
-/** The status query through the worker's own client, for the gate table (best effort, 5 s). */
-async function queryStatusFromActivity(workflowId: string): Promise<RolloutStatus | null> {
-  try {
-    const client = Context.current().client;
-    const { status } = await import('../workflows/messages.js');
-    const q = client.workflow.getHandle(workflowId).query(status);
-    return await Promise.race([q, new Promise<null>((r) => setTimeout(() => r(null), 5000).unref())]);
-  } catch {
-    return null;
-  }
-}
-
 /** Creates the `notify` activity backed by Slack's Web API. */
 export function createSlackNotifier(opts: SlackNotifierOptions): { notify(input: NotifyInput): Promise<NotifyResult> } {
   const doFetch = opts.fetch ?? fetch;
   const apiUrl = (opts.apiUrl ?? 'https://slack.com/api').replace(/\/$/, '');
-  const lookupStatus = opts.lookupStatus ?? queryStatusFromActivity;
   // Approval messages still showing buttons, by workflow id. Per worker process: after a restart the
   // decision is still posted as a new message; the bridge also replaces the clicked message itself.
   const open = new Map<string, OpenApproval>();
@@ -219,13 +216,12 @@ export function createSlackNotifier(opts: SlackNotifierOptions): { notify(input:
           const r = await call('chat.update', { channel: pending.channel, ts: pending.ts, text, blocks: decidedBlocks(pending, text) });
           if (!r.ok) logger().warn('Slack refused to update the approval message', { error: r.error, workflowId: input.workflowId });
         }
-        if (input.kind === 'approval_requested') {
-          const status = await lookupStatus(input.workflowId).catch(() => null);
-          const r = await call('chat.postMessage', { channel, text: `${ICON[input.kind]} ${input.text}`, blocks: approvalBlocks(input, status) });
+        const approval = input.kind === 'approval_requested' ? requestedApproval(input) : null;
+        if (approval) {
+          const r = await call('chat.postMessage', { channel, text: `${ICON[input.kind]} ${input.text}`, blocks: approvalBlocks(input, approval) });
           delivered = r.ok;
           if (r.ok && r.ts) {
-            const stepIndex = typeof input.fields?.stepIndex === 'number' ? input.fields.stepIndex : (status?.pendingApproval?.stepIndex ?? 0);
-            open.set(input.workflowId, { workflowId: input.workflowId, channel: r.channel ?? channel, ts: r.ts, stepIndex, endpoint: input.endpoint, candidate: input.candidate });
+            open.set(input.workflowId, { workflowId: input.workflowId, channel: r.channel ?? channel, ts: r.ts, stepIndex: approval.stepIndex, endpoint: input.endpoint, candidate: input.candidate });
           } else logger().warn('Slack refused the approval request', { error: r.error, workflowId: input.workflowId });
         } else {
           const text = `${ICON[input.kind]} ${input.text}`;

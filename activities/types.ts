@@ -6,6 +6,7 @@
  * cannot fix). No input or result carries a secret (invariant 9): keys, tokens and webhook secrets live
  * in the worker's environment.
  */
+import type { ApprovalNotice } from '../domain/approvals.js';
 import type { CostEstimate, MetricsSnapshot, WebhookVerdict } from '../domain/gates.js';
 import type { EndpointRef } from '../domain/ids.js';
 import type { DeploymentSpec } from '../domain/plan.js';
@@ -172,6 +173,11 @@ export interface NotifyInput {
   text: string;
   /** Structured context: step index, traffic, verdict reasons, approvers … (no secrets). */
   fields?: Record<string, string | number | boolean | null>;
+  /**
+   * With `approval_requested`: what the approval message shows (the step, approvers, timeout, the last
+   * analysis's gate rows), built by `approvalNotice()` in domain/approvals.ts. Aggregates only.
+   */
+  approval?: ApprovalNotice;
 }
 export interface NotifyResult {
   delivered: boolean;

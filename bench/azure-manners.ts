@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 20_000; i++) {
       const s = await h.query(status);
       if (s.outcome) break;
-      if (s.pendingApproval) await h.executeUpdate(approve, { args: [{ by: 'alice@contoso.com', comment: 'bench' }] });
+      if (s.pendingApproval) await h.executeUpdate(approve, { args: [{ by: 'alice@contoso.com', comment: 'bench', stepIndex: s.pendingApproval.stepIndex }] });
       else await env.sleep('1 minute');
     }
     return h.result();

@@ -27,7 +27,7 @@ Usage:
   glidepath rollout start <plan.yaml|-> [--set key=value]... [--wait] [--timeout D] [--as who] [--json]
   glidepath rollout status <rollout-id|endpoint> [--json]
   glidepath rollout watch  <rollout-id|endpoint> [--timeout D] [--json]
-  glidepath rollout approve|reject <rollout-id|endpoint> --as <who> [--comment TEXT]
+  glidepath rollout approve|reject <rollout-id|endpoint> --step N --as <who> [--comment TEXT]
   glidepath rollout pause|resume|abort <rollout-id|endpoint> --as <who> [--reason TEXT]
   glidepath rollout list [--endpoint NAME] [--running] [--limit N] [--json]
   glidepath rollout report <rollout-id|endpoint> [--format md|html|json] [--out FILE]
@@ -45,6 +45,8 @@ Options:
   --wait            follow the rollout until it ends (progress on stdout; on stderr with --json)
   --timeout D       give up waiting after D (e.g. 30m, 2h): exit 4, the rollout keeps running
   --as who          who you are: an e-mail address or slack:<user id> (start: default $GLIDEPATH_AS or user@host)
+  --step N          approve/reject: the step you decide, as rollout status shows it (step 3 = --step 3);
+                    a decision for any other step than the awaited one is refused
   --json            machine-readable output on stdout (errors too: {"ok":false,"exitCode":N,"error":…})
   --debug           stack traces on errors
 
@@ -101,6 +103,14 @@ export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime
       await g?.close().catch(() => undefined);
     },
   };
+}
+
+/** `--step N`: a step as people count them (1 is the first step). */
+function stepOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidInputError(`--step '${text}' must be a step number as rollout status shows it (1 is the first step)`);
+  return n;
 }
 
 const MESSAGES: readonly RolloutMessage[] = ['approve', 'reject', 'abort', 'pause', 'resume'];
@@ -177,10 +187,17 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
         }
         default: {
           if (sub && (MESSAGES as readonly string[]).includes(sub)) {
-            const { values, positionals } = parse(rest, { as: { type: 'string' }, comment: { type: 'string' }, reason: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+            const { values, positionals } = parse(rest, { as: { type: 'string' }, comment: { type: 'string' }, reason: { type: 'string' }, step: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
             if (values.help) return help(rt);
             return rolloutMessage(
-              { target: positionals[0]!, message: sub as RolloutMessage, as: values.as as string | undefined, comment: values.comment as string | undefined, reason: values.reason as string | undefined },
+              {
+                target: positionals[0]!,
+                message: sub as RolloutMessage,
+                as: values.as as string | undefined,
+                comment: values.comment as string | undefined,
+                reason: values.reason as string | undefined,
+                step: stepOption(values.step as string | undefined),
+              },
               deps,
             );
           }

@@ -5,9 +5,10 @@
  *
  *   12:00:41 canary 10% (step 4/7) · blue 90% | green 10% | mirror 0% · pass: p99 latency 101ms ≤ … · bake ~2m10s left
  */
+import { decisionCommand, describeSender, describeStep } from '../domain/approvals.js';
 import { formatSpan } from '../domain/duration.js';
 import type { RolloutPlan } from '../domain/plan.js';
-import type { RolloutStatus } from '../domain/rollout.js';
+import type { ApprovalRecord, PendingApproval, RolloutStatus } from '../domain/rollout.js';
 import { formatTraffic } from '../domain/traffic.js';
 
 /** The bake length of the step at `stepIndex`, when it bakes. */
@@ -24,6 +25,17 @@ export function bakeLeftMs(status: RolloutStatus, plan: RolloutPlan | null, nowM
   const set = [...status.events].reverse().find((e) => e.kind === 'traffic' && e.stepIndex === status.stepIndex);
   if (!set) return null;
   return Math.max(0, Date.parse(set.at) + bakeMs - nowMs);
+}
+
+/** How a decision reads in status and results: `approved step 3 by bob@contoso.com (slack, client 4711@bridge) at … : comment`. */
+export function formatDecision(a: ApprovalRecord): string {
+  const how = a.via === 'timeout' ? 'the timeout' : describeSender(a);
+  return `${a.decision} ${describeStep(a.stepIndex, undefined)} by ${a.by} (${how}) at ${a.at}${a.comment ? `: ${a.comment}` : ''}`;
+}
+
+/** The awaited approval as `status --json` shows it: the step (0-based and as people see it) and the commands that decide it. */
+export function pendingApprovalView(workflowId: string, p: PendingApproval): { stepIndex: number; step: number; stepText: string; approve: string; reject: string } {
+  return { stepIndex: p.stepIndex, step: p.stepIndex + 1, stepText: p.stepText, approve: decisionCommand('approve', p, workflowId), reject: decisionCommand('reject', p, workflowId) };
 }
 
 /** The parts of a progress line that change; two equal keys mean nothing new to print. */
@@ -56,7 +68,7 @@ export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, 
   if (pending) {
     const who = pending.approvers.length ? pending.approvers.join(' or ') : 'any approver';
     const until = pending.timeoutAt ? ` until ${pending.timeoutAt} (then ${pending.onTimeout})` : '';
-    parts.push(`awaiting approval from ${who}${until}`);
+    parts.push(`awaiting approval of ${describeStep(pending.stepIndex, pending.stepText)} from ${who}${until}`);
   }
   if (status.paused) parts.push(`PAUSED by ${status.paused.by}: ${status.paused.reason}`);
   if (status.stopping && !status.outcome) parts.push(`stopping: ${status.stopping}`);
@@ -80,9 +92,10 @@ export function formatStatus(status: RolloutStatus, plan: RolloutPlan | null, no
   if (last) lines.push(`  ${last.snapshot === null ? 'cost check' : 'analysis  '} ${last.status}: ${last.reasons.join('; ')}`);
   if (status.pendingApproval) {
     const p = status.pendingApproval;
-    lines.push(`  approval   awaited for ${p.stepText} from ${p.approvers.join(' or ') || 'any approver'}${p.timeoutAt ? ` until ${p.timeoutAt} (then ${p.onTimeout})` : ''}`);
+    lines.push(`  approval   awaited for ${describeStep(p.stepIndex, p.stepText)} from ${p.approvers.join(' or ') || 'any approver'}${p.timeoutAt ? ` until ${p.timeoutAt} (then ${p.onTimeout})` : ''}`);
+    lines.push(`             approve: ${decisionCommand('approve', p, status.workflowId)}`);
   }
-  for (const a of status.approvals) lines.push(`  decision   ${a.decision} by ${a.by} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`);
+  for (const a of status.approvals) lines.push(`  decision   ${formatDecision(a)}`);
   if (status.paused) lines.push(`  paused     by ${status.paused.by}: ${status.paused.reason}`);
   if (status.stopping) lines.push(`  stopping   ${status.stopping}`);
   lines.push('  steps');

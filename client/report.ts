@@ -6,12 +6,18 @@
  * requests) or one self-contained HTML file with an inline SVG chart of latency and error rate of
  * baseline vs candidate across the rollout.
  */
+import { describeSender } from '../domain/approvals.js';
 import { explain } from '../domain/explain.js';
 import type { DeploymentMetrics } from '../domain/gates.js';
 import { parsePlan, type PlanDocument } from '../domain/plan.js';
 import type { ApprovalRecord, RefusalRecord, RollbackReport, RolloutStatus, SafeRolloutInput, SafeRolloutResult, TimelineEvent, VerdictRecord } from '../domain/rollout.js';
 import { formatTraffic } from '../domain/traffic.js';
 import type { RolloutSummary } from './temporal.js';
+
+/** How a decision reached the rollout, for auditors: the channel and client identity (self-asserted), or the timeout. */
+function channelOf(a: ApprovalRecord): string {
+  return a.via === 'timeout' ? 'timeout' : describeSender(a);
+}
 
 /** The report as data (the `json` format). */
 export interface RolloutReport {
@@ -186,7 +192,7 @@ export function renderMarkdown(r: RolloutReport): string {
 
   out.push('## Approvals', '');
   if (r.approvals.length === 0) out.push('No approval decision was recorded.', '');
-  else out.push('| When | Step | Decision | By | Via | Comment |', '|---|---|---|---|---|---|', ...r.approvals.map((a) => `| ${a.at} | ${a.stepIndex + 1} | ${a.decision} | ${mdCell(a.by)} | ${a.via} | ${mdCell(a.comment ?? '')} |`), '');
+  else out.push('| When | Step | Decision | By | Channel | Comment |', '|---|---|---|---|---|---|', ...r.approvals.map((a) => `| ${a.at} | ${a.stepIndex + 1} | ${a.decision} | ${mdCell(a.by)} | ${mdCell(channelOf(a))} | ${mdCell(a.comment ?? '')} |`), '');
   if (r.refusals.length) out.push('Refused messages:', '', ...r.refusals.map((x) => `- ${x.at} ${x.message} (${x.via}) from ${mdCell(x.by)}: ${mdCell(x.reason)}`), '');
 
   if (r.rollback) {
@@ -375,7 +381,7 @@ export function renderHtml(r: RolloutReport): string {
 
   parts.push('<h2>Approvals</h2>');
   if (r.approvals.length === 0) parts.push('<p>No approval decision was recorded.</p>');
-  else parts.push(`<table id="approvals">${row(['When', 'Step', 'Decision', 'By', 'Via', 'Comment'], 'th')}${r.approvals.map((a) => row([esc(a.at), stepName(a.stepIndex), esc(a.decision), esc(a.by), esc(a.via), esc(a.comment ?? '')])).join('')}</table>`);
+  else parts.push(`<table id="approvals">${row(['When', 'Step', 'Decision', 'By', 'Channel', 'Comment'], 'th')}${r.approvals.map((a) => row([esc(a.at), stepName(a.stepIndex), esc(a.decision), esc(a.by), esc(channelOf(a)), esc(a.comment ?? '')])).join('')}</table>`);
   if (r.refusals.length) parts.push(`<p>Refused messages:</p><ul>${r.refusals.map((x) => `<li>${esc(`${x.at} ${x.message} (${x.via}) from ${x.by}: ${x.reason}`)}</li>`).join('')}</ul>`);
 
   if (r.rollback) {

@@ -39,6 +39,9 @@ export { glidepathSearchAttributes } from '../workflows/search-attributes.js';
 /** The messages a person can send a running rollout. */
 export type RolloutMessage = 'approve' | 'reject' | 'abort' | 'pause' | 'resume';
 
+/** The input of a message as the caller gives it (undefined fields are dropped); approve/reject also carry `stepIndex` and `channel`. */
+export type MessageInput = { by: string } & Record<string, string | number | undefined>;
+
 /** The execution state Temporal reports, in Temporal's words. */
 export type ExecutionState = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT' | 'PAUSED' | 'UNKNOWN' | 'UNSPECIFIED';
 
@@ -68,8 +71,12 @@ export interface RolloutGateway {
   describe(workflowId: string): Promise<RolloutSummary>;
   /** The `status` query. */
   status(workflowId: string): Promise<RolloutStatus>;
-  /** Sends an update; a validator's refusal is a MessageRefusedError with its reason. */
-  send(workflowId: string, message: RolloutMessage, input: Record<string, string | undefined>): Promise<MessageAccepted>;
+  /**
+   * Sends an update; a validator's refusal is a MessageRefusedError with its reason. An approve or
+   * reject goes out with this client's Temporal identity as `clientIdentity` (self-asserted: see
+   * DecisionSender in domain/approvals.ts).
+   */
+  send(workflowId: string, message: RolloutMessage, input: MessageInput): Promise<MessageAccepted>;
   /** Waits for the rollout to end and says how. */
   outcome(workflowId: string): Promise<RolloutEnd>;
   /** Rollouts, newest first. */
@@ -226,15 +233,16 @@ export class TemporalRolloutGateway implements RolloutGateway {
     }
   }
 
-  send(workflowId: string, message: RolloutMessage, input: Record<string, string | undefined>): Promise<MessageAccepted> {
+  send(workflowId: string, message: RolloutMessage, input: MessageInput): Promise<MessageAccepted> {
     const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as { by: string };
+    const decision = { ...clean, clientIdentity: this.client.options.identity };
     const handle = this.client.workflow.getHandle(workflowId);
     return this.call(workflowId, () => {
       switch (message) {
         case 'approve':
-          return handle.executeUpdate(messages.approve, { args: [clean] });
+          return handle.executeUpdate(messages.approve, { args: [decision] });
         case 'reject':
-          return handle.executeUpdate(messages.reject, { args: [clean] });
+          return handle.executeUpdate(messages.reject, { args: [decision] });
         case 'abort':
           return handle.executeUpdate(messages.abort, { args: [clean] });
         case 'pause':

@@ -328,12 +328,12 @@ async function runOne(r: DemoRollout, index: number, ctx: RunContext): Promise<D
         approvedSteps.add(pending.stepIndex);
         if (flags.interactive) {
           say(`APPROVAL   the rollout waits for you. In another terminal, in this directory, run:`);
-          say(`             TEMPORAL_ADDRESS=${ctx.temporal.address} npx glidepath rollout approve ${DEMO_TARGET.endpoint} --as ${DEMO_APPROVER} --comment "looks good"`);
-          say(`           (or reject: … rollout reject ${DEMO_TARGET.endpoint} --as ${DEMO_APPROVER} --reason "…")`);
+          say(`             TEMPORAL_ADDRESS=${ctx.temporal.address} npx glidepath rollout approve ${DEMO_TARGET.endpoint} --step ${pending.stepIndex + 1} --as ${DEMO_APPROVER} --comment "looks good"`);
+          say(`           (or reject: … rollout reject ${DEMO_TARGET.endpoint} --step ${pending.stepIndex + 1} --as ${DEMO_APPROVER} --reason "…")`);
         } else {
           say(`reviewer   ${DEMO_APPROVER} reads the mirror analysis and the cost check …`);
           await ctx.pause(4000);
-          const answer = await gw.send(workflowId, 'approve', { by: DEMO_APPROVER, comment: 'mirror analysis clean, cost within budget (simulated reviewer)' });
+          const answer = await gw.send(workflowId, 'approve', { by: DEMO_APPROVER, comment: 'mirror analysis clean, cost within budget (simulated reviewer)', stepIndex: pending.stepIndex, channel: 'cli' });
           say(`reviewer   ${DEMO_APPROVER} approved: ${answer.message}`);
         }
       },

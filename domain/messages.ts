@@ -5,9 +5,11 @@
  * canary 10%"), returned to the caller of an update or recorded and notified for a signal.
  *
  * Invariant 6: an approval is accepted only while one is awaited, only from an allowed approver, and
- * (with four-eyes on) not from the person who started the rollout.
+ * (with four-eyes on) not from the person who started the rollout. Invariant 10: a decision names the
+ * step it answers (`stepIndex`, 0-based) and is refused for any other step (domain/approvals.ts).
  */
 import { z } from 'zod';
+import { DECISION_CHANNELS, isListedApprover, sameIdentity, stepRefusal } from './approvals.js';
 
 /** The stages a rollout goes through, in order; `rollback` and `done` end it. Also the GlidepathStage search attribute. */
 export type Stage = 'preflight' | 'deploy' | 'mirror' | 'cost-check' | 'approval' | 'canary' | 'promote' | 'retire' | 'rollback' | 'done';
@@ -19,10 +21,22 @@ const who = z
   .max(200, { error: 'must be at most 200 characters' });
 const text = (max: number) => z.string().trim().max(max, { error: `must be at most ${max} characters` });
 
+/**
+ * What every decision (approve, reject) carries besides its author: the step it answers and who sent
+ * it. `stepIndex` is optional in the schema only because histories recorded before it existed must
+ * still parse in the handlers on replay; the refusal rules below refuse a decision without it.
+ * `channel` and `clientIdentity` are self-asserted by the sender (see DecisionSender).
+ */
+const decision = {
+  stepIndex: z.number({ error: 'must be the 0-based index of the step awaiting approval' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }).max(10_000, { error: 'must be at most 10000' }).optional(),
+  channel: z.enum(DECISION_CHANNELS, { error: `must be one of ${DECISION_CHANNELS.join(', ')}` }).optional(),
+  clientIdentity: z.string().trim().max(200, { error: 'must be at most 200 characters' }).optional(),
+};
+
 /** Input of the `approve` update and signal. */
-export const ApproveInputSchema = z.strictObject({ by: who, comment: text(500).optional() });
+export const ApproveInputSchema = z.strictObject({ by: who, comment: text(500).optional(), ...decision });
 /** Input of the `reject` update and signal. */
-export const RejectInputSchema = z.strictObject({ by: who, reason: text(500).optional() });
+export const RejectInputSchema = z.strictObject({ by: who, reason: text(500).optional(), ...decision });
 /** Input of the `abort` update. */
 export const AbortInputSchema = z.strictObject({ by: who, reason: text(500).optional() });
 /** Input of the `pause` update. */
@@ -45,12 +59,13 @@ export interface MessageContext {
   stopping: string | null;
   paused: { reason: string; by: string } | null;
   pendingApproval: { stepIndex: number; stepText: string } | null;
+  /** The texts of the plan's steps, to name the step a stale decision was meant for. */
+  steps?: readonly string[];
   startedBy: string;
   approvers: readonly string[];
   fourEyes: boolean;
 }
 
-const same = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 function ended(ctx: MessageContext): string | undefined {
   if (ctx.stage === 'done') return 'the rollout has finished';
@@ -62,32 +77,44 @@ function parseError(error: z.ZodError): string {
   return error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
 
+/**
+ * How strictly the step is checked. `stepRequired: false` only for decisions recorded before decisions
+ * named their step (a signal replayed from an old history); a wrong step is refused either way.
+ */
+export interface DecisionRules {
+  stepRequired: boolean;
+}
+
 /** Why `approve` cannot apply now, or undefined when it can. */
-export function approveRefusal(ctx: MessageContext, input: unknown): string | undefined {
+export function approveRefusal(ctx: MessageContext, input: unknown, rules: DecisionRules = { stepRequired: true }): string | undefined {
   const r = ApproveInputSchema.safeParse(input);
   if (!r.success) return `invalid approve input: ${parseError(r.error)}`;
   const by = r.data.by;
   const end = ended(ctx);
   if (end) return `cannot approve: ${end}`;
   if (!ctx.pendingApproval) return `cannot approve: no approval is awaited (the rollout is at ${ctx.stage}: ${ctx.stepText})`;
-  if (ctx.approvers.length > 0 && !ctx.approvers.some((a) => same(a, by))) {
+  const step = r.data.stepIndex === undefined && !rules.stepRequired ? undefined : stepRefusal('approve', ctx.pendingApproval, r.data.stepIndex, ctx.steps);
+  if (step) return step;
+  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by)) {
     return `cannot approve: ${by} is not an allowed approver (allowed: ${ctx.approvers.join(', ')})`;
   }
-  if (ctx.fourEyes && same(by, ctx.startedBy)) {
+  if (ctx.fourEyes && sameIdentity(by, ctx.startedBy)) {
     return `cannot approve: ${by} started this rollout and four-eyes is on, so someone else must approve`;
   }
   return undefined;
 }
 
 /** Why `reject` cannot apply now, or undefined when it can. The starter may always reject their own rollout. */
-export function rejectRefusal(ctx: MessageContext, input: unknown): string | undefined {
+export function rejectRefusal(ctx: MessageContext, input: unknown, rules: DecisionRules = { stepRequired: true }): string | undefined {
   const r = RejectInputSchema.safeParse(input);
   if (!r.success) return `invalid reject input: ${parseError(r.error)}`;
   const by = r.data.by;
   const end = ended(ctx);
   if (end) return `cannot reject: ${end}`;
   if (!ctx.pendingApproval) return `cannot reject: no approval is awaited (the rollout is at ${ctx.stage}: ${ctx.stepText}); use abort to stop it`;
-  if (ctx.approvers.length > 0 && !ctx.approvers.some((a) => same(a, by)) && !same(by, ctx.startedBy)) {
+  const step = r.data.stepIndex === undefined && !rules.stepRequired ? undefined : stepRefusal('reject', ctx.pendingApproval, r.data.stepIndex, ctx.steps);
+  if (step) return step;
+  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by) && !sameIdentity(by, ctx.startedBy)) {
     return `cannot reject: ${by} is not an allowed approver (allowed: ${ctx.approvers.join(', ')})`;
   }
   return undefined;

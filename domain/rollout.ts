@@ -3,6 +3,7 @@
  * records in its timeline. All plain JSON (ISO strings, no Dates or Maps), so they survive the history,
  * the CLI's `--json` and the exported report unchanged.
  */
+import type { DecisionChannel } from './approvals.js';
 import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
 import type { Stage } from './messages.js';
 import type { PlanDocument, RolloutPlan } from './plan.js';
@@ -72,7 +73,15 @@ export interface ApprovalRecord {
   decision: 'approved' | 'rejected' | 'timed_out_proceed';
   by: string;
   comment?: string;
+  /** The transport: an update, a signal, or the timeout deciding. */
   via: 'update' | 'signal' | 'timeout';
+  /**
+   * The channel a person decided through (cli, slack, or temporal for a raw update/signal); absent when
+   * the timeout decided. Self-asserted by the sender, like `clientIdentity` (see domain/approvals.ts).
+   */
+  channel?: DecisionChannel;
+  /** The Temporal client identity of the sender, when it gave one. */
+  clientIdentity?: string;
 }
 
 /** A message the rollout refused, and why. */

@@ -4,7 +4,9 @@
  * Not exported from workflows/index.ts (only workflow functions are).
  */
 import { condition } from '@temporalio/workflow';
+import { approvalNotice, describeSender } from '../domain/approvals.js';
 import { formatDuration } from '../domain/duration.js';
+import type { RolloutStatus } from '../domain/rollout.js';
 import type { ApprovalPolicy } from '../domain/plan.js';
 import { afterApprovalTimeout } from '../domain/step-decisions.js';
 import type { RolloutContext } from './context.js';
@@ -26,7 +28,7 @@ export async function awaitApproval(ctx: RolloutContext, stepIndex: number, step
     onTimeout: policy.onTimeout,
     fourEyes: plan.approvals.fourEyes,
     startedBy: s.startedBy,
-  });
+  }, approvalNotice(s as RolloutStatus, plan));
   const decided = await condition(() => state.decision !== null, policy.timeoutMs, {
     summary: `await approval of ${stepText} (${formatDuration(policy.timeoutMs)}, then ${policy.onTimeout})`,
   });
@@ -40,7 +42,7 @@ export async function awaitApproval(ctx: RolloutContext, stepIndex: number, step
         throw new StopRollout('rolled_back', next.reason);
       case 'proceed':
         state.clearApproval();
-        state.decide({ decision: 'approved', by: 'glidepath', via: 'timeout' }, { at: nowIso(), stepIndex, decision: 'timed_out_proceed', by: 'glidepath', via: 'timeout' });
+        state.recordTimedOutProceed(stepIndex);
         return ctx.notify('approval_timed_out', next.notice);
       case 'wait':
         state.approvalTimedOutWaiting(next.pausedReason);
@@ -59,6 +61,6 @@ export async function awaitApproval(ctx: RolloutContext, stepIndex: number, step
   if (d.decision === 'rejected') {
     throw new StopRollout('rejected', `rejected by ${d.by}${d.comment ? `: ${d.comment}` : ''} at step ${stepIndex + 1} (${stepText})`);
   }
-  await ctx.notify('approval_recorded', `Approved by ${d.by} (${d.via}) for step ${stepIndex + 1} (${stepText})`);
+  await ctx.notify('approval_recorded', `Approved by ${d.by} (${describeSender(d)}) for step ${stepIndex + 1} (${stepText})`);
 }
 

@@ -3,6 +3,7 @@
  * Types only; not exported from workflows/index.ts.
  */
 import type { NotificationKind } from '../activities/types.js';
+import type { ApprovalNotice } from '../domain/approvals.js';
 import type { RolloutPlan } from '../domain/plan.js';
 import type { NotifyFields } from './notify.js';
 import type { RolloutState } from './rollout-state.js';
@@ -12,7 +13,7 @@ export interface RolloutContext {
   state: RolloutState;
   plan: RolloutPlan;
   endpoint: RolloutPlan['target'];
-  notify(kind: NotificationKind, text: string, fields?: NotifyFields): Promise<void>;
+  notify(kind: NotificationKind, text: string, fields?: NotifyFields, approval?: ApprovalNotice): Promise<void>;
   /** Holds while paused (abort and the deadline still cancel the wait). */
   checkpoint(): Promise<void>;
 }

@@ -3,7 +3,8 @@
  * domain/messages.ts) and record decisions through the state's methods — the workflow body acts on them
  * at its checkpoints. Not exported from workflows/index.ts (only workflow functions are).
  */
-import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
+import { decisionSender, describeSender } from '../domain/approvals.js';
 import { ErrorType } from '../domain/errors.js';
 import {
   AbortInputSchema,
@@ -32,6 +33,7 @@ export function messageContext(state: RolloutState): MessageContext {
     stopping: s.stopping,
     paused: s.paused ? { reason: s.paused.reason, by: s.paused.by } : null,
     pendingApproval: s.pendingApproval ? { stepIndex: s.pendingApproval.stepIndex, stepText: s.pendingApproval.stepText } : null,
+    steps: s.steps,
     startedBy: s.startedBy,
     approvers: state.plan.approvals.approvers,
     fourEyes: state.plan.approvals.fourEyes,
@@ -55,27 +57,38 @@ function byOf(input: unknown): string {
   return typeof by === 'string' && by.trim() ? by.trim() : '(unknown sender)';
 }
 
+/**
+ * Signals run again on replay (validators do not): a signal without a step, accepted before decisions
+ * had to name their step, must still be accepted when its history replays.
+ */
+function signalRules(input: unknown): { stepRequired: boolean } {
+  const named = typeof (input as { stepIndex?: unknown } | null)?.stepIndex === 'number';
+  return { stepRequired: named || patched('decision-names-step') };
+}
+
 /** Registers every update, signal and query handler. Call once, before the first await. */
 export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void {
   const applyApprove = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
-    const { by, comment } = ApproveInputSchema.parse(input);
+    const { by, comment, ...sent } = ApproveInputSchema.parse(input);
     const pending = state.status.pendingApproval!;
+    const from = decisionSender(sent);
     state.decide(
-      { decision: 'approved', by, via, ...(comment ? { comment } : {}) },
-      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via, ...(comment ? { comment } : {}) },
+      { decision: 'approved', by, via, ...from, ...(comment ? { comment } : {}) },
+      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via, ...from, ...(comment ? { comment } : {}) },
     );
-    state.record('approved', `approved by ${by} (${via})${comment ? `: ${comment}` : ''}`, pending.stepIndex);
+    state.record('approved', `approved by ${by} (${describeSender(from)})${comment ? `: ${comment}` : ''}`, pending.stepIndex);
     return { accepted: true, message: `approved by ${by} for step ${pending.stepIndex + 1} (${pending.stepText})` };
   };
 
   const applyReject = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
-    const { by, reason } = RejectInputSchema.parse(input);
+    const { by, reason, ...sent } = RejectInputSchema.parse(input);
     const pending = state.status.pendingApproval!;
+    const from = decisionSender(sent);
     state.decide(
-      { decision: 'rejected', by, via, ...(reason ? { comment: reason } : {}) },
-      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'rejected', by, via, ...(reason ? { comment: reason } : {}) },
+      { decision: 'rejected', by, via, ...from, ...(reason ? { comment: reason } : {}) },
+      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'rejected', by, via, ...from, ...(reason ? { comment: reason } : {}) },
     );
-    state.record('rejected', `rejected by ${by} (${via})${reason ? `: ${reason}` : ''}`, pending.stepIndex);
+    state.record('rejected', `rejected by ${by} (${describeSender(from)})${reason ? `: ${reason}` : ''}`, pending.stepIndex);
     return { accepted: true, message: `rejected by ${by}; rolling back` };
   };
 
@@ -98,7 +111,7 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
   setHandler(
     messages.approveSignal,
     async (input) => {
-      const why = approveRefusal(messageContext(state), input);
+      const why = approveRefusal(messageContext(state), input, signalRules(input));
       if (!why) return void applyApprove(input, 'signal');
       state.recordRefusal({ message: 'approve', via: 'signal', by: byOf(input), reason: why });
       await hooks.notify('refused', `Refused approve signal from ${byOf(input)}: ${why}`);
@@ -108,7 +121,7 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
   setHandler(
     messages.rejectSignal,
     async (input) => {
-      const why = rejectRefusal(messageContext(state), input);
+      const why = rejectRefusal(messageContext(state), input, signalRules(input));
       if (!why) return void applyReject(input, 'signal');
       state.recordRefusal({ message: 'reject', via: 'signal', by: byOf(input), reason: why });
       await hooks.notify('refused', `Refused reject signal from ${byOf(input)}: ${why}`);

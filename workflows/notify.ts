@@ -5,6 +5,7 @@
  */
 import { isCancellation, log } from '@temporalio/workflow';
 import type { NotificationKind } from '../activities/types.js';
+import type { ApprovalNotice } from '../domain/approvals.js';
 import { notifier } from './activity-options.js';
 import { describeFailure } from './failures.js';
 import type { RolloutState } from './rollout-state.js';
@@ -13,7 +14,7 @@ import type { RolloutState } from './rollout-state.js';
 export type NotifyFields = Record<string, string | number | boolean | null>;
 
 /** Sends one notification about the rollout `state` describes. */
-export async function notify(state: RolloutState, kind: NotificationKind, text: string, fields?: NotifyFields): Promise<void> {
+export async function notify(state: RolloutState, kind: NotificationKind, text: string, fields?: NotifyFields, approval?: ApprovalNotice): Promise<void> {
   const plan = state.plan;
   try {
     await notifier.notify.executeWithOptions({ summary: `notify ${kind}` }, [
@@ -25,6 +26,7 @@ export async function notify(state: RolloutState, kind: NotificationKind, text: 
         ...(plan.notify?.slack ? { channel: plan.notify.slack.channel } : {}),
         text,
         ...(fields ? { fields } : {}),
+        ...(approval ? { approval } : {}),
       },
     ]);
   } catch (err) {

@@ -9,6 +9,7 @@
  * Not exported from workflows/index.ts (only workflow functions are).
  */
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { DecisionSender } from '../domain/approvals.js';
 import { formatVerdict } from '../domain/gates.js';
 import type { Stage } from '../domain/messages.js';
 import type { RolloutPlan } from '../domain/plan.js';
@@ -26,12 +27,12 @@ import { countRolloutFinished, countVerdict } from './metrics.js';
 import { GlidepathOutcome, GlidepathStage } from './search-attributes.js';
 
 /** A decision on the awaited approval, set by approve/reject (or by a timeout that proceeds). */
-export interface Decision {
+export type Decision = {
   decision: 'approved' | 'rejected';
   by: string;
   comment?: string;
   via: ApprovalRecord['via'];
-}
+} & DecisionSender;
 
 /** Undo data: what rollback must restore or remove. */
 export interface UndoData {
@@ -248,6 +249,12 @@ export class RolloutState {
   decide(decision: Decision, record: ApprovalRecord): void {
     this.d.decision = decision;
     this.d.status.approvals.push(record);
+    this.publish();
+  }
+
+  /** Nobody decided in time and the plan says proceed: recorded as glidepath's decision, by the timeout. */
+  recordTimedOutProceed(stepIndex: number): void {
+    this.d.status.approvals.push({ at: nowIso(), stepIndex, decision: 'timed_out_proceed', by: 'glidepath', via: 'timeout' });
     this.publish();
   }
 

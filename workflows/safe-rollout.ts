@@ -36,6 +36,7 @@ import {
 } from '@temporalio/workflow';
 import type { GetEndpointResult, NotificationKind } from '../activities/types.js';
 import { afterAnalysis, firstWait, startBake } from '../domain/analysis.js';
+import type { ApprovalNotice } from '../domain/approvals.js';
 import { formatDuration } from '../domain/duration.js';
 import { ErrorType } from '../domain/errors.js';
 import { evaluateGates, formatVerdict, withWebhook, type Verdict } from '../domain/gates.js';
@@ -190,12 +191,12 @@ class Rollout {
   }
 
   /** Tells people (notify.ts); never fails the rollout. */
-  notify(kind: NotificationKind, text: string, fields?: NotifyFields): Promise<void> {
-    return notify(this.state, kind, text, fields);
+  notify(kind: NotificationKind, text: string, fields?: NotifyFields, approval?: ApprovalNotice): Promise<void> {
+    return notify(this.state, kind, text, fields, approval);
   }
 
   private context(): RolloutContext {
-    return { state: this.state, plan: this.plan, endpoint: this.endpoint, notify: (k, t, f) => this.notify(k, t, f), checkpoint: () => this.checkpoint() };
+    return { state: this.state, plan: this.plan, endpoint: this.endpoint, notify: (k, t, f, a) => this.notify(k, t, f, a), checkpoint: () => this.checkpoint() };
   }
 
   async steps(): Promise<void> {

@@ -10,7 +10,8 @@ import type { MessageAccepted, RolloutStatus, SafeRolloutResult } from '../../do
 import { formatTraffic } from '../../domain/traffic.js';
 import { CliError, ExitCode, InvalidInputError, MessageRefusedError, RolloutNotFoundError } from '../errors.js';
 import { checkPolicies, loadPlan } from '../plan-file.js';
-import { formatProgress, formatStatus, progressKey } from '../progress.js';
+import { decisionCommand, describeStep } from '../../domain/approvals.js';
+import { formatDecision, formatProgress, formatStatus, pendingApprovalView, progressKey } from '../progress.js';
 import { isRolloutId, type RolloutEnd, type RolloutGateway, type RolloutMessage, type RolloutSummary } from '../temporal.js';
 import type { CommandDeps, CommandOutput } from './types.js';
 
@@ -59,7 +60,7 @@ function describeEnd(end: RolloutEnd): string {
           : `  ROLLBACK NOT CONFIRMED: ${r.rollback.errors.join('; ')}`,
       );
     }
-    for (const a of r.approvals) lines.push(`  ${a.decision} by ${a.by} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`);
+    for (const a of r.approvals) lines.push(`  ${formatDecision(a)}`);
     return lines.join('\n');
   }
   return `Rollout ${end.execution.toLowerCase()}${end.errorType ? ` (${end.errorType})` : ''}: ${end.message}`;
@@ -181,6 +182,8 @@ export interface StatusView {
   status: RolloutStatus | null;
   result: SafeRolloutResult | null;
   failure: { errorType: string | null; message: string } | null;
+  /** The approval the rollout awaits: its step and the commands that decide it; null when none. */
+  pendingApproval: ReturnType<typeof pendingApprovalView> | null;
 }
 
 async function planOf(workflowId: string, gateway: RolloutGateway): Promise<RolloutPlan | null> {
@@ -194,17 +197,18 @@ async function planOf(workflowId: string, gateway: RolloutGateway): Promise<Roll
 export async function readStatusView(workflowId: string, gateway: RolloutGateway): Promise<StatusView> {
   const rollout = await gateway.describe(workflowId);
   if (rollout.execution === 'RUNNING') {
-    return { rollout, status: await gateway.status(workflowId), result: null, failure: null };
+    const status = await gateway.status(workflowId);
+    return { rollout, status, result: null, failure: null, pendingApproval: status.pendingApproval ? pendingApprovalView(workflowId, status.pendingApproval) : null };
   }
   const end = await gateway.outcome(workflowId);
-  if (end.kind === 'result') return { rollout, status: null, result: end.result, failure: null };
+  if (end.kind === 'result') return { rollout, status: null, result: end.result, failure: null, pendingApproval: null };
   let status: RolloutStatus | null = null;
   try {
     status = await gateway.status(workflowId); // needs a worker; a courtesy for failed runs
   } catch {
     status = null;
   }
-  return { rollout, status, result: null, failure: { errorType: end.errorType, message: end.message } };
+  return { rollout, status, result: null, failure: { errorType: end.errorType, message: end.message }, pendingApproval: null };
 }
 
 export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): Promise<CommandOutput> {
@@ -221,7 +225,7 @@ export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): 
       `  endpoint   ${r.endpoint} (baseline ${r.baseline ?? '-'}, candidate ${r.candidate})`,
       `  started    ${r.startedAt} by ${r.startedBy}; finished ${r.finishedAt}`,
       `  outcome    ${r.outcome}: ${r.reason}`,
-      ...r.approvals.map((a) => `  decision   ${a.decision} by ${a.by} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`),
+      ...r.approvals.map((a) => `  decision   ${formatDecision(a)}`),
     ].join('\n');
   } else {
     text = `Rollout ${workflowId}\n  ${view.rollout.execution.toLowerCase()}${view.failure?.errorType ? ` (${view.failure.errorType})` : ''}: ${view.failure?.message ?? ''}`;
@@ -253,6 +257,29 @@ export interface MessageOptions {
   as: string | undefined;
   comment: string | undefined;
   reason: string | undefined;
+  /** approve/reject: the step decided, 1-based as `rollout status` shows it (`--step`). */
+  step?: number | undefined;
+}
+
+/**
+ * Why an approve/reject without `--step` is refused, naming the awaited step and the command that
+ * decides it. The CLI never fills in the awaited step itself: a decision typed a moment late would
+ * then approve the *next* approval (invariant 10).
+ */
+async function missingStep(verb: 'approve' | 'reject', target: string, by: string, workflowId: string, gateway: RolloutGateway): Promise<InvalidInputError> {
+  const status = await gateway.status(workflowId).catch(() => null);
+  const p = status?.pendingApproval;
+  const lead = `rollout ${verb} needs --step N, the step you decide as rollout status shows it`;
+  if (!p) {
+    return new InvalidInputError(status ? `${lead}; no approval is awaited now (the rollout is at ${status.stage}: ${status.stepText})` : `${lead} (see glidepath rollout status ${target})`);
+  }
+  const command = decisionCommand(verb, p, shellWord(target)).replace('<who>', shellWord(by));
+  return new InvalidInputError(`${lead}: the rollout awaits ${describeStep(p.stepIndex, p.stepText)}; to ${verb} it: ${command}`);
+}
+
+/** A word as a shell reads it back: bare when safe, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9@%+=:,./_-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Sends approve/reject/abort/pause/resume as an update; a validator's refusal is exit 2 with its reason. */
@@ -260,6 +287,8 @@ export async function rolloutMessage(options: MessageOptions, deps: CommandDeps)
   if (options.as === undefined || options.as.trim() === '') {
     throw new InvalidInputError(`rollout ${options.message} needs --as <who> (an e-mail address or slack:<user id>): approvals and stops are recorded with a name`);
   }
+  const decides = options.message === 'approve' || options.message === 'reject';
+  if (!decides && options.step !== undefined) throw new InvalidInputError(`--step is for approve and reject only, not ${options.message}`);
   const by = options.as.trim();
   const gateway = await deps.gateway();
   const workflowId = await resolveRollout(options.target, gateway);
@@ -267,9 +296,15 @@ export async function rolloutMessage(options: MessageOptions, deps: CommandDeps)
   if (d.execution !== 'RUNNING') {
     throw new MessageRefusedError(`cannot ${options.message}: the rollout has finished (${d.execution.toLowerCase()}${d.outcome ? `, ${d.outcome}` : ''})`);
   }
+  if (decides && options.step === undefined) throw await missingStep(options.message as 'approve' | 'reject', options.target, by, workflowId, gateway);
   const note = options.message === 'approve' || options.message === 'resume' ? { comment: options.comment ?? options.reason } : { reason: options.reason ?? options.comment };
-  const answer: MessageAccepted = await gateway.send(workflowId, options.message, { by, ...note });
-  return { exitCode: ExitCode.ok, text: `${options.message}: ${answer.message}`, json: { workflowId, sent: options.message, by, accepted: answer.accepted, message: answer.message } };
+  const step = decides ? { stepIndex: options.step! - 1, channel: 'cli' } : {};
+  const answer: MessageAccepted = await gateway.send(workflowId, options.message, { by, ...note, ...step });
+  return {
+    exitCode: ExitCode.ok,
+    text: `${options.message}: ${answer.message}`,
+    json: { workflowId, sent: options.message, by, ...(decides ? { step: options.step } : {}), accepted: answer.accepted, message: answer.message },
+  };
 }
 
 // ───────────────────────────── list ─────────────────────────────

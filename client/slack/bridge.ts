@@ -4,39 +4,20 @@
  *
  * For each request: verify the signature, the timestamp and that it is not a replay (client/slack/verify.ts);
  * parse the `block_actions` payload; acknowledge at once (Slack wants an answer within 3 seconds); then,
- * off the request: check the rollout still awaits *this* approval (a button of an older step is stale),
- * map the Slack user to an approver identity (`slack:<user id>`, or their e-mail where the plan lists
- * e-mails), send the `approve`/`reject` update, and report the outcome — including a validator's
- * refusal — to the user through `response_url`. Nothing here decides who may approve: the workflow's
- * validator does (invariant 6); the bridge only refuses what it cannot attribute or what is stale.
+ * off the request: check the rollout still awaits an approval, map the Slack user to an approver
+ * identity (`slack:<user id>`, or their e-mail where the plan lists e-mails; the rule is in
+ * domain/approvals.ts), send the `approve`/`reject` update naming the button's step, and report the
+ * outcome — including a validator's refusal — to the user through `response_url`. Nothing here decides
+ * who may approve or whether the button is stale: the workflow's validator does (invariants 6 and 10),
+ * so a button of an older step is refused with the step the rollout awaits, even when the rollout moved
+ * on between our status read and the update. The bridge only refuses what it cannot attribute.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseSlackButtonValue, slackActionDecision, slackApprover, type SlackButtonValue } from '../../domain/approvals.js';
 import { CliError } from '../errors.js';
 import type { RolloutGateway } from '../temporal.js';
 import { ReplayGuard, verifySlackRequest } from './verify.js';
-
-/** The action ids and button value the notifier puts on approval messages (kept in step with activities/slack-notifier.ts; a test checks both). */
-export const APPROVE_ACTION_ID = 'glidepath_approve';
-export const REJECT_ACTION_ID = 'glidepath_reject';
-
-/** The value of an approval button: which rollout and which step's approval it decides. */
-export interface ApprovalButtonValue {
-  workflowId: string;
-  stepIndex: number;
-}
-
-/** Parses a button value written by the notifier; undefined when it is not one. */
-export function parseButtonValue(value: unknown): ApprovalButtonValue | undefined {
-  if (typeof value !== 'string') return undefined;
-  try {
-    const v = JSON.parse(value) as { w?: unknown; s?: unknown };
-    if (typeof v.w === 'string' && v.w.length > 0 && Number.isInteger(v.s) && (v.s as number) >= 0) return { workflowId: v.w, stepIndex: v.s as number };
-  } catch {
-    // not ours
-  }
-  return undefined;
-}
 
 export interface SlackBridgeOptions {
   signingSecret: string;
@@ -112,7 +93,7 @@ export function createSlackBridge(options: SlackBridgeOptions) {
   }
 
   /** Applies one verified click. Never throws: every failure becomes a refusal told to the user. */
-  async function apply(payload: BlockActionsPayload, decision: 'approve' | 'reject', button: ApprovalButtonValue): Promise<ClickOutcome> {
+  async function apply(payload: BlockActionsPayload, decision: 'approve' | 'reject', button: SlackButtonValue): Promise<ClickOutcome> {
     const userId = payload.user?.id ?? '';
     const refuse = async (reason: string): Promise<ClickOutcome> => {
       log(`refused ${decision} from ${userId || '?'} on ${button.workflowId}: ${reason}`);
@@ -124,18 +105,17 @@ export function createSlackBridge(options: SlackBridgeOptions) {
       const status = await options.gateway.status(button.workflowId);
       const pending = status.pendingApproval;
       if (!pending || status.outcome) return await refuse(`this approval is no longer pending (the rollout is at ${status.stage}: ${status.stepText})`);
-      if (pending.stepIndex !== button.stepIndex) {
-        return await refuse(`this button is for step ${button.stepIndex + 1}, but the rollout now awaits approval of step ${pending.stepIndex + 1} (${pending.stepText}); use the newest message`);
-      }
-      const slackId = `slack:${userId}`;
-      const listed = (x: string) => pending.approvers.some((a) => a.trim().toLowerCase() === x.toLowerCase());
-      let by = slackId;
-      if (!listed(slackId) && pending.approvers.some((a) => a.includes('@'))) {
+      const who = slackApprover(userId, pending.approvers);
+      let by: string;
+      if ('by' in who) by = who.by;
+      else {
         const email = await emailOf(userId);
         if (!email) return await refuse(`unknown Slack user ${userId}: the plan names approvers by e-mail and Slack has no e-mail for this user`);
         by = email;
       }
-      const input = decision === 'approve' ? { by, comment: 'via Slack' } : { by, reason: 'rejected in Slack' };
+      // The button's step, not the awaited one: the validator refuses a stale button, naming the awaited step.
+      const sent = { by, stepIndex: button.stepIndex, channel: 'slack' as const };
+      const input = decision === 'approve' ? { ...sent, comment: 'via Slack' } : { ...sent, reason: 'rejected in Slack' };
       const answer = await options.gateway.send(button.workflowId, decision, input);
       log(`${decision} from ${by} on ${button.workflowId}: ${answer.message}`);
       const verb = decision === 'approve' ? ':white_check_mark: Approved' : ':x: Rejected';
@@ -182,8 +162,8 @@ export function createSlackBridge(options: SlackBridgeOptions) {
     }
     if (payload.type !== 'block_actions') return { status: 200, body: '', done: done({ applied: false, workflowId: null, reason: `ignored ${String(payload.type)} payload` }) };
     const action = payload.actions?.[0];
-    const decision = action?.action_id === APPROVE_ACTION_ID ? 'approve' : action?.action_id === REJECT_ACTION_ID ? 'reject' : undefined;
-    const button = parseButtonValue(action?.value);
+    const decision = slackActionDecision(action?.action_id);
+    const button = parseSlackButtonValue(action?.value);
     if (!decision || !button) return { status: 200, body: '', done: done({ applied: false, workflowId: null, reason: 'not a Glidepath approval button' }) };
     // Acknowledge now; apply and report through response_url.
     return { status: 200, body: '', done: apply(payload, decision, button) };

@@ -85,7 +85,7 @@ async function approveWhenAsked(h: WorkflowHandle<typeof safeRollout>): Promise<
   for (let i = 0; i < 600; i++) {
     const s = await h.query(status);
     if (s.outcome) return;
-    if (s.pendingApproval) await h.executeUpdate(approve, { args: [{ by: 'alice@contoso.com', comment: 'metrics look fine' }] });
+    if (s.pendingApproval) await h.executeUpdate(approve, { args: [{ by: 'alice@contoso.com', comment: 'metrics look fine', stepIndex: s.pendingApproval.stepIndex }] });
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -156,7 +156,7 @@ test('a candidate that starts failing during a canary step is rolled back to the
     for (let i = 0; i < 600; i++) {
       const s = await h.query(status);
       if (s.outcome) return;
-      if (s.pendingApproval) await h.executeUpdate(approve, { args: [{ by: 'alice@contoso.com' }] });
+      if (s.pendingApproval) await h.executeUpdate(approve, { args: [{ by: 'alice@contoso.com', stepIndex: s.pendingApproval.stepIndex }] });
       if (s.stage === 'canary') {
         emu.faults.setBehaviour('green', { errorRate: 0.5 }, endpoint);
         return;

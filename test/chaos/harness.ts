@@ -324,7 +324,7 @@ export async function approveWhenAsked(h: WorkflowHandle<typeof safeRollout>, st
     try {
       const s = await h.query(status);
       if (s.outcome) return;
-      if (s.pendingApproval && !s.paused) await h.executeUpdate(approve, { args: [{ by: 'alice@contoso.com', comment: 'chaos: looks fine' }] });
+      if (s.pendingApproval && !s.paused) await h.executeUpdate(approve, { args: [{ by: 'alice@contoso.com', comment: 'chaos: looks fine', stepIndex: s.pendingApproval.stepIndex }] });
     } catch {
       // the worker or the server may be down right now: try again
     }

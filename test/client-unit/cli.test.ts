@@ -66,8 +66,19 @@ describe('bad input exits with the documented code, one line, and starts nothing
     { name: 'an endpoint with no rollout', argv: ['rollout', 'status', 'ghost-endpoint'], code: 2, match: /no rollout found for endpoint ghost-endpoint/ },
     { name: 'a target that is neither id nor endpoint', argv: ['rollout', 'watch', 'not an endpoint!'], code: 2, match: /neither a rollout id/ },
     { name: 'approve without --as', argv: ['rollout', 'approve', ID], code: 2, match: /needs --as <who>/, gateway: awaitingApproval },
-    { name: 'approve refused by the validator (no approval awaited)', argv: ['rollout', 'approve', ID, '--as', 'alice@contoso.com'], code: 2, match: /refused: cannot approve: no approval is awaited/, gateway: () => { const g = new FakeGateway(); g.add(aPlanDocument(), 'ci@contoso.com', { stage: 'canary', stepIndex: 3, stepText: 'canary 10%' }); return g; } },
-    { name: 'approve by a non-approver', argv: ['rollout', 'approve', ID, '--as', 'mallory@contoso.com'], code: 2, match: /mallory@contoso.com is not an allowed approver/, gateway: awaitingApproval },
+    { name: 'approve refused by the validator (no approval awaited)', argv: ['rollout', 'approve', ID, '--step', '4', '--as', 'alice@contoso.com'], code: 2, match: /refused: cannot approve: no approval is awaited/, gateway: () => { const g = new FakeGateway(); g.add(aPlanDocument(), 'ci@contoso.com', { stage: 'canary', stepIndex: 3, stepText: 'canary 10%' }); return g; } },
+    { name: 'approve by a non-approver', argv: ['rollout', 'approve', ID, '--step', '3', '--as', 'mallory@contoso.com'], code: 2, match: /mallory@contoso.com is not an allowed approver/, gateway: awaitingApproval },
+    {
+      name: 'approve without --step (names the awaited step and the command; never fills it in)',
+      argv: ['rollout', 'approve', 'fraud-detection', '--as', 'bob@contoso.com'],
+      code: 2,
+      match: /^glidepath: rollout approve needs --step N, the step you decide as rollout status shows it: the rollout awaits step 3 \(approval\); to approve it: glidepath rollout approve fraud-detection --step 3 --as bob@contoso.com$/,
+      gateway: awaitingApproval,
+    },
+    { name: 'reject without --step while nothing is awaited', argv: ['rollout', 'reject', ID, '--as', 'bob@contoso.com'], code: 2, match: /rollout reject needs --step N.*no approval is awaited now \(the rollout is at canary: canary 10%\)/, gateway: () => { const g = new FakeGateway(); g.add(aPlanDocument(), 'ci@contoso.com', { stage: 'canary', stepIndex: 3, stepText: 'canary 10%' }); return g; } },
+    { name: 'approve of a step that is not awaited (a late approve)', argv: ['rollout', 'approve', ID, '--step', '5', '--as', 'bob@contoso.com'], code: 2, match: /refused: cannot approve step 5 \(canary\): the rollout awaits step 3 \(approval\)/, gateway: awaitingApproval },
+    { name: 'a --step that is not a step number', argv: ['rollout', 'approve', ID, '--step', '0', '--as', 'bob@contoso.com'], code: 2, match: /--step '0' must be a step number as rollout status shows it/, gateway: awaitingApproval },
+    { name: 'a --step on a message that decides nothing', argv: ['rollout', 'pause', ID, '--step', '3', '--as', 'bob@contoso.com'], code: 2, match: /--step is for approve and reject only, not pause/, gateway: awaitingApproval },
     { name: 'resume of a rollout that is not paused', argv: ['rollout', 'resume', ID, '--as', 'alice@contoso.com'], code: 2, match: /cannot resume: the rollout is not paused/, gateway: awaitingApproval },
     { name: 'a message to a finished rollout', argv: ['rollout', 'abort', ID, '--as', 'alice@contoso.com'], code: 2, match: /cannot abort: the rollout has finished \(completed, promoted\)/, gateway: () => { const g = awaitingApproval(); const r = g.rollouts.get(ID)!; r.summary.execution = 'COMPLETED'; r.summary.outcome = 'promoted'; return g; } },
     { name: 'a second rollout on a busy endpoint', argv: ['rollout', 'start', 'plan.yaml', '--as', 'bob@contoso.com'], code: 2, match: /a rollout is already running on endpoint fraud-detection/, gateway: awaitingApproval },
@@ -246,9 +257,12 @@ describe('commands', () => {
 
   test('rollout approve by an allowed approver applies the update and names who approved', async () => {
     const g = awaitingApproval();
-    const r = await run(['rollout', 'approve', 'fraud-detection', '--as', 'alice@contoso.com', '--comment', 'ship it', '--json'], { gateway: g });
+    const r = await run(['rollout', 'approve', 'fraud-detection', '--step', '3', '--as', 'alice@contoso.com', '--comment', 'ship it', '--json'], { gateway: g });
     assert.equal(r.code, 0, r.err.join('\n'));
-    assert.deepEqual(g.applied, [{ workflowId: ID, message: 'approve', input: { by: 'alice@contoso.com', comment: 'ship it' } }]);
+    assert.deepEqual(g.applied, [
+      { workflowId: ID, message: 'approve', input: { by: 'alice@contoso.com', comment: 'ship it', stepIndex: 2, channel: 'cli', clientIdentity: g.identity } },
+    ]);
+    assert.deepEqual(g.rollouts.get(ID)!.status.approvals.map((a) => [a.decision, a.stepIndex, a.channel, a.clientIdentity]), [['approved', 2, 'cli', g.identity]]);
     assert.equal((JSON.parse(r.out.join('')) as { accepted: boolean }).accepted, true);
   });
 
@@ -266,9 +280,19 @@ describe('commands', () => {
     const l = await run(['rollout', 'list', '--running', '--json'], { gateway: g });
     assert.equal(s.code, 0);
     assert.equal(l.code, 0);
-    const status = JSON.parse(s.out.join('')) as { rollout: { workflowId: string; execution: string }; status: { pendingApproval: { stepIndex: number } } };
+    const status = JSON.parse(s.out.join('')) as { rollout: { workflowId: string; execution: string }; status: { pendingApproval: { stepIndex: number } }; pendingApproval: unknown };
     const list = JSON.parse(l.out.join('')) as { workflowId: string; execution: string }[];
     assert.equal(status.status.pendingApproval.stepIndex, 2);
+    assert.deepEqual(status.pendingApproval, {
+      stepIndex: 2,
+      step: 3,
+      stepText: 'approval',
+      approve: `glidepath rollout approve ${ID} --step 3 --as <who>`,
+      reject: `glidepath rollout reject ${ID} --step 3 --as <who>`,
+    });
+    const text = await run(['rollout', 'status', 'fraud-detection'], { gateway: g });
+    assert.match(text.out.join('\n'), /approval {3}awaited for step 3 \(approval\) from alice@contoso.com or slack:U024BE7LH/);
+    assert.match(text.out.join('\n'), new RegExp(`approve: glidepath rollout approve ${ID.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --step 3 --as <who>`));
     assert.deepEqual(list.map((x) => [x.workflowId, x.execution]), [[status.rollout.workflowId, status.rollout.execution]]);
   });
 

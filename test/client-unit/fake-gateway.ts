@@ -2,12 +2,13 @@
  * A fake RolloutGateway for server-free CLI and Slack tests: rollouts held in memory, messages judged by
  * the same pure rules the workflow's validators use (domain/messages.ts), every call recorded.
  */
+import { decisionSender, type DecisionChannel } from '../../domain/approvals.js';
 import { abortRefusal, approveRefusal, pauseRefusal, rejectRefusal, resumeRefusal, type MessageContext } from '../../domain/messages.js';
 import { parsePlan, type PlanDocument, type RolloutPlan } from '../../domain/plan.js';
 import { rolloutWorkflowId } from '../../domain/ids.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutInput, SafeRolloutResult } from '../../domain/rollout.js';
 import { CliError, ExitCode, MessageRefusedError, RolloutNotFoundError } from '../../client/errors.js';
-import type { RolloutEnd, RolloutGateway, RolloutMessage, RolloutSummary } from '../../client/temporal.js';
+import type { MessageInput, RolloutEnd, RolloutGateway, RolloutMessage, RolloutSummary } from '../../client/temporal.js';
 import type { CliRuntime } from '../../client/cli.js';
 import type { CommandDeps } from '../../client/commands/types.js';
 
@@ -47,7 +48,9 @@ export function statusFor(plan: RolloutPlan, startedBy: string, patch: Partial<R
 export class FakeGateway implements RolloutGateway {
   readonly rollouts = new Map<string, FakeRollout>();
   readonly calls: { op: string; args: unknown[] }[] = [];
-  readonly applied: { workflowId: string; message: RolloutMessage; input: Record<string, string | undefined> }[] = [];
+  readonly applied: { workflowId: string; message: RolloutMessage; input: MessageInput }[] = [];
+  /** The Temporal client identity this gateway puts on decisions, as the real one does. */
+  readonly identity = '4711@fake-gateway';
   /** Delay every status read (to prove the Slack bridge acknowledges before the work is done). */
   statusDelayMs = 0;
   closed = false;
@@ -100,8 +103,9 @@ export class FakeGateway implements RolloutGateway {
     this.tick?.(r, this.reads);
     return structuredClone(r.status);
   }
-  async send(id: string, message: RolloutMessage, input: Record<string, string | undefined>): Promise<MessageAccepted> {
-    this.calls.push({ op: 'send', args: [id, message, input] });
+  async send(id: string, message: RolloutMessage, sent: MessageInput): Promise<MessageAccepted> {
+    this.calls.push({ op: 'send', args: [id, message, sent] });
+    const input: MessageInput = message === 'approve' || message === 'reject' ? { ...sent, clientIdentity: this.identity } : sent;
     const r = this.get(id);
     const s = r.status;
     const ctx: MessageContext = {
@@ -110,6 +114,7 @@ export class FakeGateway implements RolloutGateway {
       stopping: s.stopping,
       paused: s.paused,
       pendingApproval: s.pendingApproval,
+      steps: s.steps,
       startedBy: s.startedBy,
       approvers: r.plan.approvals.approvers,
       fourEyes: r.plan.approvals.fourEyes,
@@ -118,12 +123,13 @@ export class FakeGateway implements RolloutGateway {
     const why = rules[message](ctx, input);
     if (why) throw new MessageRefusedError(why);
     this.applied.push({ workflowId: id, message, input });
-    const by = input.by!;
+    const by = input.by;
     if (message === 'approve' || message === 'reject') {
-      s.approvals.push({ at: '2026-11-25T08:10:00.000Z', stepIndex: s.pendingApproval!.stepIndex, decision: message === 'approve' ? 'approved' : 'rejected', by, via: 'update' });
+      const from = decisionSender(input as { channel?: DecisionChannel; clientIdentity?: string });
+      s.approvals.push({ at: '2026-11-25T08:10:00.000Z', stepIndex: s.pendingApproval!.stepIndex, decision: message === 'approve' ? 'approved' : 'rejected', by, via: 'update', ...from });
       s.pendingApproval = null;
     }
-    if (message === 'pause') s.paused = { reason: input.reason ?? 'paused by hand', by, at: '2026-11-25T08:10:00.000Z' };
+    if (message === 'pause') s.paused = { reason: typeof input.reason === 'string' ? input.reason : 'paused by hand', by, at: '2026-11-25T08:10:00.000Z' };
     if (message === 'resume') s.paused = null;
     if (message === 'abort') s.stopping = `aborted by ${by}`;
     return { accepted: true, message: `${message} by ${by}` };

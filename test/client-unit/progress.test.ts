@@ -40,10 +40,11 @@ describe('progress', () => {
       paused: { reason: 'change freeze', by: 'ops@contoso.com', at: '2026-11-25T08:03:00.000Z' },
     });
     const line = formatProgress(s, plan, NOW);
-    assert.match(line, /awaiting approval from alice@contoso.com or slack:U024BE7LH until 2026-11-26T08:02:00.000Z \(then rollback\)/);
+    assert.match(line, /awaiting approval of step 3 \(approval\) from alice@contoso.com or slack:U024BE7LH until 2026-11-26T08:02:00.000Z \(then rollback\)/);
     assert.match(line, /PAUSED by ops@contoso.com: change freeze/);
     const text = formatStatus(s, plan, NOW);
-    assert.match(text, /approval {3}awaited for approval from alice@contoso.com or slack:U024BE7LH/);
+    assert.match(text, /approval {3}awaited for step 3 \(approval\) from alice@contoso.com or slack:U024BE7LH/);
+    assert.match(text, /approve: glidepath rollout approve glidepath-rollout:\S+ --step 3 --as <who>/, 'the command that approves it');
     assert.match(text, /▶ 3\. approval/);
   });
 

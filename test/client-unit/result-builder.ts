@@ -38,7 +38,7 @@ export function aResult(patch: Partial<SafeRolloutResult> = {}): SafeRolloutResu
     finishedAt: '2026-11-25T08:09:00.000Z',
     rollback: null,
     errorType: null,
-    approvals: [{ at: '2026-11-25T08:03:00.000Z', stepIndex: 2, decision: 'approved', by: 'alice@contoso.com', comment: 'looks good <b>', via: 'update' }],
+    approvals: [{ at: '2026-11-25T08:03:00.000Z', stepIndex: 2, decision: 'approved', by: 'alice@contoso.com', comment: 'looks good <b>', via: 'update', channel: 'slack', clientIdentity: '4711@bridge-1' }],
     verdicts: [
       aVerdict(0, 1, [100, 0.001], [104, 0.002]),
       aVerdict(0, 2, [101, 0.001], [99, 0.0]),

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { APPROVE_ACTION_ID as NOTIFIER_APPROVE, REJECT_ACTION_ID as NOTIFIER_REJECT, createSlackNotifier } from '../../activities/slack-notifier.js';
+import { createSlackNotifier } from '../../activities/slack-notifier.js';
 import type { NotifyInput } from '../../activities/types.js';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID, parseButtonValue } from '../../client/slack/bridge.js';
+import { SLACK_APPROVE_ACTION_ID as APPROVE_ACTION_ID, SLACK_REJECT_ACTION_ID as REJECT_ACTION_ID, approvalNotice, parseSlackButtonValue as parseButtonValue } from '../../domain/approvals.js';
 import { parsePlan } from '../../domain/plan.js';
 import { aPlanDocument } from '../support/builders.js';
 import { statusFor } from './fake-gateway.js';
@@ -17,28 +17,29 @@ import { FakeSlack } from './fake-slack.js';
 const slack = new FakeSlack();
 const WF = 'glidepath-rollout:/subscriptions/0/x/onlineendpoints/fraud-detection';
 const base = { workflowId: WF, endpoint: 'fraud-detection', candidate: 'green', channel: 'C0123456' } as const;
+const plan = parsePlan(aPlanDocument());
+const status = statusFor(plan.ok ? plan.plan : (undefined as never), 'ci@contoso.com', {
+  lastVerdicts: [aVerdict(0, 2, [101, 0.001], [187, 0.004])],
+  traffic: { live: { blue: 100 }, mirror: { green: 20 } },
+  pendingApproval: { stepIndex: 2, stepText: 'approval', requestedAt: '2026-11-25T08:02:00.000Z', timeoutAt: '2026-11-26T08:02:00.000Z', onTimeout: 'rollback', approvers: ['alice@contoso.com', 'slack:U024BE7LH'] },
+});
+/** As the workflow sends it: the text, the flat fields, and the approval notice built from its status. */
 const approvalRequest: NotifyInput = {
   ...base,
   kind: 'approval_requested',
   text: 'Approval needed for step 3 (approval) on fraud-detection',
   fields: { stepIndex: 2, approvers: 'alice@contoso.com, slack:U024BE7LH', timeoutAt: '2026-11-26T08:02:00.000Z', onTimeout: 'rollback', fourEyes: true, startedBy: 'ci@contoso.com' },
+  approval: approvalNotice(status, plan.ok ? plan.plan : (undefined as never))!,
 };
-const plan = parsePlan(aPlanDocument());
-const status = statusFor(plan.ok ? plan.plan : (undefined as never), 'ci@contoso.com', { lastVerdicts: [aVerdict(0, 2, [101, 0.001], [187, 0.004])], traffic: { live: { blue: 100 }, mirror: { green: 20 } } });
 
 before(() => slack.start());
 after(() => slack.stop());
 
 function notifier(token = slack.token) {
-  return createSlackNotifier({ token, apiUrl: slack.apiUrl, lookupStatus: async () => status });
+  return createSlackNotifier({ token, apiUrl: slack.apiUrl });
 }
 
 describe('Slack notifier', () => {
-  test('the bridge and the notifier agree on action ids and button values', () => {
-    assert.equal(NOTIFIER_APPROVE, APPROVE_ACTION_ID);
-    assert.equal(NOTIFIER_REJECT, REJECT_ACTION_ID);
-  });
-
   test('an approval request is a Block Kit message with the gate table and Approve / Reject buttons for this step', async () => {
     const n = notifier();
     const from = slack.calls.length;
@@ -55,6 +56,19 @@ describe('Slack notifier', () => {
     const table = blocks.map((b) => b.text?.text ?? '').join('\n');
     assert.match(table, /p99 latency\s+101 ms\s+187 ms/);
     assert.match(table, /5xx rate\s+0\.10%\s+0\.40%/);
+    const shown = JSON.stringify(blocks);
+    assert.match(shown, /Approval needed for step 3 \(approval\)/, 'the header names the step');
+    assert.match(shown, /\*Step\*\\nstep 3 \(approval\)/);
+    assert.match(shown, /\*Traffic\*\\nblue 100%/);
+  });
+
+  test('an approval request from a workflow that sends only the flat fields still gets buttons for its step (no query back)', async () => {
+    const from = slack.calls.length;
+    const { approval: _, ...legacy } = approvalRequest;
+    assert.deepEqual(await notifier().notify(legacy), { delivered: true });
+    const blocks = slack.calls[from]!.body.blocks as { type: string; elements?: { value: string }[] }[];
+    for (const e of blocks.find((b) => b.type === 'actions')!.elements!) assert.deepEqual(parseButtonValue(e.value), { workflowId: WF, stepIndex: 2 });
+    assert.match(JSON.stringify(blocks), /No analysis has run yet/);
   });
 
   test('the approval message is updated with the decision and who made it, and loses its buttons', async () => {

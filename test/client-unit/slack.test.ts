@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { APPROVE_ACTION_ID, REJECT_ACTION_ID, createSlackBridge } from '../../client/slack/bridge.js';
+import { createSlackBridge } from '../../client/slack/bridge.js';
+import { SLACK_APPROVE_ACTION_ID as APPROVE_ACTION_ID, SLACK_REJECT_ACTION_ID as REJECT_ACTION_ID, slackButtonValue } from '../../domain/approvals.js';
 import { slackSignature, verifySlackRequest } from '../../client/slack/verify.js';
 import { rolloutWorkflowId } from '../../domain/ids.js';
 import { aPlanDocument } from '../support/builders.js';
@@ -40,7 +41,7 @@ function click(opts: { user?: string; action?: string; stepIndex?: number; workf
   const payload = {
     type: opts.type ?? 'block_actions',
     user: { id: opts.user ?? 'U024BE7LH', username: 'someone', team_id: 'T0001' },
-    actions: [{ action_id: opts.action ?? APPROVE_ACTION_ID, value: JSON.stringify({ w: opts.workflowId ?? ID, s: opts.stepIndex ?? 2 }) }],
+    actions: [{ action_id: opts.action ?? APPROVE_ACTION_ID, value: slackButtonValue(opts.workflowId ?? ID, opts.stepIndex ?? 2) }],
     response_url: slack.responseUrl(`r${seq}`),
     container: { channel_id: 'C0123456', message_ts: '1764057600.000001' },
   };
@@ -83,7 +84,12 @@ describe('glidepath slack serve', () => {
       const res = await fetch(server.url, { method: 'POST', headers: c.headers, body: c.rawBody });
       assert.equal(res.status, 200);
       for (let i = 0; i < 50 && responsesTo(c.responseUrl).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(gateway.applied, [{ workflowId: ID, message: 'approve', input: { by: 'slack:U024BE7LH', comment: 'via Slack' } }]);
+      assert.deepEqual(gateway.applied, [
+        { workflowId: ID, message: 'approve', input: { by: 'slack:U024BE7LH', comment: 'via Slack', stepIndex: 2, channel: 'slack', clientIdentity: gateway.identity } },
+      ]);
+      assert.deepEqual(gateway.rollouts.get(ID)!.status.approvals.map((a) => [a.decision, a.stepIndex, a.by, a.channel, a.clientIdentity]), [
+        ['approved', 2, 'slack:U024BE7LH', 'slack', gateway.identity],
+      ]);
       const [answer] = responsesTo(c.responseUrl);
       assert.equal(answer!.replace_original, true);
       assert.match(String(answer!.text), /Approved by <@U024BE7LH> \(slack:U024BE7LH\)/);
@@ -135,7 +141,7 @@ describe('glidepath slack serve', () => {
     {
       name: "a click on an older step's approval button",
       status: 200,
-      reason: /this button is for step 3, but the rollout now awaits approval of step 5/,
+      reason: /cannot approve step 3 \(approval\): the rollout awaits step 5 \(approval\)/,
       make: () => click({ user: 'U024BE7LH', stepIndex: 2 }),
       setup: () => (gateway = awaiting('ci@contoso.com', 4)),
       tellsUser: true,

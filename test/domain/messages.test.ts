@@ -8,6 +8,7 @@ const awaiting: MessageContext = {
   stopping: null,
   paused: null,
   pendingApproval: { stepIndex: 2, stepText: 'approval' },
+  steps: ['mirror 20%', 'cost check', 'approval', 'canary 10%', 'canary 50%', 'promote', 'retire'],
   startedBy: 'ci@contoso.com',
   approvers: ['alice@contoso.com', 'slack:U024BE7LH'],
   fourEyes: true,
@@ -18,22 +19,34 @@ const ctx = (patch: Partial<MessageContext>): MessageContext => ({ ...awaiting, 
 type Rule = (c: MessageContext, input: unknown) => string | undefined;
 /** [what, rule, context, input, undefined = accepted, or a pattern the refusal must match] */
 const table: [string, Rule, MessageContext, unknown, RegExp | undefined][] = [
-  ['an allowed approver approves an awaited approval', approveRefusal, awaiting, { by: 'alice@contoso.com' }, undefined],
-  ['approver ids compare case-insensitively', approveRefusal, awaiting, { by: 'Alice@Contoso.com' }, undefined],
-  ['a Slack approver approves', approveRefusal, awaiting, { by: 'slack:U024BE7LH' }, undefined],
-  ['someone not allowed cannot approve', approveRefusal, awaiting, { by: 'mallory@contoso.com' }, /mallory@contoso\.com is not an allowed approver \(allowed: alice@contoso\.com, slack:U024BE7LH\)/],
-  ['the starter cannot approve under four-eyes', approveRefusal, ctx({ approvers: [] }), { by: 'ci@contoso.com' }, /started this rollout and four-eyes is on/],
-  ['the starter may approve without four-eyes', approveRefusal, ctx({ approvers: [], fourEyes: false }), { by: 'ci@contoso.com' }, undefined],
-  ['anyone may approve when no approvers are listed', approveRefusal, ctx({ approvers: [] }), { by: 'bob@contoso.com' }, undefined],
-  ['no approval while none is awaited', approveRefusal, baking, { by: 'alice@contoso.com' }, /no approval is awaited \(the rollout is at canary: canary 10%\)/],
-  ['no approval while rolling back', approveRefusal, ctx({ stopping: 'aborted by bob' }), { by: 'alice@contoso.com' }, /already stopping \(aborted by bob\)/],
-  ['no approval once finished', approveRefusal, ctx({ stage: 'done' }), { by: 'alice@contoso.com' }, /has finished/],
+  ['an allowed approver approves an awaited approval', approveRefusal, awaiting, { by: 'alice@contoso.com', stepIndex: 2 }, undefined],
+  ['approver ids compare case-insensitively', approveRefusal, awaiting, { by: 'Alice@Contoso.com', stepIndex: 2 }, undefined],
+  ['a Slack approver approves', approveRefusal, awaiting, { by: 'slack:U024BE7LH', stepIndex: 2 }, undefined],
+  ['someone not allowed cannot approve', approveRefusal, awaiting, { by: 'mallory@contoso.com', stepIndex: 2 }, /mallory@contoso\.com is not an allowed approver \(allowed: alice@contoso\.com, slack:U024BE7LH\)/],
+  ['the starter cannot approve under four-eyes', approveRefusal, ctx({ approvers: [] }), { by: 'ci@contoso.com', stepIndex: 2 }, /started this rollout and four-eyes is on/],
+  ['the starter may approve without four-eyes', approveRefusal, ctx({ approvers: [], fourEyes: false }), { by: 'ci@contoso.com', stepIndex: 2 }, undefined],
+  ['anyone may approve when no approvers are listed', approveRefusal, ctx({ approvers: [] }), { by: 'bob@contoso.com', stepIndex: 2 }, undefined],
+  ['no approval while none is awaited', approveRefusal, baking, { by: 'alice@contoso.com', stepIndex: 2 }, /no approval is awaited \(the rollout is at canary: canary 10%\)/],
+  ['no approval while rolling back', approveRefusal, ctx({ stopping: 'aborted by bob' }), { by: 'alice@contoso.com', stepIndex: 2 }, /already stopping \(aborted by bob\)/],
+  ['no approval once finished', approveRefusal, ctx({ stage: 'done' }), { by: 'alice@contoso.com', stepIndex: 2 }, /has finished/],
   ['an approval must say who sends it', approveRefusal, awaiting, { by: '' }, /invalid approve input: by: must name who/],
   ['an approval with unknown fields is refused', approveRefusal, awaiting, { by: 'alice@contoso.com', as: 'admin' }, /invalid approve input/],
-  ['an allowed approver rejects', rejectRefusal, awaiting, { by: 'alice@contoso.com', reason: 'latency' }, undefined],
-  ['the starter may reject their own rollout', rejectRefusal, awaiting, { by: 'ci@contoso.com' }, undefined],
-  ['a stranger cannot reject', rejectRefusal, awaiting, { by: 'mallory@contoso.com' }, /not an allowed approver/],
-  ['reject needs an awaited approval (abort otherwise)', rejectRefusal, baking, { by: 'alice@contoso.com' }, /use abort to stop it/],
+  ['an allowed approver rejects', rejectRefusal, awaiting, { by: 'alice@contoso.com', stepIndex: 2, reason: 'latency' }, undefined],
+  ['the starter may reject their own rollout', rejectRefusal, awaiting, { by: 'ci@contoso.com', stepIndex: 2 }, undefined],
+  ['a stranger cannot reject', rejectRefusal, awaiting, { by: 'mallory@contoso.com', stepIndex: 2 }, /not an allowed approver/],
+  ['reject needs an awaited approval (abort otherwise)', rejectRefusal, baking, { by: 'alice@contoso.com', stepIndex: 2 }, /use abort to stop it/],
+  // Invariant 10: a decision names the step it answers (0-based stepIndex; people see it 1-based).
+  ['an approval for an older step is refused, naming the awaited step', approveRefusal, ctx({ pendingApproval: { stepIndex: 4, stepText: 'canary 50%' } }), { by: 'alice@contoso.com', stepIndex: 2 }, /^cannot approve step 3 \(approval\): the rollout awaits step 5 \(canary 50%\)$/],
+  ['an approval for a later step is refused too', approveRefusal, awaiting, { by: 'alice@contoso.com', stepIndex: 4 }, /^cannot approve step 5 \(canary 50%\): the rollout awaits step 3 \(approval\)$/],
+  ['an approval that names no step is refused, with the step and how to send it', approveRefusal, awaiting, { by: 'alice@contoso.com' }, /cannot approve: the decision names no step.*awaits step 3 \(approval\): send stepIndex 2 \(glidepath rollout approve <rollout> --step 3 --as <who>\)/],
+  ['a rejection for another step is refused, naming the awaited step', rejectRefusal, ctx({ pendingApproval: { stepIndex: 4, stepText: 'canary 50%' } }), { by: 'alice@contoso.com', stepIndex: 2 }, /^cannot reject step 3 \(approval\): the rollout awaits step 5 \(canary 50%\)$/],
+  ['a rejection that names no step is refused', rejectRefusal, awaiting, { by: 'alice@contoso.com' }, /cannot reject: the decision names no step.*glidepath rollout reject <rollout> --step 3/],
+  ['a step beyond the plan is still refused by the awaited step', approveRefusal, awaiting, { by: 'alice@contoso.com', stepIndex: 40 }, /^cannot approve step 41: the rollout awaits step 3 \(approval\)$/],
+  ['a step that is not a whole number is invalid input', approveRefusal, awaiting, { by: 'alice@contoso.com', stepIndex: 2.5 }, /invalid approve input: stepIndex: must be a whole number/],
+  ['a negative step is invalid input', approveRefusal, awaiting, { by: 'alice@contoso.com', stepIndex: -1 }, /invalid approve input: stepIndex: must be 0 or more/],
+  ['the channel and client identity ride along', approveRefusal, awaiting, { by: 'alice@contoso.com', stepIndex: 2, channel: 'cli', clientIdentity: '4711@ci' }, undefined],
+  ['an unknown channel is invalid input', approveRefusal, awaiting, { by: 'alice@contoso.com', stepIndex: 2, channel: 'email' }, /invalid approve input: channel: must be one of cli, slack, temporal/],
+  ['the step is checked before who decides (a stale click by a stranger names the step)', approveRefusal, awaiting, { by: 'mallory@contoso.com', stepIndex: 4 }, /awaits step 3/],
   ['abort during a bake', abortRefusal, baking, { by: 'bob@contoso.com', reason: 'pager' }, undefined],
   ['abort twice', abortRefusal, ctx({ stopping: 'aborted by bob' }), { by: 'bob@contoso.com' }, /already stopping/],
   ['abort while retiring the baseline', abortRefusal, ctx({ stage: 'retire' }), { by: 'bob@contoso.com' }, /being retired/],
@@ -44,6 +57,12 @@ const table: [string, Rule, MessageContext, unknown, RegExp | undefined][] = [
 ];
 
 describe('which messages a rollout accepts now, and why it refuses the others', () => {
+  test('a decision without a step from an old history (a replayed signal) is judged without the step rule', () => {
+    assert.equal(approveRefusal(awaiting, { by: 'alice@contoso.com' }, { stepRequired: false }), undefined);
+    assert.equal(rejectRefusal(awaiting, { by: 'alice@contoso.com' }, { stepRequired: false }), undefined);
+    assert.match(approveRefusal(awaiting, { by: 'alice@contoso.com', stepIndex: 3 }, { stepRequired: false }) ?? '', /^cannot approve step 4/, 'a wrong step is refused either way');
+  });
+
   for (const [what, rule, c, input, refusal] of table) {
     test(what, () => {
       const got = rule(c, input);

@@ -11,7 +11,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { APPROVE_ACTION_ID } from '../../client/slack/bridge.js';
+import { SLACK_APPROVE_ACTION_ID as APPROVE_ACTION_ID } from '../../domain/approvals.js';
 import { slackSignature } from '../../client/slack/verify.js';
 import type { RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
 import { repoRoot } from '../support/temporal.js';
@@ -70,7 +70,7 @@ describe('glidepath CLI against a real rollout', { concurrency: false }, () => {
       ['rollout', 'start', good, '--set', 'strategy'],
       ['rollout', 'start', join(dir, 'missing.yaml')],
       ['rollout', 'status', 'glidepath-rollout:/subscriptions/none'],
-      ['rollout', 'approve', 'e2e-bad', '--as', 'alice@contoso.com'],
+      ['rollout', 'approve', 'e2e-bad', '--step', '2', '--as', 'alice@contoso.com'],
     ];
     for (const argv of cases) {
       const r = await rig.cli(argv);
@@ -195,12 +195,19 @@ describe('glidepath CLI against a real rollout', { concurrency: false }, () => {
     const start = await rig.cli(['rollout', 'start', plan, '--as', 'alice@contoso.com', '--json']);
     assert.equal(start.code, 0, start.err);
     const id = (JSON.parse(start.out) as { workflowId: string }).workflowId;
-    await until(id, (s) => s.status?.pendingApproval != null, 'the approval request');
+    const awaiting = await until(id, (s) => s.status?.pendingApproval != null, 'the approval request');
+    assert.equal(awaiting.status?.pendingApproval?.stepIndex, 1, 'the approval is step 2 of the plan');
 
-    const notAllowed = await rig.cli(['rollout', 'approve', id, '--as', 'mallory@contoso.com']);
+    const noStep = await rig.cli(['rollout', 'approve', id, '--as', 'bob@contoso.com']);
+    assert.equal(noStep.code, 2);
+    assert.match(noStep.err, /needs --step N.*the rollout awaits step 2 \(approval\); to approve it: glidepath rollout approve \S+ --step 2 --as bob@contoso.com/);
+    const stale = await rig.cli(['rollout', 'approve', id, '--step', '1', '--as', 'bob@contoso.com']);
+    assert.equal(stale.code, 2);
+    assert.match(stale.err, /^glidepath: refused: cannot approve step 1 \(mirror 20%\): the rollout awaits step 2 \(approval\)/);
+    const notAllowed = await rig.cli(['rollout', 'approve', id, '--step', '2', '--as', 'mallory@contoso.com']);
     assert.equal(notAllowed.code, 2);
     assert.match(notAllowed.err, /^glidepath: refused: cannot approve: mallory@contoso.com is not an allowed approver/);
-    const starter = await rig.cli(['rollout', 'approve', id, '--as', 'alice@contoso.com']);
+    const starter = await rig.cli(['rollout', 'approve', id, '--step', '2', '--as', 'alice@contoso.com']);
     assert.equal(starter.code, 2);
     assert.match(starter.err, /four-eyes/);
 
@@ -213,7 +220,7 @@ describe('glidepath CLI against a real rollout', { concurrency: false }, () => {
     // The notifier posted the approval request with buttons to (fake) Slack.
     const post = rig.slack.calls.find((c) => c.path === '/api/chat.postMessage' && JSON.stringify(c.body.blocks ?? []).includes(APPROVE_ACTION_ID) && JSON.stringify(c.body).includes('e2e-approve'));
     assert.ok(post, 'approval message posted');
-    assert.match(JSON.stringify(post!.body.blocks), /Last analysis.*p99 latency/, 'with the gate table of the mirror step (status queried from the activity)');
+    assert.match(JSON.stringify(post!.body.blocks), /Last analysis.*p99 latency/, 'with the gate table of the mirror step (from the activity input)');
 
     // A signed click from a listed Slack approver, through `glidepath slack serve` (a real process), approves the real workflow.
     const serve = await rig.slackServe({ SLACK_SIGNING_SECRET: 's3cret', SLACK_BOT_TOKEN: rig.slack.token, SLACK_API_URL: rig.slack.apiUrl, GLIDEPATH_SLACK_RESPONSE_URL_PREFIXES: rig.slack.url });
@@ -244,7 +251,7 @@ describe('glidepath CLI against a real rollout', { concurrency: false }, () => {
     const watch = await rig.cli(['rollout', 'watch', id, '--timeout', '3m']);
     assert.equal(watch.code, 0, `${watch.out}\n${watch.err}`);
     const s = await statusOf(id);
-    assert.deepEqual(s.result?.approvals.map((a) => [a.decision, a.by]), [['approved', 'slack:UAPPROVER1']]);
+    assert.deepEqual(s.result?.approvals.map((a) => [a.decision, a.stepIndex, a.by, a.channel]), [['approved', 1, 'slack:UAPPROVER1', 'slack']]);
     assert.ok(rig.slack.calls.some((c) => c.path === '/api/chat.update' && String(c.body.text).includes('slack:UAPPROVER1')), 'approval message updated with who approved');
     await stop();
   });
@@ -254,7 +261,7 @@ describe('glidepath CLI against a real rollout', { concurrency: false }, () => {
     const plan = planFile('stop', shortPlan('e2e-stop', { approval: true }));
     const first = JSON.parse((await rig.cli(['rollout', 'start', plan, '--json'])).out) as { workflowId: string };
     await until(first.workflowId, (s) => s.status?.pendingApproval != null, 'the approval request');
-    assert.equal((await rig.cli(['rollout', 'reject', first.workflowId, '--as', 'alice@contoso.com', '--comment', 'not today'])).code, 0);
+    assert.equal((await rig.cli(['rollout', 'reject', first.workflowId, '--step', '2', '--as', 'alice@contoso.com', '--comment', 'not today'])).code, 0);
     const rejected = await rig.cli(['rollout', 'watch', first.workflowId, '--timeout', '2m', '--json']);
     assert.equal(rejected.code, 1, rejected.err);
     assert.equal((JSON.parse(rejected.out) as { outcome: string }).outcome, 'rejected');

@@ -12,6 +12,11 @@
  * traffic rework (patch `traffic-read-compare-write`) and before the normalized plan travelled in the
  * input; `minimal` after both, from examples/minimal.yaml — a plan that relies on every default, so a
  * changed default in domain/plan.ts that reached a running rollout would break its replay.
+ *
+ * `promoted-signal-approvals-without-step.json` is not recorded here: it comes from the workflow code of
+ * commit d4a75a2 (before decisions named their step), the short plan below approved twice by an
+ * `approve` *signal* without `stepIndex`. Signal handlers run again on replay, so it guards the
+ * `patched('decision-names-step')` that keeps such signals accepted (workflows/handlers.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parsePlanText } from '../../client/plan-file.js';
@@ -27,7 +32,7 @@ export const scenarios = {
   promoted: () => {
     const fake = new FakeAzure();
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: n.approval!.stepIndex }] });
     };
     return { fake, outcome: 'promoted' };
   },
@@ -36,7 +41,7 @@ export const scenarios = {
     const fake = new FakeAzure();
     fake.metrics = () => metricsFor((fake.endpoint.traffic.live.green ?? 0) > 0 ? 'fail' : 'pass');
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: n.approval!.stepIndex }] });
     };
     return { fake, outcome: 'rolled_back' };
   },

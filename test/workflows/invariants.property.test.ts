@@ -102,15 +102,15 @@ async function runScenario(sc: Scenario): Promise<{ result: SafeRolloutResult | 
     }
     for (const who of d.refusedFirst) {
       try {
-        await handle.executeUpdate(messages.approve, { args: [{ by: who }] });
+        await handle.executeUpdate(messages.approve, { args: [{ by: who, stepIndex: n.approval!.stepIndex }] });
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) refusals += 1;
       }
     }
     if (d.kind === 'timeout') return;
     const def = d.kind === 'approve' ? (d.via === 'update' ? messages.approve : messages.approveSignal) : d.via === 'update' ? messages.reject : messages.rejectSignal;
-    if (d.via === 'update') await handle.executeUpdate(def as typeof messages.approve, { args: [{ by: GOOD }] });
-    else await handle.signal(def as typeof messages.approveSignal, { by: GOOD });
+    if (d.via === 'update') await handle.executeUpdate(def as typeof messages.approve, { args: [{ by: GOOD, stepIndex: n.approval!.stepIndex }] });
+    else await handle.signal(def as typeof messages.approveSignal, { by: GOOD, stepIndex: n.approval!.stepIndex });
   };
 
   const taskQueue = `tq-${plan.target.endpoint}`;

@@ -8,6 +8,11 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { workflowMetadataQuery } from '@temporalio/workflow';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { defaultRuntime, main, type CliRuntime } from '../../client/cli.js';
+import { createSlackBridge, type ClickOutcome } from '../../client/slack/bridge.js';
+import { slackSignature } from '../../client/slack/verify.js';
+import { TemporalRolloutGateway } from '../../client/temporal.js';
+import { SLACK_APPROVE_ACTION_ID, slackButtonValue } from '../../domain/approvals.js';
 import type { RolloutStatus } from '../../domain/rollout.js';
 import { formatTraffic, normalizeTraffic } from '../../domain/traffic.js';
 import * as messages from '../../workflows/messages.js';
@@ -47,12 +52,12 @@ describe('approvals: who may approve, in both update and signal form', () => {
     const refusals: string[] = [];
     fake.hooks.onNotify = async (n, { handle }) => {
       if (n.kind !== 'approval_requested') return;
-      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.stranger }] })));
+      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.stranger, stepIndex: 2 }] })));
       // alice is an allowed approver, but she started this rollout
-      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] })));
+      refusals.push(await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: 2 }] })));
       const before = await handle.query(messages.status);
       assert.ok(before.pendingApproval, 'refused updates change nothing: still awaiting');
-      await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+      await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle, startedBy: people.approver });
     assert.equal(r.result.outcome, 'promoted');
@@ -67,10 +72,10 @@ describe('approvals: who may approve, in both update and signal form', () => {
     const fake = new FakeAzure();
     let refused = '';
     fake.hooks.onMetrics = async (_, { handle, n }) => {
-      if (n === 2) refused = await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] }));
+      if (n === 2) refused = await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: 2 }] }));
     };
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.reject, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.reject, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
     assert.equal(r.result.outcome, 'rejected');
@@ -83,14 +88,14 @@ describe('approvals: who may approve, in both update and signal form', () => {
     fake.hooks.onNotify = async (n, { handle }) => {
       if (n.kind !== 'approval_requested') return;
       if (n.fields?.stepIndex === 2) {
-        await handle.signal(messages.approveSignal, { by: people.stranger });
-        await handle.signal(messages.approveSignal, { by: people.approver }); // the starter, under four-eyes
+        await handle.signal(messages.approveSignal, { by: people.stranger, stepIndex: 2 });
+        await handle.signal(messages.approveSignal, { by: people.approver, stepIndex: 2 }); // the starter, under four-eyes
         status = await waitForStatus(handle, (s) => s.refusals.length === 2);
-        await handle.signal(messages.approveSignal, { by: people.slackApprover, comment: 'from the UI' });
+        await handle.signal(messages.approveSignal, { by: people.slackApprover, comment: 'from the UI', stepIndex: 2 });
       } else {
-        await handle.signal(messages.rejectSignal, { by: people.stranger });
+        await handle.signal(messages.rejectSignal, { by: people.stranger, stepIndex: n.approval!.stepIndex });
         await waitForStatus(handle, (s) => s.refusals.length === 3);
-        await handle.signal(messages.rejectSignal, { by: people.approver, reason: 'changed my mind' }); // the starter may reject
+        await handle.signal(messages.rejectSignal, { by: people.approver, reason: 'changed my mind', stepIndex: n.approval!.stepIndex }); // the starter may reject
       }
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle, startedBy: people.approver });
@@ -120,6 +125,134 @@ describe('approvals: who may approve, in both update and signal form', () => {
   });
 });
 
+describe('a decision names the step it answers (invariant 10)', () => {
+  /** The real CLI (its own Temporal connection, as `glidepath` makes it) against the test server: exit code and stderr. */
+  async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const real = defaultRuntime({ ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' });
+    const rt: CliRuntime = { ...real, stdout: (t) => out.push(t), stderr: (t) => err.push(t) };
+    try {
+      const code = await main(argv, rt);
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    } finally {
+      await real.close?.();
+    }
+  }
+
+  /** A signed Slack click on an approval button, through the bridge (its gateway talks to the test server). */
+  function slackBridge(gateway: TemporalRolloutGateway) {
+    const told: Record<string, unknown>[] = [];
+    const secret = 'test-signing-secret';
+    const bridge = createSlackBridge({
+      signingSecret: secret,
+      botToken: undefined,
+      apiUrl: 'http://127.0.0.1:1/api',
+      responseUrlPrefixes: ['https://hooks.slack.com/'],
+      gateway,
+      fetch: (async (_url: string, init?: { body?: string }) => {
+        told.push(JSON.parse(init?.body ?? '{}') as Record<string, unknown>);
+        return new Response('ok');
+      }) as typeof fetch,
+    });
+    let seq = 0;
+    const click = (value: string, user = 'U024BE7LH'): Promise<ClickOutcome | undefined> => {
+      seq += 1;
+      const payload = { type: 'block_actions', user: { id: user }, actions: [{ action_id: SLACK_APPROVE_ACTION_ID, value }], response_url: `https://hooks.slack.com/actions/T1/${seq}/x` };
+      const rawBody = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+      const ts = String(Math.floor(Date.now() / 1000));
+      const r = bridge.handle({ method: 'POST', headers: { 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(secret, ts, rawBody) }, rawBody });
+      assert.equal(r.status, 200, r.body);
+      return r.done;
+    };
+    return { click, told };
+  }
+
+  test('an approval for step 3 is refused while step 5 is awaited, from the CLI and from a stale Slack button; the records name the channel', async () => {
+    const gateway = await TemporalRolloutGateway.connect({ connection: { address: env.address }, namespace: 'default', taskQueue: 'unused', address: env.address });
+    const slack = slackBridge(gateway);
+    const fake = new FakeAzure();
+    const seen: Record<string, unknown> = {};
+    let staleButton = '';
+    try {
+      fake.hooks.onNotify = async (n, { handle }) => {
+        if (n.kind !== 'approval_requested') return;
+        const id = handle.workflowId;
+        const button = slackButtonValue(id, n.approval!.stepIndex); // what the notifier puts on the message
+        if (n.approval!.stepIndex === 2) {
+          staleButton = button;
+          seen.firstClick = await slack.click(button);
+          return;
+        }
+        assert.equal(n.approval!.stepIndex, 4, 'the second approval is step 5 (canary 50%)');
+        seen.lateCli = await cli(['rollout', 'approve', id, '--step', '3', '--as', people.approver]);
+        seen.noStepCli = await cli(['rollout', 'approve', id, '--as', people.approver]);
+        seen.statusJson = JSON.parse((await cli(['rollout', 'status', id, '--json'])).out) as unknown;
+        seen.staleClick = await slack.click(staleButton);
+        seen.rawNoStep = await refusal(handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] }));
+        seen.approve = await cli(['rollout', 'approve', id, '--step', '5', '--as', people.approver, '--comment', 'canary 10% clean']);
+      };
+      const r = await runRollout(env, { fake, workflowBundle: bundle, startedBy: people.starter });
+      const id = r.handle.workflowId;
+
+      assert.deepEqual(seen.lateCli, { code: 2, out: '', err: 'glidepath: refused: cannot approve step 3 (approval): the rollout awaits step 5 (canary 50%)' });
+      assert.deepEqual(seen.noStepCli, {
+        code: 2,
+        out: '',
+        err: `glidepath: rollout approve needs --step N, the step you decide as rollout status shows it: the rollout awaits step 5 (canary 50%); to approve it: glidepath rollout approve ${id} --step 5 --as ${people.approver}`,
+      });
+      assert.deepEqual((seen.statusJson as { pendingApproval: unknown }).pendingApproval, {
+        stepIndex: 4,
+        step: 5,
+        stepText: 'canary 50%',
+        approve: `glidepath rollout approve ${id} --step 5 --as <who>`,
+        reject: `glidepath rollout reject ${id} --step 5 --as <who>`,
+      });
+      assert.deepEqual(seen.staleClick, { applied: false, workflowId: id, reason: 'cannot approve step 3 (approval): the rollout awaits step 5 (canary 50%)' });
+      assert.ok(
+        slack.told.some((t) => t.response_type === 'ephemeral' && t.text === ':no_entry: Not applied — cannot approve step 3 (approval): the rollout awaits step 5 (canary 50%)'),
+        `the clicking user is told: ${JSON.stringify(slack.told)}`,
+      );
+      assert.match(String(seen.rawNoStep), /^cannot approve: the decision names no step, .*the rollout awaits step 5 \(canary 50%\): send stepIndex 4 /);
+      assert.equal((seen.approve as { code: number }).code, 0, (seen.approve as { err: string }).err);
+      assert.deepEqual(seen.firstClick, { applied: true, workflowId: id, decision: 'approve', by: people.slackApprover, message: `approved by ${people.slackApprover} for step 3 (approval)` });
+
+      assert.equal(r.result.outcome, 'promoted', r.result.reason);
+      const identity = (gateway as unknown as { client: { options: { identity: string } } }).client.options.identity;
+      assert.deepEqual(
+        r.result.approvals.map((a) => [a.stepIndex, a.decision, a.by, a.via, a.channel, a.clientIdentity]),
+        [
+          [2, 'approved', people.slackApprover, 'update', 'slack', identity],
+          [4, 'approved', people.approver, 'update', 'cli', identity],
+        ],
+        'one decision per step, each naming its channel and the client that sent it',
+      );
+      assert.match(fake.notifications.find((n) => n.kind === 'approval_recorded')!.text, /^Approved by slack:U024BE7LH \(slack, client \S+\) for step 3 \(approval\)$/, "Slack's closed approval message names the channel");
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  test('a raw update or signal (no channel) is recorded as temporal; a signal for another step is refused and recorded', async () => {
+    const fake = new FakeAzure();
+    let status: RolloutStatus | undefined;
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind !== 'approval_requested') return;
+      if (n.approval!.stepIndex === 2) return void (await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: 2 }] }));
+      await handle.signal(messages.approveSignal, { by: people.approver, stepIndex: 2 });
+      status = await waitForStatus(handle, (s) => s.refusals.length === 1);
+      await handle.signal(messages.rejectSignal, { by: people.approver, stepIndex: 4, reason: 'p99 creeping' });
+    };
+    const r = await runRollout(env, { fake, workflowBundle: bundle });
+    assert.deepEqual(status?.refusals.map((x) => [x.message, x.via, x.reason]), [['approve', 'signal', 'cannot approve step 3 (approval): the rollout awaits step 5 (canary 50%)']]);
+    assert.equal(r.result.outcome, 'rejected');
+    assert.deepEqual(r.result.approvals.map((a) => [a.stepIndex, a.decision, a.via, a.channel]), [
+      [2, 'approved', 'update', 'temporal'],
+      [4, 'rejected', 'signal', 'temporal'],
+    ]);
+  });
+});
+
 describe('pause and resume', () => {
   test('a pause holds the rollout at its next checkpoint until resume; nothing changes meanwhile', async () => {
     const fake = new FakeAzure();
@@ -143,7 +276,7 @@ describe('pause and resume', () => {
         currentDetails = meta.currentDetails ?? '';
         await handle.executeUpdate(messages.resume, { args: [{ by: 'bob@contoso.com' }] });
       }
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
     assert.equal(r.result.outcome, 'promoted');
@@ -177,7 +310,7 @@ describe('traffic changed by hand', () => {
     let drift: RolloutStatus | undefined;
     let writesAtDrift = 0;
     fake.hooks.onNotify = async (n, { handle, fake }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
       // someone moves traffic in the portal just before the 50% step
       if (n.kind === 'approval_recorded' && n.text.includes('canary 50%')) fake.setTrafficByHand({ live: { blue: 80, green: 20 }, mirror: {} });
       if (n.kind === 'drift') {
@@ -202,7 +335,7 @@ describe('traffic changed by hand', () => {
       void input;
     };
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
       if (n.kind === 'drift') await handle.executeUpdate(messages.abort, { args: [{ by: 'bob@contoso.com', reason: 'someone is fiddling' }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
@@ -227,7 +360,7 @@ describe('inconclusive analyses', () => {
     const fake = new FakeAzure();
     fake.metrics = (n) => metricsFor(n >= 29 && n <= 31 ? 'inconclusive' : 'pass');
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
     assert.equal(r.result.outcome, 'promoted');
@@ -239,7 +372,7 @@ describe('inconclusive analyses', () => {
     fake.metrics = (n) => metricsFor(n <= 30 ? 'inconclusive' : 'pass');
     let held: RolloutStatus | undefined;
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
       if (n.kind === 'paused') {
         held = await handle.query(messages.status);
         await handle.executeUpdate(messages.resume, { args: [{ by: people.approver }] });

@@ -23,7 +23,7 @@ const hour = 3_600_000;
 function approvingFake(): FakeAzure {
   const fake = new FakeAzure();
   fake.hooks.onNotify = async (n, { handle }) => {
-    if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, comment: 'metrics look fine' }] });
+    if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, comment: 'metrics look fine', stepIndex: n.approval!.stepIndex }] });
   };
   return fake;
 }
@@ -137,9 +137,9 @@ describe('outcomes of the full example plan', () => {
     fake.hooks.onNotify = async (n, { handle }) => {
       if (n.kind === 'approval_timed_out') {
         statusAtTimeout = await handle.query(messages.status);
-        await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover }] });
+        await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: statusAtTimeout.pendingApproval!.stepIndex }] });
       } else if (n.kind === 'approval_requested' && n.fields?.stepIndex === 4) {
-        await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+        await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
       }
     };
     const plan = aPlanDocument((d) => (d.strategy[2].approval.onTimeout = 'pause'));
@@ -155,7 +155,7 @@ describe('outcomes of the full example plan', () => {
   test('a rejection rolls back and ends rejected, naming who rejected', async () => {
     const fake = new FakeAzure();
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.reject, { args: [{ by: people.approver, reason: 'p99 creeping up' }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.reject, { args: [{ by: people.approver, reason: 'p99 creeping up', stepIndex: n.approval!.stepIndex }] });
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
     assert.equal(r.result.outcome, 'rejected');

@@ -93,7 +93,7 @@ describe('durability', () => {
     const fake = new FakeAzure();
     fake.client = env.client;
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
     };
     const plan = aPlanDocument((d) => (d.target.endpoint = uniqueEndpointName('restart')));
     const taskQueue = `tq-restart-${process.pid}`;
@@ -125,7 +125,7 @@ describe('cancellation and bad input', () => {
     const fake = new FakeAzure();
     fake.client = env.client;
     fake.hooks.onNotify = async (n, { handle }) => {
-      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver }] });
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.approver, stepIndex: n.approval!.stepIndex }] });
     };
     fake.hooks.onMetrics = async (_, { handle, n }) => {
       if (n === 35) await handle.cancel();
