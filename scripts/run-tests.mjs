@@ -3,7 +3,7 @@
 // at a time (the Temporal native bridge and the test servers are happiest that way on 2 cores), and
 // ends with a single summary line: "tests: N passed, N failed, N skipped".
 //
-//   node scripts/run-tests.mjs unit|workflows|replay|activities|emulator|e2e|chaos|all [more tiers] [-- extra node args]
+//   node scripts/run-tests.mjs unit|workflows|replay|activities|emulator|e2e|security|chaos|all [more tiers] [-- extra node args]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +18,9 @@ const tiers = {
   activities: ['test/activities'],
   e2e: ['test/e2e'],
   chaos: ['test/chaos'],
+  security: ['test/security'],
 };
-const allTiers = ['unit', 'workflows', 'replay', 'emulator', 'activities', 'e2e', 'chaos'];
+const allTiers = ['unit', 'workflows', 'replay', 'emulator', 'activities', 'e2e', 'security', 'chaos'];
 
 const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
