@@ -104,8 +104,8 @@ async function start(args: string[]): Promise<number> {
     trafficLogMaxRows: integer('traffic-log-max-rows', f['traffic-log-max-rows'], 200_000, 1, 10_000_000),
     trafficLogMaxAgeMs: retention,
   });
-  process.stdout.write(`emulator listening on ${emu.url}\nCA certificate: ${emu.caCertPath}\n`);
-  if (f['azure-timing']) process.stdout.write('Azure timing: metrics a minute after each minute closes, log rows 3-10 minutes after their request\n');
+  const timing = f['azure-timing'] ? 'Azure timing: metrics a minute after each minute closes, log rows 3-10 minutes after their request\n' : '';
+  process.stdout.write(`${timing}emulator listening on ${emu.url}\nCA certificate: ${emu.caCertPath}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
