@@ -380,7 +380,7 @@ class Rollout {
     const { baseline, candidate } = this.pair;
     const a = this.plan.analysis;
     const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: `metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}` }, [
-      { endpoint: this.endpoint, baseline, candidate, windowMs: a.intervalMs },
+      { endpoint: this.endpoint, baseline, candidate, windowMs: a.intervalMs, ...(a.logs ? { logs: a.logs } : {}) },
     ]);
     let verdict = evaluateGates(this.plan.gates, snapshot, { minRequests: a.minRequests });
     const hook = this.plan.gates.webhook;
