@@ -184,7 +184,7 @@ test('the bridge answers 1,200 fuzzed requests (signed and unsigned) with a 4xx 
   assert.deepEqual(unhandled.map(String), [], 'no unhandled rejection or exception in the bridge');
   for (const s of [200, 400, 401, 405, 413]) assert.ok((seen.get(s) ?? 0) > 0, `the fuzz produced some ${s} answers (saw ${JSON.stringify([...seen])})`);
   assert.ok(elapsed < 90_000, `the fuzz took ${elapsed} ms`);
-  assert.deepEqual(gateway.applied, [], 'no fuzzed request decided anything');
+  assert.equal(gateway.applied.length, 0, 'no fuzzed request decided anything');
 
   // Still up: healthz, and a valid click from the listed approver approves.
   assert.equal(await (await fetch(`${server.url}/healthz`)).text(), 'ok');
