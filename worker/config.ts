@@ -33,6 +33,8 @@ const EnvSchema = z
     SLACK_API_URL: z.url().default('https://slack.com/api'),
     GLIDEPATH_WEBHOOK_SECRET: z.string().min(1).optional(),
     GLIDEPATH_PRICES_URL: z.url().optional(),
+    /** How far behind now analyses read: `azure` (metrics 3m, logs 10m), `none`, or the cloud's default when unset. */
+    GLIDEPATH_INGESTION_DELAY: z.enum(['azure', 'none'], { error: 'must be azure or none' }).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.GLIDEPATH_CLOUD === 'emulator') {
@@ -57,6 +59,8 @@ export interface WorkerConfig {
   workflowBundlePath: string | undefined;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   maxConcurrentActivities: number;
+  /** Azure Monitor's ingestion delay the activities allow for; undefined = the cloud's default (Azure's on Azure, none on the emulator). */
+  ingestionDelay: 'azure' | 'none' | undefined;
   /** Share of ARM's per-principal request limits the worker allows itself per subscription (percent). */
   armBudgetPercent: number;
   shutdownGraceMs: number;
@@ -105,5 +109,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     shutdownGraceMs: e.GLIDEPATH_SHUTDOWN_GRACE,
     slack: { token: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL },
     webhookSecret: e.GLIDEPATH_WEBHOOK_SECRET,
+    ingestionDelay: e.GLIDEPATH_INGESTION_DELAY,
   };
 }

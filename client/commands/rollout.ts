@@ -299,7 +299,7 @@ export async function rolloutMessage(options: MessageOptions, deps: CommandDeps)
   }
   if (decides && options.step === undefined) throw await missingStep(options.message as 'approve' | 'reject', options.target, by, workflowId, gateway);
   const note = options.message === 'approve' || options.message === 'resume' ? { comment: options.comment ?? options.reason } : { reason: options.reason ?? options.comment };
-  const step = decides ? { stepIndex: options.step! - 1, channel: 'cli' } : {};
+  const step = decides ? { stepIndex: options.step! - 1, channel: 'cli' } : options.message === 'resume' ? { channel: 'cli' } : {};
   const answer: MessageAccepted = await gateway.send(workflowId, options.message, { by, ...note, ...step });
   return {
     exitCode: ExitCode.ok,
