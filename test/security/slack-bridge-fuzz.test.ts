@@ -1,13 +1,17 @@
 /**
  * Issue 13, finding 7: a signed `payload=null` ended the `glidepath slack serve` process (a TypeError in a
  * promise nobody awaited), and Slack approvals stopped until someone restarted it. Here a running bridge
- * (the HTTP server in this process, a fake Slack, a fake gateway) takes 1,200 generated requests — seeded,
- * signed with the bridge's secret and unsigned: JSON of every shape, fields of the wrong type, null, huge
- * strings, bad form encoding, oversized bodies, bad headers — answers each with the status it should, never
- * a 5xx and never an unhandled error, and still approves a valid click afterwards.
+ * takes 1,200 generated requests — seeded, signed with the bridge's secret and unsigned: JSON of every
+ * shape, fields of the wrong type, null, huge strings, bad form encoding, oversized bodies, bad headers —
+ * and answers each with the status it should, never a 5xx and never an unhandled error: first the HTTP
+ * server in this process (a fake gateway: a valid click afterwards approves), then a real
+ * `glidepath slack serve` process on a dev server (still running afterwards, and a valid click still goes
+ * through Temporal and is answered on its response_url). Before the fix the process died on request 13.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createSlackBridge } from '../../client/slack/bridge.js';
 import { slackSignature } from '../../client/slack/verify.js';
@@ -16,6 +20,7 @@ import { rolloutWorkflowId } from '../../domain/ids.js';
 import { aPlanDocument } from '../support/builders.js';
 import { FakeGateway } from '../client-unit/fake-gateway.js';
 import { FakeSlack } from '../client-unit/fake-slack.js';
+import { createDevEnv, repoRoot } from '../support/temporal.js';
 
 const SECRET = 'fuzz-signing-secret';
 const SEED = 0x13_0007;
@@ -71,8 +76,8 @@ interface Case {
 }
 
 /** One HTTP request with a raw body (fetch would normalise what we want to send malformed). */
-function send(c: Case): Promise<number> {
-  const url = new URL(server.url);
+function send(c: Case, base = server.url): Promise<number> {
+  const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, path: '/slack/actions', method: c.method, headers: { ...c.headers, 'content-length': String(Buffer.byteLength(c.body)) }, timeout: 3000 }, (res) => {
       res.resume();
@@ -165,20 +170,26 @@ function generate(): Case[] {
   return cases;
 }
 
-test('the bridge answers 1,200 fuzzed requests (signed and unsigned) with a 4xx or 200 each, stays up, and then applies a valid click', async () => {
-  const started = Date.now();
-  const cases = generate();
+/** Sends every case, 16 at a time; returns the statuses seen and the wrong answers (at most ~20, then stops). */
+async function fuzz(cases: Case[], base: string) {
   const seen = new Map<number, number>();
   const wrong: string[] = [];
   for (let i = 0; i < cases.length && wrong.length < 20; i += 16) {
     const batch = cases.slice(i, i + 16);
-    const statuses = await Promise.all(batch.map((c) => send(c).catch((err: Error) => (wrong.push(`${c.name}: ${err.message}`), -1))));
+    const statuses = await Promise.all(batch.map((c) => send(c, base).catch((err: Error) => (wrong.push(`${c.name}: ${err.message}`), -1))));
     batch.forEach((c, j) => {
       const s = statuses[j]!;
       seen.set(s, (seen.get(s) ?? 0) + 1);
       if (s !== -1 && !c.expect.includes(s)) wrong.push(`${c.name}: ${s}, expected ${c.expect.join(' or ')}`);
     });
   }
+  return { seen, wrong };
+}
+
+test('the bridge answers 1,200 fuzzed requests (signed and unsigned) with a 4xx or 200 each, stays up, and then applies a valid click', async () => {
+  const started = Date.now();
+  const cases = generate();
+  const { seen, wrong } = await fuzz(cases, server.url);
   const elapsed = Date.now() - started;
   assert.deepEqual(wrong.slice(0, 10), [], `seed ${SEED}: ${wrong.length} requests answered wrongly`);
   assert.deepEqual(unhandled.map(String), [], 'no unhandled rejection or exception in the bridge');
@@ -196,4 +207,52 @@ test('the bridge answers 1,200 fuzzed requests (signed and unsigned) with a 4xx 
   for (let i = 0; i < 100 && gateway.applied.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(gateway.applied.map((a) => [a.workflowId, a.message, a.input.by]), [[ID, 'approve', 'slack:U024BE7LH']]);
   console.log(`# fuzz: ${cases.length} requests in ${elapsed} ms, statuses ${JSON.stringify(Object.fromEntries(seen))}`);
+});
+
+test('a real `glidepath slack serve` process takes the same 1,200 requests and is still running and applying clicks afterwards', async () => {
+  const env = await createDevEnv();
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'glidepath.js'), 'slack', 'serve', '--port', '0', '--host', '127.0.0.1'], {
+    cwd: repoRoot,
+    env: { ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: slack.token, SLACK_API_URL: slack.apiUrl, GLIDEPATH_SLACK_RESPONSE_URL_PREFIXES: slack.url },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-20_000)));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    let url = '';
+    for (let i = 0; i < 300 && !url; i++) {
+      url = /listening on (http:\/\/\S+)/.exec(log)?.[1] ?? '';
+      if (!url) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(child.exitCode, null, `slack serve exited early: ${log}`);
+    }
+    assert.ok(url, `slack serve did not start: ${log}`);
+    const started = Date.now();
+    const { seen, wrong } = await fuzz(generate(), url);
+    const elapsed = Date.now() - started;
+    assert.deepEqual(wrong.slice(0, 10), [], `seed ${SEED}: ${wrong.length} requests answered wrongly; log: ${log.slice(-2000)}`);
+    assert.equal(child.exitCode, null, `the process is still running (log: ${log.slice(-2000)})`);
+    assert.ok(elapsed < 120_000, `the fuzz took ${elapsed} ms`);
+
+    // Still answering, and still applying clicks through Temporal: a valid click on a rollout that does
+    // not exist is refused with the reason, posted to its response_url.
+    assert.equal(await (await fetch(`${url}/healthz`)).text(), 'ok');
+    const responseUrl = slack.responseUrl('after-fuzz');
+    const payload = { type: 'block_actions', user: { id: 'U024BE7LH' }, actions: [{ action_id: SLACK_APPROVE_ACTION_ID, value: slackButtonValue(ID, 2) }], response_url: responseUrl };
+    const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    const ts = String(Math.floor(Date.now() / 1000));
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(SECRET, ts, body) }, body });
+    assert.equal(res.status, 200);
+    let answer: Record<string, unknown> | undefined;
+    for (let i = 0; i < 150 && !answer; i++) {
+      answer = slack.calls.find((c) => `${slack.url}${c.path}` === responseUrl)?.body;
+      if (!answer) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(String(answer?.text), /Not applied — .*no rollout found/, log.slice(-2000));
+    console.log(`# slack serve process: ${CASES} requests in ${elapsed} ms, statuses ${JSON.stringify(Object.fromEntries(seen))}`);
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    await env.teardown();
+  }
 });
