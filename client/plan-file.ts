@@ -142,7 +142,28 @@ export function parsePlanText(text: string, source: string): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidInputError(`${source} does not hold a plan: expected a YAML mapping with apiVersion: glidepath/v1 and kind: Rollout`);
   }
+  const reserved = reservedKeyPaths(value);
+  if (reserved.length > 0) {
+    throw new InvalidInputError(`${source} uses a reserved key: ${reserved[0]} (__proto__, constructor and prototype are not plan keys or names)`, reserved);
+  }
   return value;
+}
+
+/**
+ * Paths of `__proto__`, `constructor` and `prototype` keys anywhere in a parsed document. A schema would
+ * drop a `__proto__` key without a word when it builds a map (`environment_variables: {__proto__: …}`
+ * would vanish), so the loader refuses them, naming where they are.
+ */
+function reservedKeyPaths(value: unknown, path: (string | number)[] = [], out: string[] = []): string[] {
+  if (out.length >= 20 || value === null || typeof value !== 'object') return out;
+  if (Array.isArray(value)) value.forEach((v, i) => reservedKeyPaths(v, [...path, i], out));
+  else {
+    for (const [k, v] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.has(k)) out.push(formatPath([...path, k]));
+      reservedKeyPaths(v, [...path, k], out);
+    }
+  }
+  return out;
 }
 
 /** Reads the plan text of `path` (`-` is stdin); a missing file is an InvalidInputError. */

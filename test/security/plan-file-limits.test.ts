@@ -26,6 +26,8 @@ const files: Record<string, string> = {
   'padded.yaml': `${PLAN}# ${'x'.repeat(300 * 1024)}\n`,
   'huge.yaml': `${PLAN}# ${'x'.repeat(10 * 1024 * 1024)}\n`,
   'bomb.yaml': aliasBomb(),
+  // A __proto__ key in a map: the schema would drop it without a word, so the plan passed without it.
+  'proto.yaml': PLAN.replace('LOG_LEVEL: info\n', 'LOG_LEVEL: info\n      __proto__:\n        polluted: yes\n'),
   // A plan that reuses a block through an alias stays fine.
   'alias-ok.yaml': PLAN.replace('latencyP99Ms:\n', 'latencyP99Ms: &p99\n').replace(/latencyP50Ms:\n {4}max: 80\n/, 'latencyP50Ms: *p99\n'),
 };
@@ -95,5 +97,18 @@ describe('--set indices must name an item of the list or the one after it', () =
     // Appending after retire is a plan error (the order rule), which proves the step arrived.
     assert.equal(append.code, 2);
     assert.match(append.err, /strategy\[7\]/);
+  });
+});
+
+describe('reserved keys in a plan are refused, not dropped', () => {
+  test('__proto__ under environment_variables: exit 2 naming its path, and nothing is polluted', async () => {
+    assert.match(files['proto.yaml']!, /__proto__:\n {8}polluted: yes/);
+    for (const c of commands) {
+      const r = await run(c.argv('proto.yaml'));
+      assert.equal(r.code, 2, `${c.name}: ${r.err}`);
+      assert.match(r.err, /proto\.yaml uses a reserved key: candidate\.deployment\.environment_variables\.__proto__/);
+      assert.equal(r.gateway.calls.filter((x) => x.op === 'start').length, 0);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 });
