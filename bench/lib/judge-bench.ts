@@ -28,7 +28,7 @@
 //   "High"; direction increase; two equally weighted metrics, so one High scores 50 < marginal 75: fail.
 //   Simplified: normal-approximation interval without tie correction; Kayenta's IQR outlier removal is
 //   not applied (it would drop the rare error minutes at low rates and detect less).
-import { addWindow, detectableRatio, parseJudgeSettings, quantileThreshold, startCountTest, DEFAULT_GRID, type CountTestState, type CountWindow, type JudgeSettings } from '../../domain/judge/index.js';
+import { addWindow, detectableRatio, judgeLook, parseJudgeSettings, quantileThreshold, startCountTest, startJudge, DEFAULT_GRID, type CountTestState, type CountWindow, type GateObservation, type JudgeSettings } from '../../domain/judge/index.js';
 import { binomial, seeded } from '../../test/support/judge-streams.js';
 
 export type EffectKind = 'none' | 'errors' | 'crash' | 'latency' | 'tail';
@@ -171,7 +171,16 @@ function zStat(xC: number, nC: number, xB: number, nB: number): number {
 }
 
 /** Simulates one run of one cell and effect; every method sees the same requests. */
-export function simulateRun(rps: number, baseline5xx: number, effect: Effect, seed: number, cfg: Pick<BenchConfig, 'bakeSeconds' | 'alpha'>, settings: JudgeSettings): RunRecord {
+export function simulateRun(
+  rps: number,
+  baseline5xx: number,
+  effect: Effect,
+  seed: number,
+  cfg: Pick<BenchConfig, 'bakeSeconds' | 'alpha'>,
+  settings: JudgeSettings,
+  /** 'judgeLook' drives the judge through its public entry point (slow; the test compares the two). */
+  driver: 'count-tests' | 'judgeLook' = 'count-tests',
+): RunRecord {
   const rng = seeded(seed);
   const normal = normals(rng);
   const { medianMs, sigma } = LATENCY;
@@ -196,6 +205,7 @@ export function simulateRun(rps: number, baseline5xx: number, effect: Effect, se
   let gates: CountTestState[] = settings.gates.map((g) => startCountTest({ fail: g.tolerance, pass: g.passTolerance, grid: DEFAULT_GRID }));
   const failLog = Math.log(settings.gates.length / settings.falseAlarmBudget);
   const passLog = Math.log(1 / settings.falseAlarmBudget);
+  let judgeState = startJudge(settings);
   let glidepathFail: number | null = null;
   let glidepathPass: number | null = null;
   let naiveFail: number | null = null;
@@ -238,9 +248,19 @@ export function simulateRun(rps: number, baseline5xx: number, effect: Effect, se
         { candidateRequests: perWindow, candidateEvents: cErr, baselineRequests: perWindow, baselineEvents: bErr },
         ...[0, 1, 2].map((q) => ({ candidateRequests: perWindow, candidateEvents: cAbove[q]!, baselineRequests: perWindow, baselineEvents: bAbove[q]! })),
       ];
-      gates = gates.map((g, i) => addWindow(g, obs[i]!, settings.falseAlarmBudget));
-      if (gates.some((g) => g.maxFailLog >= failLog)) glidepathFail = t;
-      else if (glidepathPass === null && settings.earlyPass && gates.every((g) => g.maxPassLog >= passLog)) glidepathPass = t;
+      if (driver === 'judgeLook') {
+        const observations: Record<string, GateObservation> = {};
+        settings.gates.forEach((g, i) => (observations[g.name] = { kind: 'window', ...obs[i]! }));
+        const r = judgeLook(settings, judgeState, observations);
+        judgeState = r.state;
+        gates = settings.gates.map((g) => r.state.gates[g.name]!);
+        if (r.judgement.status === 'fail') glidepathFail = t;
+        else if (r.judgement.status === 'pass' && glidepathPass === null) glidepathPass = t;
+      } else {
+        gates = gates.map((g, i) => addWindow(g, obs[i]!, settings.falseAlarmBudget));
+        if (gates.some((g) => g.maxFailLog >= failLog)) glidepathFail = t;
+        else if (glidepathPass === null && settings.earlyPass && gates.every((g) => g.maxPassLog >= passLog)) glidepathPass = t;
+      }
     }
     // Naive: z-test per gate on cumulative counts, every look.
     if (naiveFail === null) {
