@@ -11,9 +11,11 @@
 //   latency effect multiplies every candidate latency (+10%, +25%) or adds 300 ms to 2% of the
 //   candidate's requests; errors and latency are independent.
 // How each method sees the stream:
-// - Glidepath: every 10 s, judgeLook (domain/judge) with 4 gates — 5xx counts (tolerance 1.25×), and
+// - Glidepath: every 10 s, the judge (domain/judge) with 4 gates — 5xx counts (tolerance 1.25×), and
 //   exceedance counts above the baseline's p50, p90, p99 frozen from 1,000 pre-rollout baseline
 //   requests (candidate counted above 1.05 × the threshold: "5% slower is fine"); α = 0.01 per bake.
+//   "glidepath" feeds the latency gates paired counts (pairedExceedanceWindow: request i of each side,
+//   discordant pairs only); "glidepath-unpaired" feeds each side's exceedances (exceedanceWindow).
 // - Naive: every 10 s, a one-sided two-proportion z-test per gate on the cumulative counts (5xx; requests
 //   above each frozen threshold, no tolerance) at α/4 per gate — α split over gates, not over looks.
 // - Flagger (documented defaults): every 1-minute interval, the candidate's success rate must be ≥ 99%
@@ -51,7 +53,7 @@ export const EFFECTS: readonly Effect[] = [
   { id: 'tail-2%+300ms', label: '2% of requests +300 ms', kind: 'tail', size: 0.02 },
 ];
 
-export const METHODS = ['glidepath', 'naive', 'flagger-default', 'flagger-calibrated', 'kayenta'] as const;
+export const METHODS = ['glidepath', 'glidepath-unpaired', 'naive', 'flagger-default', 'flagger-calibrated', 'kayenta'] as const;
 export type Method = (typeof METHODS)[number];
 
 export interface BenchConfig {
@@ -84,8 +86,12 @@ export function glidepathSettings(alpha: number): JudgeSettings {
 
 /** What one run left for the methods: decision times in seconds (null: none within the bake) and the per-interval statistics Flagger-style rules need. */
 export interface RunRecord {
+  /** Glidepath with paired latency counts (the benchmark's "glidepath"). */
   glidepathFail: number | null;
   glidepathPass: number | null;
+  /** Glidepath with unpaired latency counts (each side's exceedances; the method before pairing). */
+  glidepathUnpairedFail: number | null;
+  glidepathUnpairedPass: number | null;
   /** Glidepath's "could detect ≥ r×" for the 5xx gate at the end of the run (null: cannot say). */
   glidepathDetectable: number | null;
   naiveFail: number | null;
@@ -202,12 +208,37 @@ export function simulateRun(
   // gate, early pass when every gate reached 1/α; rejection sticky) but without its per-look wording and
   // detectable-effect search, which cost 10× the arithmetic. test/domain/judge-bench.test.ts checks that
   // the decisions equal judgeLook's.
-  let gates: CountTestState[] = settings.gates.map((g) => startCountTest({ fail: g.tolerance, pass: g.passTolerance, grid: DEFAULT_GRID }));
   const failLog = Math.log(settings.gates.length / settings.falseAlarmBudget);
   const passLog = Math.log(1 / settings.falseAlarmBudget);
-  let judgeState = startJudge(settings);
-  let glidepathFail: number | null = null;
-  let glidepathPass: number | null = null;
+  const variant = () => {
+    const v = {
+      gates: settings.gates.map((g) => startCountTest({ fail: g.tolerance, pass: g.passTolerance, grid: DEFAULT_GRID })) as CountTestState[],
+      judgeState: startJudge(settings),
+      fail: null as number | null,
+      pass: null as number | null,
+      look(obs: CountWindow[], t: number) {
+        if (v.fail !== null) return; // no-effect runs go on after an early pass, to count any later fail
+        if (driver === 'judgeLook') {
+          const observations: Record<string, GateObservation> = {};
+          settings.gates.forEach((g, i) => (observations[g.name] = { kind: 'window', ...obs[i]! }));
+          const r = judgeLook(settings, v.judgeState, observations);
+          v.judgeState = r.state;
+          v.gates = settings.gates.map((g) => r.state.gates[g.name]!);
+          if (r.judgement.status === 'fail') v.fail = t;
+          else if (r.judgement.status === 'pass' && v.pass === null) v.pass = t;
+        } else {
+          v.gates = v.gates.map((g, i) => addWindow(g, obs[i]!, settings.falseAlarmBudget));
+          if (v.gates.some((g) => g.maxFailLog >= failLog)) v.fail = t;
+          else if (v.pass === null && settings.earlyPass && v.gates.every((g) => g.maxPassLog >= passLog)) v.pass = t;
+        }
+      },
+    };
+    return v;
+  };
+  // Latency gates fed paired counts (pairedExceedanceWindow: request i of each side, discordant pairs only)
+  // and, for comparison, unpaired counts (exceedanceWindow: each side's exceedances).
+  const paired = variant();
+  const unpaired = variant();
   let naiveFail: number | null = null;
   // cumulative counts for the naive rule: [gate][cE, cN, bE, bN]
   const cum = GATES.map(() => [0, 0, 0, 0]);
@@ -225,6 +256,8 @@ export function simulateRun(
     const cAbove = [0, 0, 0];
     const bAbove = [0, 0, 0];
     const cAboveRaw = [0, 0, 0];
+    const onlyC = [0, 0, 0];
+    const onlyB = [0, 0, 0];
     for (let i = 0; i < perWindow; i++) {
       let c = latency() * slow;
       if (tail > 0 && rng() < tail) c += LATENCY.tailAddMs;
@@ -232,9 +265,13 @@ export function simulateRun(
       candLat[filled + i] = c;
       baseLat[filled + i] = b;
       for (let q = 0; q < 3; q++) {
-        if (c > candThresholds[q]!) cAbove[q]!++;
+        const cA = c > candThresholds[q]!;
+        const bA = b > thresholds[q]!;
+        if (cA) cAbove[q]!++;
+        if (bA) bAbove[q]!++;
+        if (cA && !bA) onlyC[q]!++;
+        else if (bA && !cA) onlyB[q]!++;
         if (c > thresholds[q]!) cAboveRaw[q]!++; // the naive rule compares the candidate above the same threshold
-        if (b > thresholds[q]!) bAbove[q]!++;
       }
     }
     filled += perWindow;
@@ -242,26 +279,11 @@ export function simulateRun(
     baseErrI += bErr;
     const t = (w + 1) * LOOK_SECONDS;
 
-    // Glidepath: every look until it fails (no-effect runs go on after an early pass, to count any later fail).
-    if (glidepathFail === null) {
-      const obs: CountWindow[] = [
-        { candidateRequests: perWindow, candidateEvents: cErr, baselineRequests: perWindow, baselineEvents: bErr },
-        ...[0, 1, 2].map((q) => ({ candidateRequests: perWindow, candidateEvents: cAbove[q]!, baselineRequests: perWindow, baselineEvents: bAbove[q]! })),
-      ];
-      if (driver === 'judgeLook') {
-        const observations: Record<string, GateObservation> = {};
-        settings.gates.forEach((g, i) => (observations[g.name] = { kind: 'window', ...obs[i]! }));
-        const r = judgeLook(settings, judgeState, observations);
-        judgeState = r.state;
-        gates = settings.gates.map((g) => r.state.gates[g.name]!);
-        if (r.judgement.status === 'fail') glidepathFail = t;
-        else if (r.judgement.status === 'pass' && glidepathPass === null) glidepathPass = t;
-      } else {
-        gates = gates.map((g, i) => addWindow(g, obs[i]!, settings.falseAlarmBudget));
-        if (gates.some((g) => g.maxFailLog >= failLog)) glidepathFail = t;
-        else if (glidepathPass === null && settings.earlyPass && gates.every((g) => g.maxPassLog >= passLog)) glidepathPass = t;
-      }
-    }
+    // Glidepath: every look until it fails.
+    const errors: CountWindow = { candidateRequests: perWindow, candidateEvents: cErr, baselineRequests: perWindow, baselineEvents: bErr };
+    const n = perWindow;
+    paired.look([errors, ...[0, 1, 2].map((q) => ({ candidateRequests: n, candidateEvents: onlyC[q]!, baselineRequests: n, baselineEvents: onlyB[q]! }))], t);
+    unpaired.look([errors, ...[0, 1, 2].map((q) => ({ candidateRequests: n, candidateEvents: cAbove[q]!, baselineRequests: n, baselineEvents: bAbove[q]! }))], t);
     // Naive: z-test per gate on cumulative counts, every look.
     if (naiveFail === null) {
       const add = (g: number, ce: number, be: number) => {
@@ -296,9 +318,11 @@ export function simulateRun(
   }
   const kayentaFails = kayentaHigh(kayenta.bErr, kayenta.cErr) || kayentaHigh(kayenta.bP99, kayenta.cP99);
   return {
-    glidepathFail,
-    glidepathPass,
-    glidepathDetectable: detectableRatio(gates[0]!, Math.exp(failLog)),
+    glidepathFail: paired.fail,
+    glidepathPass: paired.pass,
+    glidepathUnpairedFail: unpaired.fail,
+    glidepathUnpairedPass: unpaired.pass,
+    glidepathDetectable: detectableRatio(paired.gates[0]!, Math.exp(failLog)),
     naiveFail,
     kayentaFail: kayentaFails ? intervalsN * INTERVAL_SECONDS : null,
     intervals,
@@ -435,13 +459,16 @@ export function runGrid(cfg: BenchConfig, progress: (msg: string) => void = () =
       const detected = new Map<Method, Map<string, number>>();
       for (const effect of cfg.effects) {
         const rs = records.get(effect.id)!;
-        const glide = summarize(rs.map((r) => r.glidepathFail));
-        const passes = rs.map((r) => r.glidepathPass);
-        glide.earlyPasses = passes.filter((t) => t !== null).length;
-        glide.earlyPassP50 = timePercentile(passes, 0.5);
-        glide.earlyPassP95 = timePercentile(passes, 0.95);
+        const withPasses = (fails: (number | null)[], passes: (number | null)[]): MethodCell => ({
+          ...summarize(fails),
+          earlyPasses: passes.filter((t) => t !== null).length,
+          earlyPassP50: timePercentile(passes, 0.5),
+          earlyPassP95: timePercentile(passes, 0.95),
+        });
+        const glide = withPasses(rs.map((r) => r.glidepathFail), rs.map((r) => r.glidepathPass));
         const methods: Record<Method, MethodCell> = {
           glidepath: glide,
+          'glidepath-unpaired': withPasses(rs.map((r) => r.glidepathUnpairedFail), rs.map((r) => r.glidepathUnpairedPass)),
           naive: summarize(rs.map((r) => r.naiveFail)),
           'flagger-default': summarize(rs.map((r) => flaggerDefaultFail(r.intervals))),
           'flagger-calibrated': summarize(rs.map((r) => flaggerRelativeFail(r.intervals, cal.thresholds))),

@@ -87,6 +87,8 @@ test('the benchmark\'s fast driver of the judge decides exactly as judgeLook doe
       const slow = simulateRun(rps, 0.005, effect(id), seed, cfg, settings, 'judgeLook');
       assert.equal(fast.glidepathFail, slow.glidepathFail, `${rps} req/s ${id} seed ${seed}: fail`);
       assert.equal(fast.glidepathPass, slow.glidepathPass, `${rps} req/s ${id} seed ${seed}: pass`);
+      assert.equal(fast.glidepathUnpairedFail, slow.glidepathUnpairedFail, `${rps} req/s ${id} seed ${seed}: unpaired fail`);
+      assert.equal(fast.glidepathUnpairedPass, slow.glidepathUnpairedPass, `${rps} req/s ${id} seed ${seed}: unpaired pass`);
       if (fast.glidepathFail !== null) decided++;
     }
   }
