@@ -64,13 +64,14 @@ function describeEnd(end: RolloutEnd): string {
     for (const a of r.approvals) lines.push(`  ${formatDecision(a)}`);
     return lines.join('\n');
   }
-  return `Rollout ${end.execution.toLowerCase()}${end.errorType ? ` (${oneLine(end.errorType)})` : ''}: ${oneLine(end.message)}`;
+  const line = `Rollout ${end.execution.toLowerCase()}${end.errorType ? ` (${oneLine(end.errorType)})` : ''}: ${oneLine(end.message)}`;
+  return end.leftMidRollout ? `${line}\n  WARNING ${oneLine(end.leftMidRollout)}` : line;
 }
 
 function endJson(workflowId: string, end: RolloutEnd): Record<string, unknown> {
   return end.kind === 'result'
     ? { workflowId, finished: true, outcome: end.result.outcome, reason: end.result.reason, result: end.result }
-    : { workflowId, finished: true, outcome: 'failed', reason: end.message, errorType: end.errorType, execution: end.execution };
+    : { workflowId, finished: true, outcome: 'failed', reason: end.message, errorType: end.errorType, execution: end.execution, ...(end.leftMidRollout ? { leftMidRollout: end.leftMidRollout } : {}) };
 }
 
 /** How many polls in a row may fail to reach Temporal before `--wait`/`watch` gives up with exit 3. */
@@ -182,7 +183,7 @@ export interface StatusView {
   rollout: RolloutSummary;
   status: RolloutStatus | null;
   result: SafeRolloutResult | null;
-  failure: { errorType: string | null; message: string } | null;
+  failure: { errorType: string | null; message: string; leftMidRollout?: string } | null;
   /** The approval the rollout awaits: its step and the commands that decide it; null when none. */
   pendingApproval: ReturnType<typeof pendingApprovalView> | null;
 }
@@ -209,7 +210,7 @@ export async function readStatusView(workflowId: string, gateway: RolloutGateway
   } catch {
     status = null;
   }
-  return { rollout, status, result: null, failure: { errorType: end.errorType, message: end.message }, pendingApproval: null };
+  return { rollout, status, result: null, failure: { errorType: end.errorType, message: end.message, ...(end.leftMidRollout ? { leftMidRollout: end.leftMidRollout } : {}) }, pendingApproval: null };
 }
 
 export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): Promise<CommandOutput> {
@@ -230,6 +231,7 @@ export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): 
     ].join('\n');
   } else {
     text = `Rollout ${workflowId}\n  ${view.rollout.execution.toLowerCase()}${view.failure?.errorType ? ` (${oneLine(view.failure.errorType)})` : ''}: ${oneLine(view.failure?.message ?? '')}`;
+    if (view.failure?.leftMidRollout) text += `\n  WARNING ${oneLine(view.failure.leftMidRollout)}`;
   }
   return { exitCode: ExitCode.ok, text, json: view };
 }
