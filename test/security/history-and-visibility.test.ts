@@ -8,12 +8,12 @@
  * - `rollout list --endpoint` and endpoint lookups quote what they put into a visibility query, so a
  *   crafted "endpoint" cannot widen the query to other rollouts.
  */
+import { historyText } from '../support/history.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { parse, stringify } from 'yaml';
 import { slackSignature } from '../../client/slack/verify.js';
 import { SLACK_APPROVE_ACTION_ID } from '../../domain/approvals.js';
@@ -32,25 +32,6 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'glidepath-sec-'));
 });
 after(async () => rig?.teardown());
-
-/** Every string in a history: the events as JSON, and each payload decoded (payload data are bytes). */
-function historyText(history: unknown): string {
-  const decoded: string[] = [];
-  const walk = (o: unknown): void => {
-    if (!o || typeof o !== 'object') return;
-    const p = o as { metadata?: unknown; data?: unknown };
-    if (p.metadata && p.data instanceof Uint8Array) {
-      try {
-        decoded.push(JSON.stringify(defaultPayloadConverter.fromPayload(p as never)));
-      } catch {
-        decoded.push(Buffer.from(p.data).toString('utf8'));
-      }
-    }
-    for (const v of Object.values(o)) walk(v);
-  };
-  walk(history);
-  return JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v)) + decoded.join('\n');
-}
 
 describe('a rollout approved through Slack', () => {
   test('is promoted, and its history holds no secret the stack handed out', async () => {

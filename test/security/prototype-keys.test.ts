@@ -7,11 +7,11 @@
  * read own keys only, so a deployment may be called `constructor` or `toString`.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { deletionViolation, formatTraffic, normalizeTraffic, trafficViolations } from '../../domain/traffic.js';
 import { candidateLivePercent } from '../../domain/transitions.js';
 import { startEmulator, type Emulator } from '../../emulator/index.js';
+import { raw } from '../emulator/support.js';
 
 const SUB = '00000000-0000-4000-8000-000000000013';
 const WS_PATH = `/subscriptions/${SUB}/resourceGroups/rg-sec/providers/Microsoft.MachineLearningServices/workspaces/ws-sec`;
@@ -19,32 +19,11 @@ const ep = (rest = '') => `${WS_PATH}/onlineEndpoints/proto-ep${rest}?api-versio
 
 let emu: Emulator;
 
-function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+/** A raw HTTPS call to the emulator (test/emulator/support.ts `raw`), its JSON body as a record. */
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const u = new URL(path, emu.url);
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        method,
-        path: `${u.pathname}${u.search}`,
-        ca: emu.caCertPem,
-        agent: false,
-        headers: { authorization: 'Bearer test', ...(text !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) } : {}) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const t = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, json: t ? (JSON.parse(t) as Record<string, unknown>) : {} });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(text);
-  });
+  const r = await raw(emu, method, path, text);
+  return { status: r.status, json: (r.json ?? {}) as Record<string, unknown> };
 }
 
 async function succeeded(path: string): Promise<Record<string, unknown>> {

@@ -8,6 +8,7 @@
  * `glidepath slack serve` process on a dev server (still running afterwards, and a valid click still goes
  * through Temporal and is answered on its response_url). Before the fix the process died on request 13.
  */
+import { seededRandom } from '../../emulator/core.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
@@ -27,17 +28,8 @@ const SEED = 0x13_0007;
 const CASES = 1200;
 const ID = rolloutWorkflowId(aPlanDocument().target as Parameters<typeof rolloutWorkflowId>[0]);
 
-/** mulberry32: a small seeded generator, so a failing case can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded (the emulator's generator), so a failing case can be replayed. */
+const rng = seededRandom;
 
 const slack = new FakeSlack();
 let gateway: FakeGateway;
