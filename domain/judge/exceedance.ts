@@ -93,6 +93,12 @@ export function countAboveInHistogram(bins: readonly LatencyBin[], thresholdMs: 
   return n;
 }
 
+/** Refuses a threshold that is not a number ≥ 0 and a slowdown tolerance below 1. */
+function checkThreshold(thresholdMs: number, slowdownTolerance: number): void {
+  if (!(Number.isFinite(thresholdMs) && thresholdMs >= 0)) throw new ExceedanceInputError(`threshold must be a number ≥ 0 (got ${thresholdMs})`);
+  if (!(Number.isFinite(slowdownTolerance) && slowdownTolerance >= 1)) throw new ExceedanceInputError(`slowdown tolerance must be ≥ 1 (got ${slowdownTolerance})`);
+}
+
 /**
  * One window's exceedance counts for the count test: the baseline's requests above `thresholdMs`, the
  * candidate's above `thresholdMs × slowdownTolerance` (1.10 = 10% slower is fine).
@@ -103,8 +109,7 @@ export function exceedanceWindow(
   thresholdMs: number,
   slowdownTolerance = 1,
 ): { candidateRequests: number; candidateEvents: number; baselineRequests: number; baselineEvents: number } {
-  if (!(Number.isFinite(thresholdMs) && thresholdMs >= 0)) throw new ExceedanceInputError(`threshold must be a number ≥ 0 (got ${thresholdMs})`);
-  if (!(Number.isFinite(slowdownTolerance) && slowdownTolerance >= 1)) throw new ExceedanceInputError(`slowdown tolerance must be ≥ 1 (got ${slowdownTolerance})`);
+  checkThreshold(thresholdMs, slowdownTolerance);
   return {
     candidateRequests: candidateLatenciesMs.length,
     candidateEvents: countAbove(candidateLatenciesMs, thresholdMs * slowdownTolerance),
@@ -141,8 +146,7 @@ export function pairedExceedanceWindow(
   thresholdMs: number,
   slowdownTolerance = 1,
 ): { candidateRequests: number; candidateEvents: number; baselineRequests: number; baselineEvents: number } {
-  if (!(Number.isFinite(thresholdMs) && thresholdMs >= 0)) throw new ExceedanceInputError(`threshold must be a number ≥ 0 (got ${thresholdMs})`);
-  if (!(Number.isFinite(slowdownTolerance) && slowdownTolerance >= 1)) throw new ExceedanceInputError(`slowdown tolerance must be ≥ 1 (got ${slowdownTolerance})`);
+  checkThreshold(thresholdMs, slowdownTolerance);
   const pairs = Math.min(candidateLatenciesMs.length, baselineLatenciesMs.length);
   const candidateThreshold = thresholdMs * slowdownTolerance;
   let onlyCandidate = 0;
