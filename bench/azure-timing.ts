@@ -230,7 +230,7 @@ function main(): void {
     '|---|---|---|---|---|---|',
     ...results.map((r) => `| ${r.scenario} | ${r.config} | ${s(r.medianUntilFirstFailS)} (${r.ingestionDelayS}) | ${s(r.medianConfirmS)} | ${ROLLBACK_MS / 1000} | ${s(r.medianS)} |`),
     '',
-    'Misses, as counted above. "Passed with the fault live": the fault began too late in the bake for any of the step\'s analyses to read it (each reads the minute that ended 3 min, with logs 10 min, before it), so the step passed; in examples/rollout.yaml the next step (canary 50%, after an approval) would meet it. With logs a 15-minute bake judges only its first ~4 minutes of canary traffic: its first ~10 analyses read the mirror before it. ' +
+    'Misses, as counted above. "Passed with the fault live": the fault began too late in the bake for any of the step\'s analyses to read it (each reads the minute that ended 3 min, with logs 10 min, before it), so the step passed; in examples/rollout.yaml the next step (canary 50%, after an approval) would meet it. With logs a 15-minute bake judges only its first ~6 minutes of canary traffic: its first 9 analyses read only the mirror before it. ' +
       '"False alarm": rolled back by analyses whose windows held no faulty request (before the fault, or after it began but before any analysis could see it), a property of the plan on clean traffic: ~180 candidate requests a minute, so one background 5xx is 0.56%, over `errorRate.maxIncrease` 0.5%, and two such minutes in a row roll back.',
     '',
   ].join('\n');
