@@ -5,10 +5,12 @@
  */
 import { AzureClientFactory, type AzureTarget, type ClientFactoryOptions } from './azure-clients.js';
 import { createAzureMlActivities } from './azure-ml.js';
+import { createDecisionTrustActivities } from './decision-trust.js';
 import { KEEP_ALIVE_MS, keepingAlive } from './heartbeat.js';
 import { createMetricsActivities } from './metrics.js';
 import { createPriceActivities } from './prices.js';
 import { createSlackNotifier } from './slack-notifier.js';
+import type { DecisionTrust } from '../domain/decision-signature.js';
 import type { RolloutActivities } from './types.js';
 import { createWebhookActivities } from './webhook.js';
 
@@ -24,6 +26,8 @@ export interface ActivityDeps {
   metricsIngestionDelayMs?: number;
   slack?: { token: string | undefined; apiUrl: string };
   webhookSecret?: string;
+  /** Public keys of the signers of decisions, and the person mapping (GLIDEPATH_DECISION_SIGNERS, GLIDEPATH_PEOPLE). */
+  decisionTrust?: DecisionTrust;
   fetch?: typeof fetch;
 }
 
@@ -37,6 +41,7 @@ export function createActivities(deps: ActivityDeps): RolloutActivities {
     ...keepingAlive(createAzureMlActivities(factory, { pollIntervalMs: deps.pollIntervalMs ?? 2000 }), everyMs),
     ...keepingAlive(createMetricsActivities(factory, { ingestionDelayMs }), everyMs),
     ...keepingAlive(createPriceActivities(factory), everyMs),
+    ...createDecisionTrustActivities(deps.decisionTrust),
     ...createWebhookActivities({ secret: deps.webhookSecret, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
     ...createSlackNotifier({
       token: deps.slack?.token,

@@ -82,6 +82,11 @@ export interface ApprovalRecord {
   channel?: DecisionChannel;
   /** The Temporal client identity of the sender, when it gave one. */
   clientIdentity?: string;
+  /** True when a trusted signer's signature checked (`signer` names it); false when unsigned. Absent in records from before signed decisions. */
+  verified?: boolean;
+  signer?: string;
+  /** The signed decision's nonce (not secret): a nonce counts once. */
+  nonce?: string;
 }
 
 /** A message the rollout refused, and why. */

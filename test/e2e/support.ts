@@ -150,7 +150,7 @@ export function shortPlan(endpoint: string, opts: { approval?: boolean; candidat
     ],
     analysis: { interval: '1s', failureLimit: 1, minRequests: 3, onInconclusive: 'extend', maxExtensions: 5 },
     gates: { errorRate: { max: 0.05 }, modelErrorRate: { max: 0.02 }, latencyP99Ms: { max: 3000 } },
-    approvals: { approvers: ['alice@contoso.com', 'slack:UAPPROVER1'], fourEyes: true },
+    approvals: { approvers: ['alice@contoso.com', 'slack:UAPPROVER1'], fourEyes: true, verified: false },
     notify: { slack: { channel: 'C0123456' } },
     deadline: '10m',
   });
