@@ -1,6 +1,8 @@
 /**
  * The one place that builds Glidepath's Azure clients: Azure ML management (ARM), Azure Monitor
- * metrics, and a plain HTTP pipeline for the Retail Prices API — for real Azure (DefaultAzureCredential)
+ * metrics (`MetricsClient`, the regional batch API `POST https://{region}.metrics.monitor.azure.com/
+ * subscriptions/{sub}/metrics:getBatch`, which is not ARM and so not under ARM's read limits), Log
+ * Analytics (`LogsQueryClient`), and a plain HTTP pipeline for the Retail Prices API — for real Azure (DefaultAzureCredential)
  * or for the local emulator (its URL, the credential the caller brings — the emulator's own, from
  * emulator/sdk.ts — and its CA certificate, passed to the SDK's TLS options; certificate verification
  * is never turned off).
@@ -28,7 +30,8 @@ import {
   type RetryStrategy,
 } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
-import { MetricsQueryClient } from '@azure/monitor-query';
+import { LogsQueryClient } from '@azure/monitor-query-logs';
+import { MetricsClient } from '@azure/monitor-query-metrics';
 import { DEFAULT_PRICES_URL } from '../domain/prices.js';
 
 /** The api-version Glidepath speaks to Azure ML: the first stable one with `mirrorTraffic` is 2023-04-01. */
@@ -200,7 +203,10 @@ export function armRetryStrategy(opts: { baseDelayMs: number; maxDelayMs: number
 export interface AzureClients {
   subscriptionId: string;
   ml: AzureMachineLearningWorkspaces;
-  metrics: MetricsQueryClient;
+  /** The batch metrics client for a region (`eastus`); metrics are served by the resources' own region. */
+  metricsIn(region: string): MetricsClient;
+  /** Log Analytics queries (workspaces are global: `api.loganalytics.io`). */
+  logs: LogsQueryClient;
   /** GETs a URL of the Retail Prices API (public, no auth) and returns the parsed JSON. */
   getPrices(url: string): Promise<unknown>;
   pricesBaseUrl: string;
@@ -215,11 +221,11 @@ export interface ClientFactoryOptions {
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   /** Called after every management-plane HTTP attempt (for the worker's metrics); status 0 = no response. */
-  onCall?: (call: { kind: ArmCallKind; method: string; status: number; service: 'ml' | 'metrics' }) => void;
+  onCall?: (call: { kind: ArmCallKind; method: string; status: number; service: 'ml' | 'metrics' | 'logs' }) => void;
 }
 
 /** Reports every attempt (retries included) to `onCall`. */
-export function callCounterPolicy(service: 'ml' | 'metrics', onCall: NonNullable<ClientFactoryOptions['onCall']>): PipelinePolicy {
+export function callCounterPolicy(service: 'ml' | 'metrics' | 'logs', onCall: NonNullable<ClientFactoryOptions['onCall']>): PipelinePolicy {
   return {
     name: `glidepathCallCounter-${service}`,
     async sendRequest(request, next) {
@@ -285,16 +291,26 @@ export class AzureClientFactory {
     ml.pipeline.addPolicy(mirrorTrafficPolicy(), { afterPhase: 'Serialize' });
     if (this.options.onCall) ml.pipeline.addPolicy(callCounterPolicy('ml', this.options.onCall), { afterPhase: 'Retry' });
 
-    // The metrics client wraps three generated clients, so its policies go in through its options; its
-    // default retry policy already honours Retry-After on 429/503 and backs off on other 5xx.
-    const metrics = new MetricsQueryClient(credential, {
-      ...(endpoint ? { endpoint } : {}),
-      ...(tlsOptions ? { tlsOptions } : {}),
-      retryOptions: { maxRetries: this.options.maxRetries ?? 4 },
-      additionalPolicies: [
-        { policy: armBudgetPolicy(budget), position: 'perRetry' },
-        ...(this.options.onCall ? [{ policy: callCounterPolicy('metrics', this.options.onCall), position: 'perRetry' as const }] : []),
-      ],
+    // Metrics and logs are data-plane APIs, not ARM: no ARM budget. Their default retry policies already
+    // honour Retry-After on 429/503 and back off on other 5xx.
+    const counted = (service: 'metrics' | 'logs') =>
+      this.options.onCall ? [{ policy: callCounterPolicy(service, this.options.onCall), position: 'perRetry' as const }] : [];
+    const common = { ...(tlsOptions ? { tlsOptions } : {}), retryOptions: { maxRetries: this.options.maxRetries ?? 4 } };
+    const metricsClients = new Map<string, MetricsClient>();
+    const metricsIn = (region: string): MetricsClient => {
+      const key = region.toLowerCase().replace(/\s+/g, '');
+      let client = metricsClients.get(key);
+      if (!client) {
+        const url = endpoint ?? `https://${key}.metrics.monitor.azure.com`;
+        client = new MetricsClient(url, credential, { ...common, additionalPolicies: counted('metrics') });
+        metricsClients.set(key, client);
+      }
+      return client;
+    };
+    const logs = new LogsQueryClient(credential, {
+      ...common,
+      ...(endpoint ? { endpoint: `${endpoint}/v1` } : {}),
+      additionalPolicies: counted('logs'),
     });
 
     const http: HttpClient = createDefaultHttpClient();
@@ -307,6 +323,6 @@ export class AzureClientFactory {
       if (response.status !== 200) throw new Error(`Retail Prices API answered ${response.status} for ${url}`);
       return JSON.parse(response.bodyAsText ?? 'null') as unknown;
     };
-    return { subscriptionId, ml, metrics, getPrices, pricesBaseUrl, budget, target };
+    return { subscriptionId, ml, metricsIn, logs, getPrices, pricesBaseUrl, budget, target };
   }
 }

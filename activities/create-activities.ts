@@ -3,6 +3,7 @@
  * test) injects. One call per worker process, so caches and the per-subscription ARM budget are shared
  * by every rollout the worker runs.
  */
+import { AZURE_INGESTION_DELAYS, INSTANT_INGESTION_DELAYS, type IngestionDelays } from '../domain/telemetry-timing.js';
 import { AzureClientFactory, type AzureTarget, type ClientFactoryOptions } from './azure-clients.js';
 import { createAzureMlActivities } from './azure-ml.js';
 import { createDecisionTrustActivities } from './decision-trust.js';
@@ -22,8 +23,12 @@ export interface ActivityDeps {
   pollIntervalMs?: number;
   /** Interval of the heartbeat an Azure activity sends while it waits (default 5 s; the workflow's heartbeat timeout is 30 s). */
   keepAliveMs?: number;
-  /** How far behind now the metrics window ends (Azure Monitor ingestion delay; default 0 for the emulator, 3 min for Azure). */
-  metricsIngestionDelayMs?: number;
+  /**
+   * How far behind now the analysis window ends, per source (Azure Monitor's ingestion delay): Azure's
+   * (metrics 3 min, logs 10 min) on Azure, none on the emulator by default. An emulator started with
+   * `--azure-timing` needs Azure's: pass AZURE_INGESTION_DELAYS (the worker: GLIDEPATH_INGESTION_DELAY=azure).
+   */
+  ingestionDelays?: IngestionDelays;
   slack?: { token: string | undefined; apiUrl: string };
   webhookSecret?: string;
   /** Public keys of the signers of decisions, and the person mapping (GLIDEPATH_DECISION_SIGNERS, GLIDEPATH_PEOPLE). */
@@ -34,12 +39,12 @@ export interface ActivityDeps {
 /** Pass an AzureClientFactory as `azure` to share it (and its ARM budget) with other code, e.g. tests reading the budget. */
 export function createActivities(deps: ActivityDeps): RolloutActivities {
   const factory = deps.azure instanceof AzureClientFactory ? deps.azure : new AzureClientFactory(deps.azure, deps.clientOptions);
-  const ingestionDelayMs = deps.metricsIngestionDelayMs ?? (factory.target.cloud === 'azure' ? 180_000 : 0);
+  const delays = deps.ingestionDelays ?? (factory.target.cloud === 'azure' ? AZURE_INGESTION_DELAYS : INSTANT_INGESTION_DELAYS);
   const everyMs = deps.keepAliveMs ?? KEEP_ALIVE_MS;
   return {
     // Azure calls heartbeat while they run (the workflow gives them a 30 s heartbeat timeout).
     ...keepingAlive(createAzureMlActivities(factory, { pollIntervalMs: deps.pollIntervalMs ?? 2000 }), everyMs),
-    ...keepingAlive(createMetricsActivities(factory, { ingestionDelayMs }), everyMs),
+    ...keepingAlive(createMetricsActivities(factory, { delays }), everyMs),
     ...keepingAlive(createPriceActivities(factory), everyMs),
     ...createDecisionTrustActivities(deps.decisionTrust),
     ...createWebhookActivities({ secret: deps.webhookSecret, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),

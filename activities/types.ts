@@ -9,7 +9,7 @@
 import type { ApprovalNotice } from '../domain/approvals.js';
 import type { CostEstimate, MetricsSnapshot, WebhookVerdict } from '../domain/gates.js';
 import type { EndpointRef } from '../domain/ids.js';
-import type { DeploymentSpec } from '../domain/plan.js';
+import type { DeploymentSpec, LogsSettings } from '../domain/plan.js';
 import type { Stage } from '../domain/messages.js';
 import type { TrafficState } from '../domain/traffic.js';
 
@@ -120,8 +120,10 @@ export interface GetMetricsSnapshotInput {
   endpoint: EndpointRef;
   baseline: string;
   candidate: string;
-  /** The window to aggregate over, ending now. */
+  /** The window to aggregate over, ending the ingestion delay before now. */
   windowMs: number;
+  /** The plan's `analysis.logs`: read the traffic log too (per-request counts, exceedances, percentiles). */
+  logs?: LogsSettings;
 }
 /** Requests, 5xx rate, 424 rate, p50/p95/p99, CPU and memory per deployment; a deployment without data is null. */
 export type GetMetricsSnapshotResult = MetricsSnapshot;

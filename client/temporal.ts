@@ -249,7 +249,7 @@ export class TemporalRolloutGateway implements RolloutGateway {
         case 'pause':
           return handle.executeUpdate(messages.pause, { args: [clean] });
         case 'resume':
-          return handle.executeUpdate(messages.resume, { args: [clean] });
+          return handle.executeUpdate(messages.resume, { args: [decision] });
         default: {
           const never: never = message;
           throw new Error(`unknown message ${String(never)}`);

@@ -23,6 +23,24 @@ export interface DeploymentMetrics {
   cpuPercent: number | null;
   /** Average memory utilisation, percent. */
   memoryPercent: number | null;
+  /** Per-request evidence from the Log Analytics traffic log, when the plan names a workspace. */
+  log?: DeploymentLogEvidence;
+}
+
+/**
+ * One deployment's requests in `AmlOnlineEndpointTrafficLog` over the window: aggregates only (counts,
+ * percentiles), never a request id or a payload (invariant 9).
+ */
+export interface DeploymentLogEvidence {
+  requests: number;
+  /** Requests per `ResponseCode`, e.g. `{ "200": 950, "424": 50 }`. */
+  byStatus: Record<string, number>;
+  /** Requests per `ModelStatusCode` (what the model container answered); `none` when no model ran. */
+  byModelStatus: Record<string, number>;
+  /** Requests with `TotalDurationMs` strictly above each of the plan's `analysis.logs.exceedanceMs`. */
+  exceedances: { aboveMs: number; count: number }[];
+  /** Nearest-rank percentiles of `TotalDurationMs` (Kusto's `percentiles()`); null without requests. */
+  latencyMs: { p50: number | null; p95: number | null; p99: number | null };
 }
 
 /** Metrics of the baseline and the candidate over the same window. A missing deployment is null. */
@@ -32,6 +50,11 @@ export interface MetricsSnapshot {
   endMs?: number;
   baseline: DeploymentMetrics | null;
   candidate: DeploymentMetrics | null;
+  /**
+   * Set when the plan asked for the traffic log and it could not be read whole (a query error, or a
+   * partial result): the analysis is then inconclusive with this reason, whatever the metrics say.
+   */
+  logsProblem?: string;
 }
 
 /** What a gate says. */
@@ -76,6 +99,7 @@ const LATENCY_LABEL: Record<MetricKey, string> = { latencyP50Ms: 'p50 latency', 
  * for every gate (nothing can be judged). Absolute limits (`max`) need only the candidate. Relative
  * limits (`maxRatioToBaseline`, `maxIncrease`) need the baseline with at least `minRequests`; without
  * it they are inconclusive. Any fail makes the verdict fail; else any inconclusive makes it inconclusive.
+ * A snapshot whose traffic log could not be read whole (`logsProblem`) adds an inconclusive `logs` gate.
  *
  * Worked example: candidate p99 300ms, baseline p99 200ms, gate `{max: 250, maxRatioToBaseline: 1.2}` →
  * fail with `p99 latency 300ms > max 250ms` and `p99 latency 300ms is 1.5× baseline 200ms > max 1.2×`.
@@ -173,6 +197,10 @@ export function evaluateGates(gates: Gates, snapshot: MetricsSnapshot, opts: { m
   utilisation('cpuPercent', 'CPU');
   utilisation('memoryPercent', 'memory');
 
+  if (snapshot.logsProblem !== undefined) {
+    // Evidence the plan asked for is missing: judging on the rest could pass what the logs would fail.
+    results.push({ gate: 'logs', status: 'inconclusive', reason: `traffic log: ${snapshot.logsProblem}` });
+  }
   if (results.length === 0 && !candidateJudgeable) {
     results.push({ gate: 'traffic', status: 'inconclusive', reason: noCandidate });
   }

@@ -52,14 +52,23 @@ export const RejectInputSchema = z.strictObject({ by: who, reason: text(500).opt
 export const AbortInputSchema = z.strictObject({ by: who, reason: text(500).optional() });
 /** Input of the `pause` update. */
 export const PauseInputSchema = z.strictObject({ by: who, reason: text(500).optional() });
-/** Input of the `resume` update. */
-export const ResumeInputSchema = z.strictObject({ by: who, comment: text(500).optional() });
+/** Input of the `resume` update. Resuming a gate's pause is a decision, so it names its sender like one. */
+export const ResumeInputSchema = z.strictObject({ by: who, comment: text(500).optional(), channel: decision.channel, clientIdentity: decision.clientIdentity });
 
 export type ApproveInput = z.input<typeof ApproveInputSchema>;
 export type RejectInput = z.input<typeof RejectInputSchema>;
 export type AbortInput = z.input<typeof AbortInputSchema>;
 export type PauseInput = z.input<typeof PauseInputSchema>;
 export type ResumeInput = z.input<typeof ResumeInputSchema>;
+
+/**
+ * Why a rollout holds. `manual`: a person paused it (anyone may resume). The others hold a gate a person
+ * must accept before traffic may grow, so resuming them is a decision (an allowed approver, four-eyes):
+ * `gate` (an analysis inconclusive at the end of a bake, or a cost check with no price), `drift` (traffic
+ * changed outside Glidepath; resuming accepts the endpoint as it is), `approval-timeout` (the approval
+ * timed out with `onTimeout: pause`; resuming approves the step).
+ */
+export type PauseKind = 'manual' | 'gate' | 'drift' | 'approval-timeout';
 
 /** What the message rules need to know about a running rollout. */
 export interface MessageContext {
@@ -68,8 +77,13 @@ export interface MessageContext {
   stepText: string;
   /** Set while a rollback or the end is underway (abort, reject, gate failure, deadline …). */
   stopping: string | null;
-  paused: { reason: string; by: string } | null;
+  paused: { reason: string; by: string; kind?: PauseKind } | null;
   pendingApproval: { stepIndex: number; stepText: string } | null;
+  /**
+   * A decision already recorded for the awaited approval that the workflow has not acted on yet (two
+   * decisions can arrive in one workflow task, e.g. queued while a worker restarts): the first one stands.
+   */
+  decided?: { decision: 'approved' | 'rejected'; by: string } | null;
   /** The texts of the plan's steps, to name the step a stale decision was meant for. */
   steps?: readonly string[];
   startedBy: string;
@@ -107,6 +121,12 @@ export interface DecisionRules {
   stepRequired: boolean;
 }
 
+/** One decision per step: `cannot approve: step 3 (approval) was already rejected by bob@contoso.com; one decision per step`. */
+function alreadyDecided(verb: 'approve' | 'reject', ctx: MessageContext): string {
+  const p = ctx.pendingApproval!;
+  return `cannot ${verb}: step ${p.stepIndex + 1} (${p.stepText}) was already ${ctx.decided!.decision} by ${ctx.decided!.by}; one decision per step`;
+}
+
 /** Why `approve` cannot apply now, or undefined when it can. */
 export function approveRefusal(ctx: MessageContext, input: unknown, rules: DecisionRules = { stepRequired: true }): string | undefined {
   const r = ApproveInputSchema.safeParse(input);
@@ -117,6 +137,7 @@ export function approveRefusal(ctx: MessageContext, input: unknown, rules: Decis
   if (!ctx.pendingApproval) return `cannot approve: no approval is awaited (the rollout is at ${ctx.stage}: ${ctx.stepText})`;
   const step = r.data.stepIndex === undefined && !rules.stepRequired ? undefined : stepRefusal('approve', ctx.pendingApproval, r.data.stepIndex, ctx.steps);
   if (step) return step;
+  if (ctx.decided) return alreadyDecided('approve', ctx);
   const author = authorship(ctx, 'approve', r.data);
   if ('refusal' in author) return author.refusal;
   if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by, ctx.people)) {
@@ -169,6 +190,7 @@ export function rejectRefusal(ctx: MessageContext, input: unknown, rules: Decisi
   if (!ctx.pendingApproval) return `cannot reject: no approval is awaited (the rollout is at ${ctx.stage}: ${ctx.stepText}); use abort to stop it`;
   const step = r.data.stepIndex === undefined && !rules.stepRequired ? undefined : stepRefusal('reject', ctx.pendingApproval, r.data.stepIndex, ctx.steps);
   if (step) return step;
+  if (ctx.decided) return alreadyDecided('reject', ctx);
   const author = authorship(ctx, 'reject', r.data);
   if ('refusal' in author) return author.refusal;
   if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by, ctx.people) && !samePerson(by, ctx.startedBy, ctx.people)) {
@@ -205,5 +227,23 @@ export function resumeRefusal(ctx: MessageContext, input: unknown): string | und
   const end = ended(ctx);
   if (end) return `cannot resume: ${end}`;
   if (!ctx.paused) return `cannot resume: the rollout is not paused (it is at ${ctx.stage}: ${ctx.stepText})`;
+  const kind = ctx.paused.kind ?? 'manual';
+  if (kind === 'manual') return undefined;
+  // Resuming accepts a gate: the same people who may approve, under the same four-eyes rule.
+  const what = RESUME_ACCEPTS[kind];
+  const by = r.data.by;
+  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by, ctx.people)) {
+    return `cannot resume: resuming accepts ${what}, a decision for an approver; ${by} is not an allowed approver (allowed: ${ctx.approvers.join(', ')})`;
+  }
+  if (ctx.fourEyes && samePerson(by, ctx.startedBy, ctx.people)) {
+    return `cannot resume: resuming accepts ${what}, and ${by} started this rollout (four-eyes is on), so someone else must`;
+  }
   return undefined;
 }
+
+/** What resuming a pause of each kind accepts, for refusals and the decision record. */
+export const RESUME_ACCEPTS: Record<Exclude<PauseKind, 'manual'>, string> = {
+  gate: 'a step its analysis could not pass',
+  drift: 'traffic changed outside Glidepath',
+  'approval-timeout': 'the approval that timed out (it approves the step)',
+};

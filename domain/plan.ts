@@ -222,8 +222,61 @@ export const DEFAULT_STRATEGY: readonly Step[] = [
 
 // ───────────────────────────── analysis and gates ─────────────────────────────
 
+/** The longest custom KQL filter a plan may carry (it travels in the workflow history with the plan). */
+export const MAX_LOGS_WHERE_LENGTH = 1000;
+
+/**
+ * `analysis.logs.where`: one KQL predicate, put into the activity's query as `| where (<predicate>)`.
+ * It may not leave that place: no `|` (a further operator), no `;` (a further statement), no `//` (a
+ * comment that would swallow the rest of the query), no line breaks or control characters, and its
+ * quotes and parentheses must balance. Checked here, so a bad filter is a plan error, not a failed query.
+ */
+const kqlPredicate = z
+  .string({ error: 'must be a KQL predicate such as UserAgent !has "probe"' })
+  .min(1, { error: 'must not be empty' })
+  .max(MAX_LOGS_WHERE_LENGTH, { error: `must be at most ${MAX_LOGS_WHERE_LENGTH} characters` })
+  .refine((s) => [...s].every((ch) => ch.charCodeAt(0) >= 0x20 && ch.charCodeAt(0) !== 0x7f), { error: 'must be one line without control characters' })
+  .refine((s) => !/[|;]|\/\//.test(s), { error: "must be one predicate: no '|', ';' or '//' (the activity adds it as '| where (…)')" })
+  .refine(balancedKql, { error: 'must have balanced quotes and parentheses' });
+
+/** True when the text's string literals are closed and its parentheses, outside strings, balance. */
+function balancedKql(text: string): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === '\\') i++;
+      else if (ch === quote) quote = undefined;
+    } else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return quote === undefined && depth === 0;
+}
+
+/** A Log Analytics workspace id: the workspace's GUID (Azure portal: workspace → Overview → Workspace ID). */
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+const logsSchema = z
+  .strictObject({
+    workspaceId: z.string({ error: 'must be the Log Analytics workspace id (a GUID)' }).regex(GUID, { error: 'must be the Log Analytics workspace id (a GUID)' }),
+    where: kqlPredicate.optional(),
+    exceedanceMs: z
+      .array(z.int({ error: 'must be whole milliseconds' }).min(1, { error: 'must be at least 1 ms' }).max(600_000, { error: 'must be at most 600000 ms' }), {
+        error: 'must be a list of latencies in ms',
+      })
+      .max(5, { error: 'must list at most 5 latencies' })
+      .default([]),
+  })
+  .transform(({ exceedanceMs, ...rest }) => ({ ...rest, exceedanceMs: [...new Set(exceedanceMs)].sort((a, b) => a - b) }));
+
+/** Where the activity reads per-request evidence: a workspace, an optional filter, and the latencies to count exceedances above. */
+export type LogsSettings = z.output<typeof logsSchema>;
+
 const analysisSchema = z.strictObject({
   interval: duration(1000).prefault('1m'),
+  logs: logsSchema.optional(),
   failureLimit: z.int({ error: 'must be an integer 1..100' }).min(1, { error: 'must be 1..100' }).max(100, { error: 'must be 1..100' }).default(2),
   minRequests: z.int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).default(100),
   onInconclusive: z.enum(['extend', 'pause', 'rollback'], { error: 'must be extend, pause or rollback' }).default('extend'),

@@ -5,7 +5,7 @@
  */
 import type { DecisionChannel } from './approvals.js';
 import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
-import type { Stage } from './messages.js';
+import type { PauseKind, Stage } from './messages.js';
 import type { PlanDocument, RolloutPlan } from './plan.js';
 import type { TrafficState } from './traffic.js';
 
@@ -70,7 +70,8 @@ export interface VerdictRecord {
 export interface ApprovalRecord {
   at: string;
   stepIndex: number;
-  decision: 'approved' | 'rejected' | 'timed_out_proceed';
+  /** `resumed`: a person accepted a gate by resuming its pause (see PauseKind in messages.ts). */
+  decision: 'approved' | 'rejected' | 'timed_out_proceed' | 'resumed';
   by: string;
   comment?: string;
   /** The transport: an update, a signal, or the timeout deciding. */
@@ -127,7 +128,8 @@ export interface RolloutStatus {
   lastVerdicts: VerdictRecord[];
   pendingApproval: PendingApproval | null;
   approvals: ApprovalRecord[];
-  paused: { reason: string; by: string; at: string } | null;
+  /** Why the rollout holds; `kind` absent means `manual` (rollouts from before kinds existed). */
+  paused: { reason: string; by: string; at: string; kind?: PauseKind } | null;
   stopping: string | null;
   refusals: RefusalRecord[];
   events: TimelineEvent[];

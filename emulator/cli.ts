@@ -10,7 +10,7 @@ import { generateTraffic, MAX_DURATION_MS, MAX_RPS } from './traffic.js';
 
 const USAGE = `Usage:
   glidepath emulator start [--port N] [--state-dir DIR] [--provision-time 2s] [--metrics-delay 0s] [--seed N]
-                           [--traffic-log-max-rows N] [--traffic-log-retention D]
+                           [--azure-timing] [--traffic-log-max-rows N] [--traffic-log-retention D]
       Starts the local Azure ML online endpoints emulator (HTTPS on 127.0.0.1) and runs until SIGINT/SIGTERM.
       --port N            TCP port (0 picks a free one; default 0)
       --state-dir DIR     certificate and state (endpoints, deployments, keys survive restarts)
@@ -18,6 +18,9 @@ const USAGE = `Usage:
       --provision-time D  how long each long-running operation takes (default 2s)
       --metrics-delay D   Azure Monitor ingestion delay (default 0s)
       --seed N            seed of the traffic-splitting random source (default 1)
+      --azure-timing      Azure Monitor's timing: metrics in 1-minute grain, each minute visible about a minute
+                          after it closes; log rows visible 3-10 minutes after the request (drawn with --seed).
+                          Run the worker with GLIDEPATH_INGESTION_DELAY=azure against it.
       --traffic-log-max-rows N   rows the Log Analytics traffic log keeps (default 200000, ~1 KiB each)
       --traffic-log-retention D  traffic-log rows older than this are dropped (default 24h)
 
@@ -84,9 +87,11 @@ async function start(args: string[]): Promise<number> {
     'provision-time': 'value',
     'metrics-delay': 'value',
     seed: 'value',
+    'azure-timing': 'flag',
     'traffic-log-max-rows': 'value',
     'traffic-log-retention': 'value',
   });
+  const seed = integer('seed', f.seed, 1, 0, 2 ** 31 - 1);
   const retention = duration('traffic-log-retention', f['traffic-log-retention'], 24 * 3_600_000);
   if (retention <= 0) throw new UsageError('--traffic-log-retention must be more than 0');
   const emu = await startEmulator({
@@ -94,11 +99,13 @@ async function start(args: string[]): Promise<number> {
     stateDir: f['state-dir'] ?? defaultStateDir(),
     provisionTimeMs: duration('provision-time', f['provision-time'], 2000),
     metricsDelayMs: duration('metrics-delay', f['metrics-delay'], 0),
-    seed: integer('seed', f.seed, 1, 0, 2 ** 31 - 1),
+    seed,
+    ...(f['azure-timing'] ? { azureTiming: { seed } } : {}),
     trafficLogMaxRows: integer('traffic-log-max-rows', f['traffic-log-max-rows'], 200_000, 1, 10_000_000),
     trafficLogMaxAgeMs: retention,
   });
-  process.stdout.write(`emulator listening on ${emu.url}\nCA certificate: ${emu.caCertPath}\n`);
+  const timing = f['azure-timing'] ? 'Azure timing: metrics a minute after each minute closes, log rows 3-10 minutes after their request\n' : '';
+  process.stdout.write(`${timing}emulator listening on ${emu.url}\nCA certificate: ${emu.caCertPath}\n`);
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -19,6 +19,7 @@ import {
 } from './state.js';
 
 /** One call the emulator answered. */
+import { TelemetryTiming, type AzureTimingOptions } from './telemetry-timing.js';
 export interface CallRecord {
   time: string;
   method: string;
@@ -41,6 +42,8 @@ export interface CoreOptions {
   trafficLog?: TrafficLogOptions;
   /** Kusto's result-set limit for Logs queries (default 500,000 rows); past it the answer is a partial error. */
   logsResultRowLimit?: number;
+  /** Azure Monitor's timing (1-minute metrics a minute late, logs 3–10 minutes late); absent: instant. */
+  azureTiming?: AzureTimingOptions;
 }
 
 /** A small seeded PRNG (mulberry32): traffic splitting and mirroring draw from it, so runs can be repeated. */
@@ -67,6 +70,8 @@ export class EmulatorCore {
   readonly logs = new Map<string, string[]>();
   readonly metrics = new MetricsStore();
   readonly trafficLog: TrafficLogStore;
+  /** When metrics and log rows become visible to queries. */
+  readonly timing: TelemetryTiming;
   readonly faults = new FaultState();
   readonly calls: CallRecord[] = [];
   readonly inflight = new Map<string, number>();
@@ -79,6 +84,7 @@ export class EmulatorCore {
     this.state = loadState(options.stateDir);
     this.random = seededRandom(options.seed);
     this.trafficLog = new TrafficLogStore(options.trafficLog ?? DEFAULT_TRAFFIC_LOG_OPTIONS);
+    this.timing = new TelemetryTiming(options.metricsDelayMs, options.azureTiming);
   }
 
   persist(): void {

@@ -9,11 +9,13 @@ import type { DeploymentBehaviour, FailNextOptions } from './faults.js';
 import { DEFAULT_TRAFFIC_LOG_OPTIONS, EMULATOR_LOG_WORKSPACE_ID } from './log-tables.js';
 import type { ScoreRecord } from './metrics.js';
 import { createEmulatorServer } from './server.js';
+import type { AzureTimingOptions } from './telemetry-timing.js';
 import { ensureCertificate } from './tls.js';
 
 export type { CallRecord } from './core.js';
 export type { DeploymentBehaviour, FailNextOptions } from './faults.js';
 export type { ScoreRecord } from './metrics.js';
+export type { AzureTimingOptions } from './telemetry-timing.js';
 export { EMULATOR_LOG_WORKSPACE_ID, TRAFFIC_LOG, TRAFFIC_LOG_COLUMNS } from './log-tables.js';
 export { emulatorCredential, emulatorClientOptions, emulatorLogsClientOptions, StaticTokenCredential } from './sdk.js';
 export { generateTraffic, type TrafficOptions, type TrafficResult } from './traffic.js';
@@ -42,6 +44,12 @@ export interface EmulatorOptions {
   trafficLogMaxAgeMs?: number;
   /** Kusto's result-set limit for Logs queries (default 500,000); past it the answer is a PartialError. */
   logsResultRowLimit?: number;
+  /**
+   * Azure Monitor's timing instead of instant telemetry: metrics in a 1-minute grain, each minute visible
+   * a minute after it closes; each traffic-log row visible 3–10 minutes (seeded draw) after its request.
+   * Readers must then allow for it (the activities: `ingestionDelays: AZURE_INGESTION_DELAYS`).
+   */
+  azureTiming?: AzureTimingOptions;
 }
 
 /** Fault knobs (also under `/_emulator/faults/*`). */
@@ -100,6 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       maxAgeMs: options.trafficLogMaxAgeMs ?? DEFAULT_TRAFFIC_LOG_OPTIONS.maxAgeMs,
     },
     ...(options.logsResultRowLimit !== undefined ? { logsResultRowLimit: options.logsResultRowLimit } : {}),
+    ...(options.azureTiming ? { azureTiming: options.azureTiming } : {}),
   });
   if (core.trafficLog.options.maxRows < 1 || core.trafficLog.options.maxAgeMs <= 0) throw new Error('the traffic log needs trafficLogMaxRows ≥ 1 and trafficLogMaxAgeMs > 0');
   const server = createEmulatorServer(core, { cert: cert.certPem, key: cert.keyPem }, () => core.options.metricsDelayMs);

@@ -210,11 +210,16 @@ export const DEFAULT_TRAFFIC_LOG_OPTIONS: TrafficLogOptions = { maxRows: 200_000
 /** The traffic log's rows, bounded by count and by age. Appends are O(1) amortized; old rows are dropped from the front. */
 export class TrafficLogStore {
   private rows: Row[] = [];
+  /** When each row becomes visible to queries (Azure's ingestion delay); empty while no row had a delay. */
+  private visibleAt: number[] = [];
   private head = 0;
   constructor(readonly options: TrafficLogOptions = DEFAULT_TRAFFIC_LOG_OPTIONS) {}
 
-  append(row: Row, now = Date.now()): void {
+  /** Adds a row, visible to queries `delayMs` after its TimeGenerated (0: at once). */
+  append(row: Row, now = Date.now(), delayMs = 0): void {
+    if (delayMs > 0 && this.visibleAt.length === 0) this.visibleAt = this.rows.map((r) => r[TIME_GENERATED] as number);
     this.rows.push(row);
+    if (this.visibleAt.length > 0 || delayMs > 0) this.visibleAt.push((row[TIME_GENERATED] as number) + delayMs);
     this.trim(now);
   }
 
@@ -226,6 +231,7 @@ export class TrafficLogStore {
     while (this.head < this.rows.length && ((this.rows[this.head] as Row)[TIME_GENERATED] as number) < cutoff) this.head++;
     if (this.head > 1024 && this.head * 2 > this.rows.length) {
       this.rows = this.rows.slice(this.head);
+      if (this.visibleAt.length > 0) this.visibleAt = this.visibleAt.slice(this.head);
       this.head = 0;
     }
   }
@@ -234,10 +240,16 @@ export class TrafficLogStore {
     return this.rows.length - this.head;
   }
 
-  /** The rows kept now, oldest first (a copy of the list; rows themselves are shared and never changed). */
-  snapshot(now = Date.now()): Row[] {
+  /**
+   * The rows kept now, oldest first (a copy of the list; rows themselves are shared and never changed);
+   * with `visibleBy`, only those ingested by then.
+   */
+  snapshot(now = Date.now(), visibleBy?: number): Row[] {
     this.trim(now);
-    return this.rows.slice(this.head);
+    if (visibleBy === undefined || this.visibleAt.length === 0) return this.rows.slice(this.head);
+    const out: Row[] = [];
+    for (let i = this.head; i < this.rows.length; i++) if ((this.visibleAt[i] as number) <= visibleBy) out.push(this.rows[i] as Row);
+    return out;
   }
 }
 
@@ -245,7 +257,7 @@ export class TrafficLogStore {
 export function logCatalog(store: TrafficLogStore, now: number, resourcePrefix?: string): Catalog {
   const tables: Record<string, () => Table> = {
     [TRAFFIC_LOG]: () => {
-      let rows = store.snapshot(now);
+      let rows = store.snapshot(now, now);
       if (resourcePrefix !== undefined) rows = rows.filter((r) => { const id = r[RESOURCE_ID] as string; return id === resourcePrefix || id.startsWith(`${resourcePrefix}/`); });
       return { columns: TRAFFIC_LOG_COLUMNS, rows };
     },

@@ -73,7 +73,7 @@ export function answerQuery(core: EmulatorCore, body: QueryRequest | undefined, 
   if (!body || typeof body !== 'object') return badArgument("the body must be a JSON object with a 'query' string");
   if (typeof body.query !== 'string' || body.query.trim() === '') return badArgument("'query' is required: a KQL string");
   if (body.timespan !== undefined && body.timespan !== null && typeof body.timespan !== 'string') return badArgument("'timespan' must be an ISO 8601 string such as PT1H or <start>/<end>");
-  const now = Date.now();
+  const now = core.timing.now();
   let timeRange: { start: number; end: number } | undefined;
   if (typeof body.timespan === 'string' && body.timespan !== '') {
     try {

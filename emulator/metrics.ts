@@ -307,6 +307,8 @@ export interface MetricsQueryInput {
   now: number;
   /** Records newer than now - delayMs are not visible yet (Azure Monitor's ingestion delay). */
   delayMs: number;
+  /** The latest visible record time, when the caller knows it (Azure timing); overrides delayMs. */
+  cutoff?: number;
   store: MetricsStore;
   /** The deployment names of the endpoint (for instance/state dimensions). */
 }
@@ -383,7 +385,7 @@ export function queryMetrics(input: MetricsQueryInput): unknown {
   const top = topText === undefined ? 10 : Number(topText);
   if (!Number.isInteger(top) || top < 1) throw new ArmError(400, 'BadRequest', `Invalid top '${topText ?? ''}'.`);
   const orderBy = q.get('orderby')?.trim().toLowerCase();
-  const cutoff = now - delayMs;
+  const cutoff = input.cutoff ?? now - delayMs;
   const bins: number[] = [];
   for (let t = alignedStart; t < end; t += interval) bins.push(t);
   const depKey = scope.deployment ? `${scope.endpoint}/${scope.deployment}`.toLowerCase() : undefined;

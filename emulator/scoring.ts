@@ -184,6 +184,7 @@ function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, repl
       responseMs: r.responseReady - r.started,
     }),
     now,
+    core.timing.nextLogDelayMs(),
   );
 }
 

@@ -20,11 +20,11 @@ export function emulatorCredential(token?: string): TokenCredential {
 }
 
 /**
- * Client options for `AzureMachineLearningWorkspaces` / `MetricsQueryClient`: the emulator's URL as
+ * Client options for `AzureMachineLearningWorkspaces`: the emulator's URL as
  * `endpoint` and its certificate as the only trusted CA (TLS verification stays on).
  *
  *   new AzureMachineLearningWorkspaces(emulatorCredential(), subId, emulatorClientOptions(emu))
- *   new MetricsQueryClient(emulatorCredential(), emulatorClientOptions(emu))
+ *   new MetricsClient(emulator.url, emulatorCredential(), { tlsOptions: { ca: emulator.caCertPem } })  // batch metrics
  */
 export function emulatorClientOptions(emulator: { url: string; caCertPem: string }): { endpoint: string; tlsOptions: { ca: string } } {
   return { endpoint: emulator.url, tlsOptions: { ca: emulator.caCertPem } };

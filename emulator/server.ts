@@ -74,10 +74,12 @@ function metricsScope(core: EmulatorCore, segments: string[]): { scope: MetricsS
 function handleMetrics(core: EmulatorCore, ctx: RequestContext, delayMs: number): Reply {
   const last = ctx.segments[ctx.segments.length - 1] ?? '';
   if (last.toLowerCase() === 'metrics:getbatch') return handleBatch(core, ctx, delayMs);
+  const now = core.timing.now();
+  const cutoff = core.timing.metricsCutoff(now);
   if (!ctx.query.get('api-version')) throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
   if (ctx.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${ctx.method}'.`);
   const { scope, action } = metricsScope(core, ctx.segments);
-  if (action === 'metrics') return { status: 200, body: queryMetrics({ scope, query: ctx.query, now: Date.now(), delayMs, store: core.metrics }) };
+  if (action === 'metrics') return { status: 200, body: queryMetrics({ scope, query: ctx.query, now, delayMs, cutoff, store: core.metrics }) };
   if (action === 'metricdefinitions') return { status: 200, body: metricDefinitions(scope) };
   if (action === 'metricnamespaces') {
     const ns = scope.deployment ? 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments' : 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
@@ -91,14 +93,31 @@ function handleMetrics(core: EmulatorCore, ctx: RequestContext, delayMs: number)
 
 const batchSchema = z.looseObject({ resourceids: z.array(z.string().min(1)).min(1).max(50) });
 
+/**
+ * The regional batch metrics API, as `MetricsClient` of `@azure/monitor-query-metrics` 1.0.0 sends it:
+ * `POST /subscriptions/{sub}/metrics:getBatch?api%2Dversion=2024-02-01&starttime=…&endtime=…&interval=…
+ * &metricnamespace=…&metricnames=a,b&aggregation=…&top=…&orderby=…&filter=…&rollupby=…` with
+ * `{"resourceids": [...]}`; the answer is `{"values": [{starttime, endtime, interval, namespace,
+ * resourceregion, resourceid, value: [metric…]}]}` (reference azure-ml-online-endpoints.md §4.5). Every
+ * resource must be in the path's subscription and of the one namespace asked for.
+ */
 function handleBatch(core: EmulatorCore, ctx: RequestContext, delayMs: number): Reply {
   if (ctx.method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${ctx.method}'.`);
-  const body = parseBody(batchSchema, parseJson(ctx.body), 'metrics batch');
   const q = ctx.query;
+  if (!q.get('api-version')) throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+  if (!q.get('metricnamespace')) throw new ArmError(400, 'BadRequest', 'The metricnamespace query parameter is required by the batch metrics API.');
+  const body = parseBody(batchSchema, parseJson(ctx.body), 'metrics batch');
+  const subscription = (ctx.segments[1] ?? '').toLowerCase();
   const start = q.get('starttime');
   const end = q.get('endtime');
+  const now = core.timing.now();
+  const cutoff = core.timing.metricsCutoff(now);
   const values = body.resourceids.map((rid) => {
-    const { scope } = metricsScope(core, [...rid.split('/').filter(Boolean), 'providers', 'microsoft.insights', 'metrics']);
+    const parts = rid.split('/').filter(Boolean);
+    if (!eq(parts[0], 'subscriptions') || (parts[1] ?? '').toLowerCase() !== subscription) {
+      throw new ArmError(400, 'BadRequest', `Resource '${rid}' is not in subscription '${subscription}' of the request path; a batch holds resources of one subscription.`);
+    }
+    const { scope } = metricsScope(core, [...parts, 'providers', 'microsoft.insights', 'metrics']);
     const params = new URLSearchParams();
     for (const k of ['interval', 'metricnames', 'aggregation', 'top', 'orderby', 'metricnamespace']) {
       const v = q.get(k);
@@ -106,7 +125,8 @@ function handleBatch(core: EmulatorCore, ctx: RequestContext, delayMs: number): 
     }
     if (q.get('filter')) params.set('$filter', q.get('filter') ?? '');
     if (start && end) params.set('timespan', `${start}/${end}`);
-    const r = queryMetrics({ scope, query: params, now: Date.now(), delayMs, store: core.metrics }) as Record<string, unknown>;
+    else if (start || end) throw new ArmError(400, 'BadRequest', 'Give both starttime and endtime, or neither (the last hour).');
+    const r = queryMetrics({ scope, query: params, now, delayMs, cutoff, store: core.metrics }) as Record<string, unknown>;
     const [s, e] = String(r.timespan).split('/');
     return { starttime: s, endtime: e, interval: r.interval, namespace: r.namespace, resourceregion: r.resourceregion, resourceid: `/${scope.resourceId}`, value: r.value };
   });

@@ -39,6 +39,8 @@ const EnvSchema = z
     GLIDEPATH_DECISION_SIGNERS: z.string().optional(),
     /** Who is who across channels, JSON: `{"alice@contoso.com": ["github:alice", "slack:U024BE7LH"]}`. */
     GLIDEPATH_PEOPLE: z.string().optional(),
+    /** How far behind now analyses read: `azure` (metrics 3m, logs 10m), `none`, or the cloud's default when unset. */
+    GLIDEPATH_INGESTION_DELAY: z.enum(['azure', 'none'], { error: 'must be azure or none' }).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.GLIDEPATH_CLOUD === 'emulator') {
@@ -63,6 +65,8 @@ export interface WorkerConfig {
   workflowBundlePath: string | undefined;
   logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   maxConcurrentActivities: number;
+  /** Azure Monitor's ingestion delay the activities allow for; undefined = the cloud's default (Azure's on Azure, none on the emulator). */
+  ingestionDelay: 'azure' | 'none' | undefined;
   /** Share of ARM's per-principal request limits the worker allows itself per subscription (percent). */
   armBudgetPercent: number;
   shutdownGraceMs: number;
@@ -125,5 +129,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     slack: { token: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL },
     webhookSecret: e.GLIDEPATH_WEBHOOK_SECRET,
     decisionTrust,
+    ingestionDelay: e.GLIDEPATH_INGESTION_DELAY,
   };
 }

@@ -11,6 +11,7 @@ import { IllegalStateError, type MetricCounter } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, makeTelemetryFilterString, type LogEntry, type Logger, type WorkflowBundle } from '@temporalio/worker';
 import { armBudgetShare } from '../activities/azure-clients.js';
 import { createActivities } from '../activities/create-activities.js';
+import { AZURE_INGESTION_DELAYS, INSTANT_INGESTION_DELAYS } from '../domain/telemetry-timing.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import { emulatorCredential } from '../emulator/sdk.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
@@ -100,6 +101,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     ...(config.decisionTrust ? { decisionTrust: config.decisionTrust } : {}),
     ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
     ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+    ...(config.ingestionDelay ? { ingestionDelays: config.ingestionDelay === 'azure' ? AZURE_INGESTION_DELAYS : INSTANT_INGESTION_DELAYS } : {}),
   });
   let worker: Worker;
   try {

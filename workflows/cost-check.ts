@@ -44,7 +44,7 @@ export async function costCheck(ctx: CostCheckContext, stepIndex: number, step: 
     case 'rollback':
       throw new StopRollout('rolled_back', next.reason);
     case 'pause':
-      state.pause(next.reason, 'glidepath');
+      state.pause(next.reason, 'glidepath', 'gate');
       state.record('paused', next.reason, stepIndex);
       return ctx.checkpoint();
     default: {

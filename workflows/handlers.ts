@@ -20,6 +20,7 @@ import {
   resumeRefusal,
   type Authorship,
   type MessageContext,
+  RESUME_ACCEPTS,
 } from '../domain/messages.js';
 import type { MessageAccepted } from '../domain/rollout.js';
 import type { NotificationKind } from '../activities/types.js';
@@ -33,7 +34,8 @@ export function messageContext(state: RolloutState): MessageContext {
     stage: s.stage,
     stepText: s.stepText,
     stopping: s.stopping,
-    paused: s.paused ? { reason: s.paused.reason, by: s.paused.by } : null,
+    paused: s.paused ? { reason: s.paused.reason, by: s.paused.by, ...(s.paused.kind ? { kind: s.paused.kind } : {}) } : null,
+    decided: s.pendingApproval && state.decision ? { decision: state.decision.decision, by: state.decision.by } : null,
     pendingApproval: s.pendingApproval ? { stepIndex: s.pendingApproval.stepIndex, stepText: s.pendingApproval.stepText } : null,
     steps: s.steps,
     startedBy: s.startedBy,
@@ -193,7 +195,7 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
     (input) => {
       const { by, reason } = PauseInputSchema.parse(input);
       const text = reason ? reason : 'paused by hand';
-      state.pause(text, by);
+      state.pause(text, by, 'manual');
       state.record('paused', `paused by ${by}: ${text}`, state.status.stepIndex);
       // People are told when the rollout reaches its checkpoint and holds.
       return { accepted: true, message: `paused at ${state.status.stage} (${state.status.stepText}); it holds before the next analysis or traffic change` };
@@ -210,7 +212,16 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
   setHandler(
     messages.resume,
     async (input) => {
-      const { by, comment } = ResumeInputSchema.parse(input);
+      const { by, comment, ...sent } = ResumeInputSchema.parse(input);
+      const from = decisionSender(sent);
+      const kind = state.status.paused?.kind ?? 'manual';
+      const pending = state.status.pendingApproval;
+      if (kind === 'approval-timeout' && pending && patched('resume-is-a-decision')) {
+        // The approval is still awaited: resuming approves it (the validator applied the approver rules).
+        state.decide({ decision: 'approved', by, via: 'update', ...from, ...(comment ? { comment } : {}) }, { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via: 'update', ...from, comment: `by resume after the approval timed out${comment ? `: ${comment}` : ''}` });
+      } else if (kind !== 'manual') {
+        state.recordResumeDecision({ at: nowIso(), stepIndex: state.status.stepIndex, decision: 'resumed', by, via: 'update', ...from, comment: `accepted ${RESUME_ACCEPTS[kind]}${comment ? `: ${comment}` : ''}` });
+      }
       const was = state.resume()!;
       state.record('resumed', `resumed by ${by} (was paused: ${was.reason})${comment ? `: ${comment}` : ''}`, state.status.stepIndex);
       await hooks.notify('resumed', `Resumed by ${by} at ${state.status.stepText}`);

@@ -12,7 +12,7 @@ import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow'
 import { describeSender, type DecisionSender } from '../domain/approvals.js';
 import type { DecisionTrust } from '../domain/decision-signature.js';
 import { formatVerdict } from '../domain/gates.js';
-import type { Stage } from '../domain/messages.js';
+import type { PauseKind, Stage } from '../domain/messages.js';
 import type { RolloutPlan } from '../domain/plan.js';
 import type {
   ApprovalRecord,
@@ -234,8 +234,8 @@ export class RolloutState {
   // ───────────── pauses ─────────────
 
   /** Pauses (by glidepath or a person); the workflow holds at its next checkpoint. */
-  pause(reason: string, by: string): void {
-    this.d.status.paused = { reason, by, at: nowIso() };
+  pause(reason: string, by: string, kind: PauseKind): void {
+    this.d.status.paused = { reason, by, at: nowIso(), kind };
     this.publish();
   }
 
@@ -263,6 +263,11 @@ export class RolloutState {
     this.publish();
   }
 
+  /** A person accepted a gate by resuming its pause: recorded with the approvals, as the decision it is. */
+  recordResumeDecision(record: ApprovalRecord): void {
+    this.d.status.approvals.push(record);
+  }
+
   /** Nobody decided in time and the plan says proceed: recorded as glidepath's decision, by the timeout. */
   recordTimedOutProceed(stepIndex: number): void {
     this.d.status.approvals.push({ at: nowIso(), stepIndex, decision: 'timed_out_proceed', by: 'glidepath', via: 'timeout' });
@@ -273,7 +278,7 @@ export class RolloutState {
   approvalTimedOutWaiting(pausedReason: string): void {
     const pending = this.d.status.pendingApproval;
     if (pending) this.d.status.pendingApproval = { ...pending, timeoutAt: null };
-    this.pause(pausedReason, 'glidepath');
+    this.pause(pausedReason, 'glidepath', 'approval-timeout');
   }
 
   /** The approval is no longer awaited (decided, timed out, or the rollout is stopping). */

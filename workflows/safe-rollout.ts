@@ -337,7 +337,7 @@ class Rollout {
 
   private async pauseForDrift(expected: TrafficState, actual: TrafficState, stepIndex: number): Promise<void> {
     const reason = `traffic changed outside Glidepath: expected ${formatTraffic(expected)}, found ${formatTraffic(actual)}`;
-    this.state.pause(`${reason}; fix it, or resume to continue from the endpoint as it is`, 'glidepath');
+    this.state.pause(`${reason}; fix it, or resume to continue from the endpoint as it is`, 'glidepath', 'drift');
     this.state.record('drift', reason, stepIndex);
     await this.checkpoint('drift');
     // Resumed: the endpoint as it is now is what the rollout expects from here on.
@@ -366,7 +366,7 @@ class Rollout {
         case 'rollback':
           throw new StopRollout('rolled_back', `step ${stepIndex + 1} (${what}): ${d.reason}`);
         case 'pause':
-          this.state.pause(`${d.reason}; resume accepts the step`, 'glidepath');
+          this.state.pause(`${d.reason}; resume accepts the step`, 'glidepath', 'gate');
           this.state.record('paused', `step ${stepIndex + 1} (${what}) paused: ${d.reason}`, stepIndex);
           await this.checkpoint();
           return this.state.record('step', `step ${stepIndex + 1} (${what}) accepted by resume after an inconclusive analysis`, stepIndex);
@@ -382,7 +382,7 @@ class Rollout {
     const { baseline, candidate } = this.pair;
     const a = this.plan.analysis;
     const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: `metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}` }, [
-      { endpoint: this.endpoint, baseline, candidate, windowMs: a.intervalMs },
+      { endpoint: this.endpoint, baseline, candidate, windowMs: a.intervalMs, ...(a.logs ? { logs: a.logs } : {}) },
     ]);
     let verdict = evaluateGates(this.plan.gates, snapshot, { minRequests: a.minRequests });
     const hook = this.plan.gates.webhook;

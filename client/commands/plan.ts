@@ -3,6 +3,7 @@ import { explain } from '../../domain/explain.js';
 import type { CostEstimate } from '../../domain/gates.js';
 import { formatDuration } from '../../domain/duration.js';
 import { armRegionName, costEstimate, lookUpHourlyPrice, retailPricesSource } from '../../domain/prices.js';
+import { AZURE_INGESTION_DELAYS, timingWarnings } from '../../domain/telemetry-timing.js';
 import { ExitCode } from '../errors.js';
 import { checkPolicies, loadPlan } from '../plan-file.js';
 import type { CommandDeps, CommandOutput } from './types.js';
@@ -36,16 +37,20 @@ async function hourlyPrice(args: { pricesUrl: string; region: string; instanceTy
 
 /**
  * Validates a plan: 0 when valid; an invalid plan, or a candidate that breaks the plan's policies (the
- * preflight checks), throws InvalidInputError listing every issue with its path.
+ * preflight checks), throws InvalidInputError listing every issue with its path. A valid plan whose
+ * interval or bakes are too short to judge at Azure Monitor's timing gets warnings (still exit 0).
  */
 export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps, 'files'>): Promise<CommandOutput> {
   const loaded = await loadPlan(options.path, options.sets, deps.files);
   checkPolicies(loaded);
   const { plan, source } = loaded;
+  const warnings = timingWarnings(plan, AZURE_INGESTION_DELAYS);
+  const lines = [`${source}: valid plan — ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${plan.target.endpoint}, ${plan.strategy.length} steps`];
+  for (const w of warnings) lines.push(`warning: ${w.path}: ${w.message} (at Azure's timing)`);
   return {
     exitCode: ExitCode.ok,
-    text: `${source}: valid plan — ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${plan.target.endpoint}, ${plan.strategy.length} steps`,
-    json: { valid: true, source, endpoint: plan.target.endpoint, candidate: plan.candidate.name, steps: plan.strategy.length, issues: [] },
+    text: lines.join('\n'),
+    json: { valid: true, source, endpoint: plan.target.endpoint, candidate: plan.candidate.name, steps: plan.strategy.length, issues: [], warnings },
   };
 }
 

@@ -314,7 +314,7 @@ export async function rolloutMessage(options: MessageOptions, deps: CommandDeps)
       json: { workflowId, sent: options.message, by: signed.person, step: options.step, accepted: signed.accepted, message: signed.message, verified: true, signer: signed.signer },
     };
   }
-  const step = decides ? { stepIndex: options.step! - 1, channel: 'cli' } : {};
+  const step = decides ? { stepIndex: options.step! - 1, channel: 'cli' } : options.message === 'resume' ? { channel: 'cli' } : {};
   const answer: MessageAccepted = await gateway.send(workflowId, options.message, { by, ...note, ...step });
   return {
     exitCode: ExitCode.ok,

@@ -173,6 +173,16 @@ describe('commands', () => {
     assert.equal((JSON.parse(r.out.join('')) as { valid: boolean }).valid, true);
   });
 
+  test('plan validate warns, and still exits 0, when the analysis interval is too short to judge at Azure Monitor’s timing', async () => {
+    const r = await run(['plan', 'validate', 'plan.yaml', '--set', 'analysis.interval=30s']);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    assert.match(r.out.join('\n'), /warning: analysis\.interval: 30s is shorter than Azure Monitor's 1-minute metrics grain/);
+    const json = await run(['plan', 'validate', 'plan.yaml', '--set', 'analysis.interval=30s', '--json']);
+    assert.deepEqual((JSON.parse(json.out.join('')) as { warnings: { path: string }[] }).warnings.map((w) => w.path), ['analysis.interval']);
+    const clean = await run(['plan', 'validate', 'plan.yaml']);
+    assert.doesNotMatch(clean.out.join('\n'), /warning/);
+  });
+
   test('plan validate reads the plan from stdin', async () => {
     const r = await run(['plan', 'validate', '-'], { stdin: PLAN });
     assert.equal(r.code, 0, r.err.join('\n'));

@@ -63,6 +63,29 @@ describe('gate evaluation: pass, fail and inconclusive, with reasons that quote 
     assert.equal(formatVerdict({ status: 'fail', reasons: ['a', 'b'] }), 'fail: a; b');
   });
   test('healthy() is a passing deployment', () => assert.equal(healthy().requests, 1000));
+
+  test('a traffic log the plan asked for but could not be read whole makes a passing verdict inconclusive, saying why', () => {
+    const s = { ...healthyMetrics(), logsProblem: 'partial result for counts by status (PartialError: There were some errors)' };
+    const v = evaluateGates(gates, s, opts);
+    assert.equal(v.status, 'inconclusive');
+    assert.deepEqual(v.reasons, ['traffic log: partial result for counts by status (PartialError: There were some errors)']);
+    assert.equal(evaluateGates(gates, healthyMetrics(), opts).status, 'pass', 'the same numbers without the problem pass');
+  });
+
+  test('a failing gate still fails when the traffic log could not be read (a fail needs no more evidence)', () => {
+    const s = { ...healthyMetrics({ candidate: { errorRate: 0.2 } }), logsProblem: 'could not query workspace w (HTTP 403 InsufficientAccessError): no access' };
+    const v = evaluateGates(gates, s, opts);
+    assert.equal(v.status, 'fail');
+    assert.ok(v.gates.some((g) => g.gate === 'logs' && g.status === 'inconclusive'));
+  });
+
+  test('per-deployment log evidence rides along in the snapshot and changes no verdict by itself', () => {
+    const log = { requests: 1000, byStatus: { 200: 1000 }, byModelStatus: { 200: 1000 }, exceedances: [{ aboveMs: 250, count: 3 }], latencyMs: { p50: 40, p95: 90, p99: 140 } };
+    const s = healthyMetrics({ baseline: { log }, candidate: { log } });
+    const v = evaluateGates(gates, s, opts);
+    assert.equal(v.status, 'pass');
+    assert.deepEqual(v.snapshot.candidate?.log, log);
+  });
 });
 
 describe('cost check against the budget', () => {

@@ -54,6 +54,17 @@ const table: [string, Rule, MessageContext, unknown, RegExp | undefined][] = [
   ['pause twice', pauseRefusal, ctx({ paused: { reason: 'x', by: 'bob' } }), { by: 'bob@contoso.com' }, /already paused by bob \(x\)/],
   ['resume while paused', resumeRefusal, ctx({ paused: { reason: 'x', by: 'bob' } }), { by: 'bob@contoso.com' }, undefined],
   ['resume while not paused', resumeRefusal, baking, { by: 'bob@contoso.com' }, /not paused \(it is at canary: canary 10%\)/],
+  // One decision per step: the first decision recorded for the awaited step stands (issue 13, finding 3).
+  ['an approve after a reject recorded in the same task is refused, naming the first decision', approveRefusal, ctx({ decided: { decision: 'rejected', by: 'alice@contoso.com' } }), { by: 'slack:U024BE7LH', stepIndex: 2 }, /^cannot approve: step 3 \(approval\) was already rejected by alice@contoso\.com; one decision per step$/],
+  ['a second approve of one step is refused', approveRefusal, ctx({ decided: { decision: 'approved', by: 'alice@contoso.com' } }), { by: 'slack:U024BE7LH', stepIndex: 2 }, /already approved by alice@contoso\.com/],
+  ['a reject after an approve recorded in the same task is refused too (the first decision stands)', rejectRefusal, ctx({ decided: { decision: 'approved', by: 'alice@contoso.com' } }), { by: 'slack:U024BE7LH', stepIndex: 2 }, /already approved/],
+  // Resume is not approval: resuming a pause that holds a gate is a decision (issue 13, finding 4).
+  ['anyone may resume a pause a person made by hand', resumeRefusal, { ...baking, paused: { reason: 'lunch', by: 'bob@contoso.com', kind: 'manual' } }, { by: 'mallory@contoso.com' }, undefined],
+  ['a stranger cannot resume a pause after an inconclusive analysis', resumeRefusal, { ...baking, paused: { reason: 'inconclusive', by: 'glidepath', kind: 'gate' } }, { by: 'mallory@contoso.com' }, /^cannot resume: resuming accepts a step its analysis could not pass, a decision for an approver; mallory@contoso\.com is not an allowed approver/],
+  ['an allowed approver may resume a gate pause', resumeRefusal, { ...baking, paused: { reason: 'inconclusive', by: 'glidepath', kind: 'gate' } }, { by: 'alice@contoso.com' }, undefined],
+  ['the starter cannot resume a drift pause under four-eyes', resumeRefusal, { ...baking, approvers: [], paused: { reason: 'drift', by: 'glidepath', kind: 'drift' } }, { by: 'ci@contoso.com' }, /accepts traffic changed outside Glidepath, and ci@contoso\.com started this rollout/],
+  ['a stranger cannot resume an approval that timed out with onTimeout: pause', resumeRefusal, ctx({ paused: { reason: 'timed out', by: 'glidepath', kind: 'approval-timeout' } }), { by: 'mallory@contoso.com' }, /accepts the approval that timed out/],
+  ['a pause without a kind (older rollouts) resumes as a manual one', resumeRefusal, ctx({ paused: { reason: 'x', by: 'bob' } }), { by: 'mallory@contoso.com' }, undefined],
 ];
 
 describe('which messages a rollout accepts now, and why it refuses the others', () => {

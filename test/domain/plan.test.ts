@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { DEFAULT_GATES, DEFAULT_STRATEGY, formatPlanIssue, parsePlan, type PlanDocument } from '../../domain/plan.js';
+import { INSTANT_INGESTION_DELAYS, timingWarnings } from '../../domain/telemetry-timing.js';
 import { aMinimalPlanDocument, aPlanDocument, type ExamplePlan } from '../support/builders.js';
+
+/** A Log Analytics workspace id. */
+const LA = '7f1c0a43-5d2e-4b8e-9a51-3c2d1e0f9a77';
 
 const example = (name: string): unknown => parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8'));
 
@@ -120,7 +124,72 @@ const invalid: [string, (d: ExamplePlan) => void, string, RegExp][] = [
   ['request timeout above Azure\'s cap', (d) => (d.candidate.deployment.request_settings.request_timeout_ms = 600_000), 'candidate.deployment.request_settings.request_timeout_ms', /180 s/],
   ['a Slack channel name instead of id', (d) => (d.notify.slack.channel = '#ml-rollouts'), 'notify.slack.channel', /Slack channel id/],
   ['strategy as a map', (d) => (d.strategy = { mirror: { percent: 10, bake: '1m' } }), 'strategy', /list of steps/],
+  ['a Log Analytics workspace by name', (d) => (d.analysis.logs = { workspaceId: 'la-prod' }), 'analysis.logs.workspaceId', /Log Analytics workspace id \(a GUID\)/],
+  ['logs without a workspace', (d) => (d.analysis.logs = { where: 'ResponseCode == 200' }), 'analysis.logs.workspaceId', /is required/],
+  ['a logs filter that pipes on', (d) => (d.analysis.logs = { workspaceId: LA, where: 'true | project XRequestId' }), 'analysis.logs.where', /one predicate: no '\|'/],
+  ['a logs filter with a second statement', (d) => (d.analysis.logs = { workspaceId: LA, where: 'true; AmlOnlineEndpointTrafficLog' }), 'analysis.logs.where', /no '\|', ';'/],
+  ['a logs filter that comments out the rest', (d) => (d.analysis.logs = { workspaceId: LA, where: 'true //' }), 'analysis.logs.where', /'\/\/'/],
+  ['a logs filter over two lines', (d) => (d.analysis.logs = { workspaceId: LA, where: 'true\nor false' }), 'analysis.logs.where', /one line/],
+  ['a logs filter with an open parenthesis', (d) => (d.analysis.logs = { workspaceId: LA, where: '(ResponseCode == 200' }), 'analysis.logs.where', /balanced/],
+  ['a logs filter with an unclosed string', (d) => (d.analysis.logs = { workspaceId: LA, where: 'UserAgent has "probe' }), 'analysis.logs.where', /balanced/],
+  ['a logs filter of 1001 characters', (d) => (d.analysis.logs = { workspaceId: LA, where: `ResponseCode == 200${' '.repeat(982)}` }), 'analysis.logs.where', /at most 1000 characters/],
+  ['an empty logs filter', (d) => (d.analysis.logs = { workspaceId: LA, where: '' }), 'analysis.logs.where', /must not be empty/],
+  ['an exceedance latency of 0', (d) => (d.analysis.logs = { workspaceId: LA, exceedanceMs: [0] }), 'analysis.logs.exceedanceMs[0]', /at least 1 ms/],
+  ['six exceedance latencies', (d) => (d.analysis.logs = { workspaceId: LA, exceedanceMs: [1, 2, 3, 4, 5, 6] }), 'analysis.logs.exceedanceMs', /at most 5/],
+  ['an unknown logs field', (d) => (d.analysis.logs = { workspaceId: LA, table: 'AmlOnlineEndpointConsoleLog' }), 'analysis.logs.table', /unknown key \(known keys: workspaceId, where, exceedanceMs\)/],
 ];
+
+describe('analysis.logs: reading the Log Analytics traffic log', () => {
+  test('a workspace, a filter and exceedance latencies parse; latencies are sorted and deduplicated; no logs by default', () => {
+    const r = parsePlan(aPlanDocument((d) => (d.analysis.logs = { workspaceId: LA, where: 'UserAgent !has "probe" and (ResponseCode != 401)', exceedanceMs: [250, 100, 250] })));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    assert.deepEqual(r.plan.analysis.logs, { workspaceId: LA, where: 'UserAgent !has "probe" and (ResponseCode != 401)', exceedanceMs: [100, 250] });
+    const plain = parsePlan(aPlanDocument());
+    assert.ok(plain.ok);
+    assert.equal(plain.plan.analysis.logs, undefined);
+  });
+
+  test('a filter may hold a pipe, semicolon or parenthesis inside a string only if it still has none outside — it is refused either way, with the rule', () => {
+    const r = parsePlan(aPlanDocument((d) => (d.analysis.logs = { workspaceId: LA, where: 'UserAgent has "a|b"' })));
+    assert.ok(!r.ok);
+    assert.match(r.issues.map(formatPlanIssue).join('\n'), /analysis\.logs\.where: must be one predicate/);
+    const ok = parsePlan(aPlanDocument((d) => (d.analysis.logs = { workspaceId: LA, where: 'UserAgent has "(x"' })));
+    assert.ok(ok.ok, 'a parenthesis inside a string does not count');
+  });
+});
+
+describe('timing warnings: what Azure Monitor can fill in time', () => {
+  const plan = (patch: (d: ExamplePlan) => void) => {
+    const r = parsePlan(aPlanDocument(patch));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    return r.plan;
+  };
+
+  test('the example plan has none, at Azure’s timing, with or without logs', () => {
+    assert.deepEqual(timingWarnings(plan(() => {})), []);
+    assert.deepEqual(timingWarnings(plan((d) => (d.analysis.logs = { workspaceId: LA }))), []);
+  });
+
+  test('an interval under the 1-minute grain is named', () => {
+    const w = timingWarnings(plan((d) => (d.analysis.interval = '30s')));
+    assert.deepEqual(w.map((x) => x.path), ['analysis.interval']);
+    assert.match(w[0]!.message, /shorter than Azure Monitor's 1-minute metrics grain/);
+  });
+
+  test('a bake shorter than the delay plus one interval is named: 3m for metrics, 10m once logs are read', () => {
+    const short = (d: ExamplePlan) => (d.strategy[3].canary.bake = '3m');
+    assert.deepEqual(timingWarnings(plan(short)).map((x) => x.path), ['strategy[3].canary.bake']);
+    assert.match(timingWarnings(plan(short))[0]!.message, /shorter than Azure's ingestion delay plus one analysis \(4m; metrics arrive about 3m late\)/);
+    assert.deepEqual(timingWarnings(plan((d) => (d.strategy[3].canary.bake = '4m'))), [], '4m = 3m delay + 1m interval is enough for metrics');
+    const withLogs = timingWarnings(plan((d) => ((d.strategy[3].canary.bake = '10m'), (d.analysis.logs = { workspaceId: LA }))));
+    assert.deepEqual(withLogs.map((x) => x.path), ['strategy[3].canary.bake']);
+    assert.match(withLogs[0]!.message, /the traffic log arrives up to 10m late/);
+  });
+
+  test('at the emulator’s instant timing nothing is too short', () => {
+    assert.deepEqual(timingWarnings(plan((d) => ((d.strategy[3].canary.bake = '5s'), (d.analysis.interval = '2s'))), INSTANT_INGESTION_DELAYS).map((x) => x.path), ['analysis.interval']);
+  });
+});
 
 describe('invalid plans are rejected with a message that names the path of the bad field', () => {
   for (const [what, breakIt, path, message] of invalid) {

@@ -7,14 +7,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateTraffic } from '../../emulator/index.js';
-import { anEndpointWith, armClient, RG, score, setTraffic, startTestEmulator, WS } from './support.js';
+import { anEndpointWith, armClient, raw, RG, score, setTraffic, startTestEmulator, WS } from './support.js';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { emulatorCredential } from '../../emulator/sdk.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-function startCli(stateDir: string): Promise<{ child: ChildProcess; url: string; caPath: string }> {
-  const child = spawn(process.execPath, ['bin/glidepath.js', 'emulator', 'start', '--port', '0', '--state-dir', stateDir, '--provision-time', '100ms'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(stateDir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; caPath: string; out: () => string }> {
+  const child = spawn(process.execPath, ['bin/glidepath.js', 'emulator', 'start', '--port', '0', '--state-dir', stateDir, '--provision-time', '100ms', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`emulator did not start: ${out}`)), 20_000);
@@ -24,7 +24,7 @@ function startCli(stateDir: string): Promise<{ child: ChildProcess; url: string;
       const caPath = /^CA certificate: (.+)$/m.exec(out)?.[1];
       if (url && caPath) {
         clearTimeout(timer);
-        resolve({ child, url, caPath });
+        resolve({ child, url, caPath, out: () => out });
       }
     });
     child.on('exit', (code) => reject(new Error(`emulator exited early with ${code}: ${out}`)));
@@ -62,6 +62,25 @@ describe('glidepath emulator start', () => {
       assert.equal(readFileSync(second.caPath, 'utf8'), ca, 'the certificate is kept in the state dir');
     } finally {
       assert.equal(await stop(second.child), 0);
+    }
+  });
+
+  test('--azure-timing says so and holds a request back from metrics and logs (none right after it)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'glidepath-cli-'));
+    const started = await startCli(stateDir, ['--azure-timing', '--seed', '9']);
+    try {
+      assert.match(started.out(), /Azure timing: metrics a minute after each minute closes, log rows 3-10 minutes after their request/);
+      const emu = { url: started.url, caCertPem: readFileSync(started.caPath, 'utf8') } as Parameters<typeof raw>[0];
+      const client = armClient(emu);
+      const key = await anEndpointWith(client, 'late-cli', { blue: 'azureml:fraud-detector:1' });
+      await setTraffic(client, 'late-cli', { blue: 100 });
+      assert.equal((await score(emu, 'late-cli', key)).status, 200);
+      const logs = await raw(emu, 'POST', '/v1/workspaces/any/query', JSON.stringify({ query: 'AmlOnlineEndpointTrafficLog | count' }));
+      assert.deepEqual((logs.json as { tables: { rows: unknown[][] }[] }).tables[0]?.rows, [[0]], 'the row is not ingested yet');
+      const requests = await raw(emu, 'GET', '/_emulator/requests');
+      assert.equal((requests.json as { value: unknown[] }).value.length, 1, 'though the request was served');
+    } finally {
+      assert.equal(await stop(started.child), 0);
     }
   });
 

@@ -1,19 +1,19 @@
-// Azure Monitor metrics through the unmodified @azure/monitor-query client: figures computed from the
+// Azure Monitor metrics — the batch API through the unmodified MetricsClient of @azure/monitor-query-metrics,
+// the ARM route through raw requests of the shape Azure's tools send — with figures computed from the
 // traffic the emulator really served (counts exact, percentiles equal to the request log's), resource
 // metrics from measured busy time and heap, dimensions, filters, intervals and the ingestion delay.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRestError } from '@azure/core-rest-pipeline';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import { MetricsClient, type MetricsQueryClient, type MetricsQueryResult } from '@azure/monitor-query';
+import { MetricsClient } from '@azure/monitor-query-metrics';
 import { emulatorCredential, type Emulator } from '../../emulator/index.js';
 import { latencyPercentile } from '../../emulator/metrics.js';
-import { anEndpointWith, armClient, metricsClient, score, setTraffic, startTestEmulator, TX, WS_PATH } from './support.js';
+import { anEndpointWith, armClient, metricsClient, raw, score, setTraffic, startTestEmulator, SUB, TX, WS_PATH, type ArmMetric } from './support.js';
 
 const EP_NS = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints';
 const DEP_NS = 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments';
 
-function series(result: MetricsQueryResult, metric: string): Map<string, { total: number; average?: number; maximum?: number }> {
+function series(result: { metrics: ArmMetric[] }, metric: string): Map<string, { total: number; average?: number; maximum?: number }> {
   const out = new Map<string, { total: number; average?: number; maximum?: number }>();
   const m = result.metrics.find((x) => x.name === metric);
   assert.ok(m, `metric ${metric} missing`);
@@ -35,7 +35,7 @@ function series(result: MetricsQueryResult, metric: string): Map<string, { total
 describe('metrics computed from served traffic', () => {
   let emu: Emulator;
   let client: AzureMachineLearningWorkspaces;
-  let metrics: MetricsQueryClient;
+  let metrics: ReturnType<typeof metricsClient>;
   let key = '';
   const epId = `${WS_PATH}/onlineEndpoints/metrics-ep`;
 
@@ -130,26 +130,46 @@ describe('metrics computed from served traffic', () => {
   });
 
   test('metric definitions list the Azure ML metrics, and an unknown metric is a 400', async () => {
-    const names = [];
-    for await (const d of metrics.listMetricDefinitions(epId, { metricNamespace: EP_NS })) names.push(d.name);
+    const names = await metrics.listMetricDefinitions(epId, { metricNamespace: EP_NS });
     for (const n of ['RequestsPerMinute', 'RequestLatency', 'RequestLatency_P50', 'RequestLatency_P99']) assert.ok(names.includes(n), n);
-    await assert.rejects(metrics.queryResource(epId, ['NoSuchMetric']), (e: unknown) => isRestError(e) && e.statusCode === 400);
+    await assert.rejects(metrics.queryResource(epId, ['NoSuchMetric']), (e: unknown) => (e as { statusCode?: number }).statusCode === 400);
   });
 
-  test('the batch API (MetricsClient.queryResources) answers for several resources', async () => {
+  test('the batch API (MetricsClient.queryResources) answers for several resources, with the same figures as the ARM route', async () => {
     const batch = new MetricsClient(emu.url, emulatorCredential(), { tlsOptions: { ca: emu.caCertPem } });
-    const res = await batch.queryResources([epId], ['RequestsPerMinute'], EP_NS, {
-      startTime: new Date(Date.now() - 600_000),
-      endTime: new Date(Date.now() + 1000),
-      aggregation: 'Total',
-      filter: "deployment eq '*'",
-      interval: 'PT1M',
-    });
+    const window = { startTime: new Date(Date.now() - 600_000), endTime: new Date(Date.now() + 1000) };
+    const res = await batch.queryResources([epId], ['RequestsPerMinute'], EP_NS, { ...window, aggregation: 'Total', filter: "deployment eq '*'", interval: 'PT1M' });
     assert.equal(res.length, 1);
+    assert.equal(res[0]?.resourceId, epId);
+    assert.equal(res[0]?.metrics[0]?.name, 'RequestsPerMinute');
     const ts = res[0]?.metrics[0]?.timeseries ?? [];
     assert.ok(ts.length >= 2);
+    assert.deepEqual(new Set(ts.map((t) => t.metadatavalues?.[0]?.name)), new Set(['deployment']));
     const total = ts.flatMap((t) => t.data ?? []).reduce((a, p) => a + (p.total ?? 0), 0);
     assert.equal(total, emu.requestLog().filter((r) => r.endpoint === 'metrics-ep').length, 'the batch API counts every served request');
+    const arm = series(await metrics.queryResource(epId, ['RequestsPerMinute'], { granularity: 'PT1M', aggregations: ['Total'], timespan: window, filter: "deployment eq '*'" }), 'RequestsPerMinute');
+    for (const t of ts) {
+      const dep = t.metadatavalues?.[0]?.value ?? '';
+      assert.equal((t.data ?? []).reduce((a, p) => a + (p.total ?? 0), 0), arm.get(dep)?.total, `${dep}: batch and ARM route agree`);
+    }
+
+    const deps = ['blue', 'green'].map((d) => `${epId}/deployments/${d}`);
+    const two = await batch.queryResources(deps, ['DeploymentCapacity'], DEP_NS, { ...window, aggregation: 'Maximum', interval: 'FULL' });
+    assert.deepEqual(two.map((r) => r.resourceId), deps, 'one result per resource, in order');
+    assert.deepEqual(two.map((r) => r.metrics[0]?.timeseries[0]?.data?.[0]?.maximum), [2, 2]);
+  });
+
+  test('the batch API refuses a resource outside the path’s subscription, a missing namespace and a missing api-version', async () => {
+    const batch = new MetricsClient(emu.url, emulatorCredential(), { tlsOptions: { ca: emu.caCertPem } });
+    const other = epId.replace(SUB, '00000000-0000-4000-8000-000000000999');
+    await assert.rejects(batch.queryResources([epId, other], ['RequestsPerMinute'], EP_NS), (e: unknown) => (e as { statusCode?: number }).statusCode === 400 && /not in subscription/.test(String(e)));
+    const path = `/subscriptions/${SUB}/metrics:getBatch`;
+    const noNs = await raw(emu, 'POST', `${path}?api-version=2024-02-01&metricnames=RequestsPerMinute`, JSON.stringify({ resourceids: [epId] }));
+    assert.equal(noNs.status, 400);
+    assert.match(noNs.text, /metricnamespace/);
+    const noVersion = await raw(emu, 'POST', `${path}?metricnamespace=${encodeURIComponent(EP_NS)}&metricnames=RequestsPerMinute`, JSON.stringify({ resourceids: [epId] }));
+    assert.equal(noVersion.status, 400);
+    assert.match(noVersion.text, /MissingApiVersionParameter/);
   });
 });
 
@@ -160,7 +180,7 @@ test('--metrics-delay hides requests from metrics until the delay has passed', a
     const key = await anEndpointWith(client, 'delay-ep', { blue: 'azureml:fraud-detector:1' });
     await setTraffic(client, 'delay-ep', { blue: 100 });
     for (let i = 0; i < 10; i++) await score(emu, 'delay-ep', key);
-    const q = (): Promise<MetricsQueryResult> =>
+    const q = () =>
       metricsClient(emu).queryResource(`${WS_PATH}/onlineEndpoints/delay-ep`, ['RequestsPerMinute'], { granularity: 'FULL', aggregations: ['Total'], timespan: { duration: 'PT5M' } });
     assert.equal(series(await q(), 'RequestsPerMinute').get('')?.total ?? 0, 0);
     await new Promise((r) => setTimeout(r, 1700));

@@ -2,7 +2,6 @@
 // through `tlsOptions`), and plain bodies for endpoints and deployments.
 import { request } from 'node:https';
 import { AzureMachineLearningWorkspaces, type OnlineDeployment, type OnlineEndpoint } from '@azure/arm-machinelearning';
-import { MetricsQueryClient } from '@azure/monitor-query';
 import { MIRROR_TRAFFIC_HEADER, mirrorTrafficPolicy } from '../../activities/azure-clients.js';
 import { emulatorClientOptions, emulatorCredential } from '../../emulator/sdk.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../emulator/index.js';
@@ -25,8 +24,48 @@ export function armClient(emu: Emulator, extra: Record<string, unknown> = {}, su
   return client;
 }
 
-export function metricsClient(emu: Emulator): MetricsQueryClient {
-  return new MetricsQueryClient(emulatorCredential(), emulatorClientOptions(emu));
+/** One metric of an ARM metrics answer, with dimension names and values as Azure returns them. */
+export interface ArmMetric {
+  name: string;
+  timeseries: { metadataValues: { name: string; value: string }[]; data: { timeStamp: string; total?: number; average?: number; minimum?: number; maximum?: number; count?: number }[] }[];
+}
+
+/**
+ * The ARM metrics route (`GET {resourceId}/providers/Microsoft.Insights/metrics`, reference §4.3), which
+ * the emulator still serves for people and tools (the Azure CLI, `@azure/arm-monitor` `metrics.list`).
+ * Glidepath reads metrics through `MetricsClient`'s batch API; `@azure/monitor-query`, whose
+ * `MetricsQueryClient` called this route, is deprecated and gone, so these are raw requests of its shape.
+ */
+export function metricsClient(emu: Emulator) {
+  return {
+    async queryResource(
+      resourceId: string,
+      names: string[],
+      opts: { granularity?: string; aggregations?: string[]; timespan?: { startTime: Date; endTime: Date } | { duration: string }; filter?: string; metricNamespace?: string } = {},
+    ): Promise<{ metrics: ArmMetric[] }> {
+      const q = new URLSearchParams({ 'api-version': '2024-02-01', metricnames: names.join(',') });
+      if (opts.timespan) q.set('timespan', 'duration' in opts.timespan ? opts.timespan.duration : `${opts.timespan.startTime.toISOString()}/${opts.timespan.endTime.toISOString()}`);
+      if (opts.granularity) q.set('interval', opts.granularity);
+      if (opts.aggregations) q.set('aggregation', opts.aggregations.join(','));
+      if (opts.filter) q.set('$filter', opts.filter);
+      if (opts.metricNamespace) q.set('metricnamespace', opts.metricNamespace);
+      const r = await raw(emu, 'GET', `/${resourceId.replace(/^\//, '')}/providers/Microsoft.Insights/metrics?${q.toString()}`);
+      if (r.status !== 200) throw Object.assign(new Error(r.text), { statusCode: r.status });
+      const body = r.json as { value: { name: { value: string }; timeseries: { metadatavalues?: { name: { value: string }; value: string }[]; data: ArmMetric['timeseries'][number]['data'] }[] }[] };
+      return {
+        metrics: body.value.map((m) => ({
+          name: m.name.value,
+          timeseries: m.timeseries.map((t) => ({ metadataValues: (t.metadatavalues ?? []).map((v) => ({ name: v.name.value, value: v.value })), data: t.data })),
+        })),
+      };
+    },
+    async listMetricDefinitions(resourceId: string, opts: { metricNamespace: string }): Promise<string[]> {
+      const q = new URLSearchParams({ 'api-version': '2024-02-01', metricnamespace: opts.metricNamespace });
+      const r = await raw(emu, 'GET', `/${resourceId.replace(/^\//, '')}/providers/Microsoft.Insights/metricDefinitions?${q.toString()}`);
+      if (r.status !== 200) throw Object.assign(new Error(r.text), { statusCode: r.status });
+      return (r.json as { value: { name: { value: string } }[] }).value.map((d) => d.name.value);
+    },
+  };
 }
 
 export function anEndpoint(traffic: Record<string, number> = {}): OnlineEndpoint {

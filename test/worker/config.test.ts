@@ -27,3 +27,10 @@ for (const [value, message] of [
 test('the emulator cloud without its URL is refused, naming GLIDEPATH_EMULATOR_URL', () => {
   assert.throws(() => loadWorkerConfig({ GLIDEPATH_CLOUD: 'emulator', GLIDEPATH_EMULATOR_CA: '/nonexistent' }), /GLIDEPATH_EMULATOR_URL: required when GLIDEPATH_CLOUD=emulator/);
 });
+
+test('GLIDEPATH_INGESTION_DELAY picks Azure’s delays or none; unset leaves the cloud’s default; anything else is refused by name', () => {
+  assert.equal(loadWorkerConfig(azure()).ingestionDelay, undefined);
+  assert.equal(loadWorkerConfig(azure({ GLIDEPATH_INGESTION_DELAY: 'azure' })).ingestionDelay, 'azure');
+  assert.equal(loadWorkerConfig(azure({ GLIDEPATH_INGESTION_DELAY: 'none' })).ingestionDelay, 'none');
+  assert.throws(() => loadWorkerConfig(azure({ GLIDEPATH_INGESTION_DELAY: '3m' })), (err: unknown) => err instanceof ConfigError && /GLIDEPATH_INGESTION_DELAY: must be azure or none/.test(err.message));
+});

@@ -88,7 +88,7 @@ async function runScenario(sc: Scenario): Promise<{ result: SafeRolloutResult | 
     if (n.kind === 'paused' || n.kind === 'drift') {
       const then = it.kind === 'drift' && n.kind === 'drift' ? it.then : 'resume';
       if (then === 'abort') await handle.executeUpdate(messages.abort, { args: [{ by: 'bob@contoso.com' }] }).catch(() => undefined);
-      else await handle.executeUpdate(messages.resume, { args: [{ by: 'bob@contoso.com' }] }).catch(() => undefined);
+      else await handle.executeUpdate(messages.resume, { args: [{ by: 'alice@contoso.com' }] }).catch(() => undefined); // an approver: resuming a gate's pause is a decision
       return;
     }
     if (n.kind !== 'approval_requested') return;

@@ -316,7 +316,7 @@ describe('traffic changed by hand', () => {
       if (n.kind === 'drift') {
         drift = await handle.query(messages.status);
         writesAtDrift = fake.trafficWrites.length;
-        await handle.executeUpdate(messages.resume, { args: [{ by: 'bob@contoso.com', comment: 'the 80/20 was me, carry on' }] });
+        await handle.executeUpdate(messages.resume, { args: [{ by: people.approver, comment: 'the 80/20 was me, carry on' }] });
       }
     };
     const r = await runRollout(env, { fake, workflowBundle: bundle });
