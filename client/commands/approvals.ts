@@ -34,7 +34,8 @@ export async function approvalsServeCommand(options: ApprovalsServeOptions, deps
   const oidc = createOidcVerifier({ issuer, audience, jwksUrl, fetch: deps.fetch });
   const gateway = await deps.gateway();
   const server = await createApprovalsServer({ verifyToken: oidc.verifyToken, signer, gateway, log: (l) => log(`${new Date().toISOString()} approvals: ${l}`) }).listen(port, options.host);
-  log(`glidepath approvals serve: listening on ${server.url}; signing as ${signer.name} (public key ${signer.publicKey}; list it in the worker's GLIDEPATH_DECISION_SIGNERS)`);
+  log(`glidepath approvals serve: listening on ${server.url} (POST /v1/decisions; put TLS in front of it)`);
+  log(`signing decisions as ${signer.name} (public key ${signer.publicKey}; list it in the worker's GLIDEPATH_DECISION_SIGNERS)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);
