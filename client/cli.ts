@@ -15,6 +15,7 @@ import { rolloutReport } from './commands/report.js';
 import { rolloutList, rolloutMessage, rolloutStart, rolloutStatus, rolloutWatch } from './commands/rollout.js';
 import type { CommandDeps, CommandOutput } from './commands/types.js';
 import { CliError, ExitCode, InvalidInputError, UnreachableError } from './errors.js';
+import { jsonForTerminal, oneLine, terminalText } from './sanitize.js';
 import { TemporalRolloutGateway, temporalSettings, type RolloutGateway, type RolloutMessage } from './temporal.js';
 
 export { ExitCode } from './errors.js';
@@ -275,10 +276,24 @@ function errorOf(err: unknown): { exitCode: ExitCode; message: string; details: 
   return { exitCode: ExitCode.unreachable, message: `unexpected error: ${message}`, details: [] };
 }
 
+/**
+ * The runtime with every line it prints made safe for a terminal (client/sanitize.ts): whatever a
+ * reason, a comment, a name or a remote error holds, no escape sequence or control character reaches
+ * stdout or stderr (JSON keeps its data: the few characters JSON.stringify leaves raw become \u escapes).
+ */
+function terminalSafe(rt: CliRuntime, json: boolean): CliRuntime {
+  return {
+    ...rt,
+    stdout: (t) => rt.stdout(json ? terminalText(jsonForTerminal(t)) : terminalText(t)),
+    stderr: (t) => rt.stderr(terminalText(t)),
+    deps: { ...rt.deps, progress: (l) => rt.deps.progress(terminalText(l)) },
+  };
+}
+
 /** Runs one command line and returns its exit code; never throws. */
 export async function main(argv: string[], runtime?: CliRuntime): Promise<number> {
-  const rt = runtime ?? defaultRuntime();
   const json = argv.includes('--json');
+  const rt = terminalSafe(runtime ?? defaultRuntime(), json);
   const debug = argv.includes('--debug');
   const [command] = argv;
   try {
@@ -305,8 +320,9 @@ export async function main(argv: string[], runtime?: CliRuntime): Promise<number
     }
   } catch (err) {
     const e = errorOf(err);
-    rt.stderr(`glidepath: ${e.message}`);
-    for (const d of e.details) rt.stderr(`  ${d}`);
+    // One line each: a name or reason inside a message cannot start a line of its own.
+    rt.stderr(`glidepath: ${oneLine(e.message)}`);
+    for (const d of e.details) rt.stderr(`  ${oneLine(d)}`);
     if (debug && err instanceof Error && err.stack) rt.stderr(err.stack);
     if (json) rt.stdout(JSON.stringify({ ok: false, exitCode: e.exitCode, error: e.message, ...(e.details.length ? { details: e.details } : {}) }));
     return e.exitCode;

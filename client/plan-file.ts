@@ -30,6 +30,20 @@ export interface PlanOverride {
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 
+/** The largest plan file read: real plans are a few KiB; a larger file is refused before it is parsed. */
+export const MAX_PLAN_BYTES = 256 * 1024;
+
+/**
+ * How much YAML alias expansion a plan may use (the `yaml` package's `maxAliasCount`): enough for a
+ * plan that reuses a gate block, far too little for a "billion laughs" document, which is refused.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** `strategy[2].gates` for a path of keys and indices. */
+function formatPath(path: readonly (string | number)[]): string {
+  return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
+}
+
 /** Parses `key=value` (value read as YAML, so `5` is a number and `true` a boolean); throws InvalidInputError. */
 export function parseOverride(text: string): PlanOverride {
   const eq = text.indexOf('=');
@@ -44,28 +58,53 @@ export function parseOverride(text: string): PlanOverride {
       if (FORBIDDEN_KEYS.has(m[1])) throw new InvalidInputError(`bad --set '${text}': '${m[1]}' is not a plan key`);
       path.push(m[1]);
     }
-    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) path.push(Number(idx[1]));
+    for (const idx of m[2]!.matchAll(/\[(\d+)\]/g)) {
+      // Canonical indices only (`[1]`, not `[01]`); the upper bound is the list's length (applyOverrides).
+      if (!/^(0|[1-9]\d{0,8})$/.test(idx[1]!)) {
+        throw new InvalidInputError(`bad --set '${text.slice(0, 200)}': ${formatPath([...path, Number(idx[1])])} is not a list index (write indices as 0, 1, 2 …, at most the list's length)`);
+      }
+      path.push(Number(idx[1]));
+    }
   }
   let value: unknown;
   const doc = parseDocument(raw === '' ? '""' : raw);
   if (doc.errors.length > 0) value = raw;
-  else value = doc.toJS() as unknown;
+  else {
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+    } catch (err) {
+      throw new InvalidInputError(`bad --set '${key}': its value expands YAML aliases beyond ${MAX_ALIAS_COUNT}`, [], { cause: err });
+    }
+  }
   return { path, value, text };
 }
 
-/** Applies overrides to a copy of the document; a path through a scalar is an InvalidInputError. */
+/**
+ * Applies overrides to a copy of the document. A path through a scalar, a list index on a section (or a
+ * key on a list), and an index past the end of a list (`strategy[7]` on three steps: 0..3 may be set,
+ * 3 appends) are InvalidInputErrors naming the path.
+ */
 export function applyOverrides(document: unknown, overrides: readonly PlanOverride[]): unknown {
   if (overrides.length === 0) return document;
   const root = structuredClone(document ?? {}) as Record<string | number, unknown>;
   for (const o of overrides) {
     let node: Record<string | number, unknown> = root;
     o.path.forEach((seg, i) => {
+      const here = formatPath(o.path.slice(0, i + 1));
+      if (typeof seg === 'number') {
+        if (!Array.isArray(node)) throw new InvalidInputError(`bad --set '${o.text}': ${formatPath(o.path.slice(0, i))} is not a list, so ${here} cannot be set`);
+        if (seg > node.length) {
+          throw new InvalidInputError(`bad --set '${o.text}': ${here} is past the end of ${formatPath(o.path.slice(0, i))}, which has ${node.length} item${node.length === 1 ? '' : 's'} (set an index 0..${node.length}; ${node.length} appends)`);
+        }
+      } else if (Array.isArray(node)) {
+        throw new InvalidInputError(`bad --set '${o.text}': ${formatPath(o.path.slice(0, i))} is a list; set ${formatPath(o.path.slice(0, i))}[0].${seg} and so on`);
+      }
       const last = i === o.path.length - 1;
       if (last) {
         node[seg] = o.value;
         return;
       }
-      const next = node[seg];
+      const next = Object.hasOwn(node, seg) ? node[seg] : undefined;
       if (next === undefined || next === null) {
         const created = typeof o.path[i + 1] === 'number' ? [] : {};
         node[seg] = created;
@@ -73,7 +112,7 @@ export function applyOverrides(document: unknown, overrides: readonly PlanOverri
       } else if (typeof next === 'object') {
         node = next as Record<string | number, unknown>;
       } else {
-        throw new InvalidInputError(`bad --set '${o.text}': ${o.path.slice(0, i + 1).join('.')} is a ${typeof next}, not a section`);
+        throw new InvalidInputError(`bad --set '${o.text}': ${here} is a ${typeof next}, not a section`);
       }
     });
   }
@@ -83,17 +122,48 @@ export function applyOverrides(document: unknown, overrides: readonly PlanOverri
 /** Parses YAML (or JSON) text; a syntax error names its line and column. */
 export function parsePlanText(text: string, source: string): unknown {
   if (text.trim() === '') throw new InvalidInputError(`${source} is empty`);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_PLAN_BYTES) {
+    throw new InvalidInputError(`${source} is ${bytes} bytes; a plan may be at most ${MAX_PLAN_BYTES} bytes (256 KiB): is this the right file?`);
+  }
   const doc = parseDocument(text, { prettyErrors: true });
   const err = doc.errors[0];
   if (err) {
     const where = err.linePos?.[0] ? `line ${err.linePos[0].line}, column ${err.linePos[0].col}` : `offset ${err.pos[0]}`;
     throw new InvalidInputError(`${source} is not valid YAML (${where}): ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
-  const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (err) {
+    // yaml throws a ReferenceError ("Excessive alias count …") for an alias bomb, before expanding it.
+    throw new InvalidInputError(`${source} expands YAML aliases (*name) beyond the limit of ${MAX_ALIAS_COUNT}: refused as a resource-exhaustion attempt`, [], { cause: err });
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new InvalidInputError(`${source} does not hold a plan: expected a YAML mapping with apiVersion: glidepath/v1 and kind: Rollout`);
   }
+  const reserved = reservedKeyPaths(value);
+  if (reserved.length > 0) {
+    throw new InvalidInputError(`${source} uses a reserved key: ${reserved[0]} (__proto__, constructor and prototype are not plan keys or names)`, reserved);
+  }
   return value;
+}
+
+/**
+ * Paths of `__proto__`, `constructor` and `prototype` keys anywhere in a parsed document. A schema would
+ * drop a `__proto__` key without a word when it builds a map (`environment_variables: {__proto__: …}`
+ * would vanish), so the loader refuses them, naming where they are.
+ */
+function reservedKeyPaths(value: unknown, path: (string | number)[] = [], out: string[] = []): string[] {
+  if (out.length >= 20 || value === null || typeof value !== 'object') return out;
+  if (Array.isArray(value)) value.forEach((v, i) => reservedKeyPaths(v, [...path, i], out));
+  else {
+    for (const [k, v] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.has(k)) out.push(formatPath([...path, k]));
+      reservedKeyPaths(v, [...path, k], out);
+    }
+  }
+  return out;
 }
 
 /** Reads the plan text of `path` (`-` is stdin); a missing file is an InvalidInputError. */

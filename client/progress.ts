@@ -10,6 +10,7 @@ import { formatSpan } from '../domain/duration.js';
 import type { RolloutPlan } from '../domain/plan.js';
 import type { ApprovalRecord, PendingApproval, RolloutStatus } from '../domain/rollout.js';
 import { formatTraffic } from '../domain/traffic.js';
+import { oneLine } from './sanitize.js';
 
 /** The bake length of the step at `stepIndex`, when it bakes. */
 function bakeMsOf(plan: RolloutPlan | null, stepIndex: number): number | null {
@@ -30,7 +31,7 @@ export function bakeLeftMs(status: RolloutStatus, plan: RolloutPlan | null, nowM
 /** How a decision reads in status and results: `approved step 3 by bob@contoso.com (slack, client 4711@bridge) at … : comment`. */
 export function formatDecision(a: ApprovalRecord): string {
   const how = a.via === 'timeout' ? 'the timeout' : describeSender(a);
-  return `${a.decision} ${describeStep(a.stepIndex, undefined)} by ${a.by} (${how}) at ${a.at}${a.comment ? `: ${a.comment}` : ''}`;
+  return `${a.decision} ${describeStep(a.stepIndex, undefined)} by ${oneLine(a.by)} (${oneLine(how)}) at ${a.at}${a.comment ? `: ${oneLine(a.comment)}` : ''}`;
 }
 
 /** The awaited approval as `status --json` shows it: the step (0-based and as people see it) and the commands that decide it. */
@@ -58,20 +59,20 @@ export function progressKey(status: RolloutStatus): string {
 export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, nowMs: number): string {
   const time = new Date(nowMs).toISOString().slice(11, 19);
   const parts: string[] = [];
-  parts.push(status.stepIndex >= 0 ? `${status.stepText} (step ${status.stepIndex + 1}/${status.steps.length})` : status.stepText || status.stage);
-  parts.push(status.traffic ? formatTraffic(status.traffic) : 'traffic not read yet');
+  parts.push(status.stepIndex >= 0 ? `${oneLine(status.stepText)} (step ${status.stepIndex + 1}/${status.steps.length})` : oneLine(status.stepText || status.stage));
+  parts.push(status.traffic ? oneLine(formatTraffic(status.traffic)) : 'traffic not read yet');
   const last = status.lastVerdicts[status.lastVerdicts.length - 1];
-  if (last) parts.push(`${last.snapshot === null ? 'cost check' : 'last analysis'} ${last.status}: ${last.reasons.join('; ')}`);
+  if (last) parts.push(`${last.snapshot === null ? 'cost check' : 'last analysis'} ${last.status}: ${oneLine(last.reasons.join('; '))}`);
   const left = bakeLeftMs(status, plan, nowMs);
   if (left !== null) parts.push(`bake ~${formatSpan(Math.ceil(left / 1000) * 1000)} left`);
   const pending = status.pendingApproval;
   if (pending) {
-    const who = pending.approvers.length ? pending.approvers.join(' or ') : 'any approver';
+    const who = pending.approvers.length ? oneLine(pending.approvers.join(' or ')) : 'any approver';
     const until = pending.timeoutAt ? ` until ${pending.timeoutAt} (then ${pending.onTimeout})` : '';
-    parts.push(`awaiting approval of ${describeStep(pending.stepIndex, pending.stepText)} from ${who}${until}`);
+    parts.push(`awaiting approval of ${oneLine(describeStep(pending.stepIndex, pending.stepText))} from ${who}${until}`);
   }
-  if (status.paused) parts.push(`PAUSED by ${status.paused.by}: ${status.paused.reason}`);
-  if (status.stopping && !status.outcome) parts.push(`stopping: ${status.stopping}`);
+  if (status.paused) parts.push(`PAUSED by ${oneLine(status.paused.by)}: ${oneLine(status.paused.reason)}`);
+  if (status.stopping && !status.outcome) parts.push(`stopping: ${oneLine(status.stopping)}`);
   if (status.outcome) parts.push(`outcome ${status.outcome}`);
   return `${time} ${parts.join(' · ')}`;
 }
@@ -80,25 +81,25 @@ export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, 
 export function formatStatus(status: RolloutStatus, plan: RolloutPlan | null, nowMs: number): string {
   const lines = [
     `Rollout ${status.workflowId}`,
-    `  endpoint   ${status.endpoint} (baseline ${status.baseline ?? 'not found yet'}, candidate ${status.candidate})`,
-    `  started    ${status.startedAt} by ${status.startedBy}`,
+    `  endpoint   ${oneLine(status.endpoint)} (baseline ${oneLine(status.baseline ?? 'not found yet')}, candidate ${oneLine(status.candidate)})`,
+    `  started    ${status.startedAt} by ${oneLine(status.startedBy)}`,
     `  stage      ${status.stage}${status.outcome ? ` — outcome ${status.outcome}` : ''}`,
-    `  step       ${status.stepIndex >= 0 ? `${status.stepIndex + 1}/${status.steps.length} ${status.stepText}` : status.stepText}`,
-    `  traffic    ${status.traffic ? formatTraffic(status.traffic) : 'not read yet'}`,
+    `  step       ${status.stepIndex >= 0 ? `${status.stepIndex + 1}/${status.steps.length} ${oneLine(status.stepText)}` : oneLine(status.stepText)}`,
+    `  traffic    ${status.traffic ? oneLine(formatTraffic(status.traffic)) : 'not read yet'}`,
   ];
   const left = bakeLeftMs(status, plan, nowMs);
   if (left !== null) lines.push(`  bake       ~${formatSpan(Math.ceil(left / 1000) * 1000)} left`);
   const last = status.lastVerdicts[status.lastVerdicts.length - 1];
-  if (last) lines.push(`  ${last.snapshot === null ? 'cost check' : 'analysis  '} ${last.status}: ${last.reasons.join('; ')}`);
+  if (last) lines.push(`  ${last.snapshot === null ? 'cost check' : 'analysis  '} ${last.status}: ${oneLine(last.reasons.join('; '))}`);
   if (status.pendingApproval) {
     const p = status.pendingApproval;
-    lines.push(`  approval   awaited for ${describeStep(p.stepIndex, p.stepText)} from ${p.approvers.join(' or ') || 'any approver'}${p.timeoutAt ? ` until ${p.timeoutAt} (then ${p.onTimeout})` : ''}`);
-    lines.push(`             approve: ${decisionCommand('approve', p, status.workflowId)}`);
+    lines.push(`  approval   awaited for ${oneLine(describeStep(p.stepIndex, p.stepText))} from ${oneLine(p.approvers.join(' or ')) || 'any approver'}${p.timeoutAt ? ` until ${p.timeoutAt} (then ${p.onTimeout})` : ''}`);
+    lines.push(`             approve: ${oneLine(decisionCommand('approve', p, status.workflowId))}`);
   }
   for (const a of status.approvals) lines.push(`  decision   ${formatDecision(a)}`);
-  if (status.paused) lines.push(`  paused     by ${status.paused.by}: ${status.paused.reason}`);
-  if (status.stopping) lines.push(`  stopping   ${status.stopping}`);
+  if (status.paused) lines.push(`  paused     by ${oneLine(status.paused.by)}: ${oneLine(status.paused.reason)}`);
+  if (status.stopping) lines.push(`  stopping   ${oneLine(status.stopping)}`);
   lines.push('  steps');
-  status.steps.forEach((s, i) => lines.push(`    ${i < status.stepIndex || status.outcome === 'promoted' ? '✓' : i === status.stepIndex ? '▶' : ' '} ${i + 1}. ${s}`));
+  status.steps.forEach((s, i) => lines.push(`    ${i < status.stepIndex || status.outcome === 'promoted' ? '✓' : i === status.stepIndex ? '▶' : ' '} ${i + 1}. ${oneLine(s)}`));
   return lines.join('\n');
 }

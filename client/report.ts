@@ -13,6 +13,7 @@ import { parsePlan, type PlanDocument } from '../domain/plan.js';
 import type { ApprovalRecord, RefusalRecord, RollbackReport, RolloutStatus, SafeRolloutInput, SafeRolloutResult, TimelineEvent, VerdictRecord } from '../domain/rollout.js';
 import { formatTraffic } from '../domain/traffic.js';
 import type { RolloutSummary } from './temporal.js';
+import { htmlText, markdownText, terminalText } from './sanitize.js';
 
 /** How a decision reached the rollout, for auditors: the channel and client identity (self-asserted), or the timeout. */
 function channelOf(a: ApprovalRecord): string {
@@ -140,7 +141,8 @@ export function buildReport(src: ReportSources): RolloutReport {
 const fmtMs = (v: number | null) => (v === null ? '–' : `${Math.round(v * 10) / 10} ms`);
 const fmtRate = (v: number | null) => (v === null ? '–' : `${Math.round(v * 100_000) / 1000}%`);
 const fmtReq = (m: DeploymentMetrics | null | undefined) => (m ? String(m.requests) : '–');
-const mdCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** Free text in the Markdown report: one line, HTML escaped, images dropped, pipes escaped (client/sanitize.ts). */
+const mdCell = (s: string) => markdownText(s);
 
 function outcomeLine(r: RolloutReport): string {
   if (!r.finished) return `running (${r.plan.steps.length} steps)`;
@@ -152,24 +154,25 @@ function outcomeLine(r: RolloutReport): string {
 /** The report as GitHub-flavoured Markdown (for pull requests and pipeline summaries). */
 export function renderMarkdown(r: RolloutReport): string {
   const out: string[] = [];
-  out.push(`# Rollout report: ${r.candidate} on ${r.endpoint}`, '');
+  out.push(`# Rollout report: ${mdCell(r.candidate)} on ${mdCell(r.endpoint)}`, '');
   out.push(`**Outcome:** ${mdCell(outcomeLine(r))}`, '');
   out.push('| | |', '|---|---|');
-  out.push(`| Workflow | \`${r.workflowId}\` (run \`${r.runId}\`) |`);
-  out.push(`| Baseline → candidate | ${r.baseline ?? '?'} → ${r.candidate} |`);
-  out.push(`| Started | ${r.startedAt} by ${mdCell(r.startedBy)} |`);
-  out.push(`| Finished | ${r.finishedAt ?? 'still running'} |`);
-  if (r.errorType) out.push(`| Error type | ${r.errorType} |`);
+  out.push(`| Workflow | \`${mdCell(r.workflowId).replace(/`/g, '')}\` (run \`${mdCell(r.runId).replace(/`/g, '')}\`) |`);
+  out.push(`| Baseline → candidate | ${mdCell(r.baseline ?? '?')} → ${mdCell(r.candidate)} |`);
+  out.push(`| Started | ${mdCell(r.startedAt)} by ${mdCell(r.startedBy)} |`);
+  out.push(`| Finished | ${mdCell(r.finishedAt ?? 'still running')} |`);
+  if (r.errorType) out.push(`| Error type | ${mdCell(r.errorType)} |`);
   out.push(`| Report generated | ${r.generatedAt} |`, '');
-  for (const n of r.notes) out.push(`> ${n}`, '');
+  for (const n of r.notes) out.push(`> ${mdCell(n)}`, '');
 
   out.push('## Plan', '');
-  if (r.plan.explanation) out.push('```', r.plan.explanation, '```', '');
-  else out.push(r.plan.steps.map((s, i) => `${i + 1}. ${s}`).join('\n'), '');
+  // In a fence nothing is markup; a line of backticks inside it cannot close the fence early.
+  if (r.plan.explanation) out.push('```', terminalText(r.plan.explanation).replace(/`{3,}/g, (m) => m.replace(/`/g, "'")), '```', '');
+  else out.push(r.plan.steps.map((s, i) => `${i + 1}. ${mdCell(s)}`).join('\n'), '');
 
   out.push('## Traffic', '');
   if (r.traffic.length === 0) out.push('No traffic change was made.', '');
-  else out.push('| When | Step | Traffic |', '|---|---|---|', ...r.traffic.map((t) => `| ${t.at} | ${t.stepIndex === null ? '–' : `${t.stepIndex + 1}. ${mdCell(r.plan.steps[t.stepIndex] ?? '')}`} | ${mdCell(t.traffic)} |`), '');
+  else out.push('| When | Step | Traffic |', '|---|---|---|', ...r.traffic.map((t) => `| ${mdCell(t.at)} | ${t.stepIndex === null ? '–' : `${t.stepIndex + 1}. ${mdCell(r.plan.steps[t.stepIndex] ?? '')}`} | ${mdCell(t.traffic)} |`), '');
 
   out.push('## Analyses', '');
   if (r.analyses.length === 0) out.push('No analysis ran.', '');
@@ -179,7 +182,7 @@ export function renderMarkdown(r: RolloutReport): string {
       const b = v.snapshot?.baseline;
       const c = v.snapshot?.candidate;
       out.push(
-        `| ${v.at} | ${v.stepIndex + 1}. ${mdCell(r.plan.steps[v.stepIndex] ?? '')} | ${v.analysis} | **${v.status}** | ${fmtReq(b)} / ${fmtReq(c)} | ${fmtMs(num(b, 'latencyP99Ms'))} / ${fmtMs(num(c, 'latencyP99Ms'))} | ${fmtRate(num(b, 'errorRate'))} / ${fmtRate(num(c, 'errorRate'))} | ${mdCell(v.reasons.join('; '))} |`,
+        `| ${mdCell(v.at)} | ${v.stepIndex + 1}. ${mdCell(r.plan.steps[v.stepIndex] ?? '')} | ${v.analysis} | **${mdCell(v.status)}** | ${fmtReq(b)} / ${fmtReq(c)} | ${fmtMs(num(b, 'latencyP99Ms'))} / ${fmtMs(num(c, 'latencyP99Ms'))} | ${fmtRate(num(b, 'errorRate'))} / ${fmtRate(num(c, 'errorRate'))} | ${mdCell(v.reasons.join('; '))} |`,
       );
     }
     out.push('');
@@ -187,32 +190,30 @@ export function renderMarkdown(r: RolloutReport): string {
 
   out.push('## Cost', '');
   if (r.cost.length === 0) out.push('No cost check ran.', '');
-  else for (const v of r.cost) out.push(`- ${v.at} step ${v.stepIndex + 1}: **${v.status}** — ${mdCell(v.gates.map((g) => g.reason).join('; ') || v.reasons.join('; '))}`);
+  else for (const v of r.cost) out.push(`- ${mdCell(v.at)} step ${v.stepIndex + 1}: **${mdCell(v.status)}** — ${mdCell(v.gates.map((g) => g.reason).join('; ') || v.reasons.join('; '))}`);
   if (r.cost.length) out.push('');
 
   out.push('## Approvals', '');
   if (r.approvals.length === 0) out.push('No approval decision was recorded.', '');
-  else out.push('| When | Step | Decision | By | Channel | Comment |', '|---|---|---|---|---|---|', ...r.approvals.map((a) => `| ${a.at} | ${a.stepIndex + 1} | ${a.decision} | ${mdCell(a.by)} | ${mdCell(channelOf(a))} | ${mdCell(a.comment ?? '')} |`), '');
-  if (r.refusals.length) out.push('Refused messages:', '', ...r.refusals.map((x) => `- ${x.at} ${x.message} (${x.via}) from ${mdCell(x.by)}: ${mdCell(x.reason)}`), '');
+  else out.push('| When | Step | Decision | By | Channel | Comment |', '|---|---|---|---|---|---|', ...r.approvals.map((a) => `| ${mdCell(a.at)} | ${a.stepIndex + 1} | ${mdCell(a.decision)} | ${mdCell(a.by)} | ${mdCell(channelOf(a))} | ${mdCell(a.comment ?? '')} |`), '');
+  if (r.refusals.length) out.push('Refused messages:', '', ...r.refusals.map((x) => `- ${mdCell(`${x.at} ${x.message} (${x.via})`)} from ${mdCell(x.by)}: ${mdCell(x.reason)}`), '');
 
   if (r.rollback) {
     out.push('## Rollback', '');
-    out.push(`- confirmed: **${r.rollback.confirmed ? 'yes' : 'NO'}**${r.rollback.traffic ? ` (read back: ${formatTraffic(r.rollback.traffic)})` : ''}`);
+    out.push(`- confirmed: **${r.rollback.confirmed ? 'yes' : 'NO'}**${r.rollback.traffic ? ` (read back: ${mdCell(formatTraffic(r.rollback.traffic))})` : ''}`);
     out.push(`- candidate deleted: ${r.rollback.candidateDeleted ? 'yes' : 'no'}`);
     for (const e of r.rollback.errors) out.push(`- error: ${mdCell(e)}`);
     out.push('');
   }
 
-  out.push('## Timeline', '', '| When | Event | Detail |', '|---|---|---|', ...r.timeline.map((e) => `| ${e.at} | ${e.kind} | ${mdCell(e.text)} |`), '');
+  out.push('## Timeline', '', '| When | Event | Detail |', '|---|---|---|', ...r.timeline.map((e) => `| ${mdCell(e.at)} | ${mdCell(e.kind)} | ${mdCell(e.text)} |`), '');
   return out.join('\n');
 }
 
 // ───────────────────────────── HTML ─────────────────────────────
 
-/** Escapes text for HTML content and attribute values. */
-export function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+/** Escapes text for HTML content and attribute values, control characters removed (client/sanitize.ts). */
+export const esc = htmlText;
 
 interface Series {
   id: string;

@@ -24,6 +24,7 @@ import {
 } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { ErrorType } from '../domain/errors.js';
+import { endedFromOutside, leftMidRolloutAdvice } from '../domain/restore.js';
 import { DEFAULT_TASK_QUEUE, ROLLOUT_ID_PREFIX, rolloutWorkflowId } from '../domain/ids.js';
 import type { PlanDocument, RolloutPlan } from '../domain/plan.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutInput, SafeRolloutResult } from '../domain/rollout.js';
@@ -62,7 +63,14 @@ export interface RolloutSummary {
 /** How a finished rollout ended, as Temporal reports it: a result, or a failure with its type. */
 export type RolloutEnd =
   | { kind: 'result'; result: SafeRolloutResult }
-  | { kind: 'failure'; execution: ExecutionState; errorType: string | null; message: string };
+  | {
+      kind: 'failure';
+      execution: ExecutionState;
+      errorType: string | null;
+      message: string;
+      /** Ended from outside (terminated, timed out): no rollback ran; what to do about the endpoint. */
+      leftMidRollout?: string;
+    };
 
 /** What the commands and the Slack bridge need from Temporal. Faked in unit tests. */
 export interface RolloutGateway {
@@ -265,7 +273,9 @@ export class TemporalRolloutGateway implements RolloutGateway {
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const d = await this.describe(workflowId).catch(() => null);
-        return { kind: 'failure', execution: d?.execution ?? 'FAILED', errorType: failureType(err), message: innermostMessage(err) };
+        const execution = d?.execution ?? 'FAILED';
+        const advice = endedFromOutside(execution) ? await this.leftMidRollout(workflowId, execution).catch(() => null) : null;
+        return { kind: 'failure', execution, errorType: failureType(err), message: innermostMessage(err), ...(advice ? { leftMidRollout: advice } : {}) };
       }
       throw translateTemporalError(err, { workflowId, address: this.settings.address });
     }
@@ -284,6 +294,16 @@ export class TemporalRolloutGateway implements RolloutGateway {
       }
       return out;
     });
+  }
+
+  /** The advice for a rollout that ended without rolling back: the endpoint from its input, the baseline from its status when a worker answers. */
+  private async leftMidRollout(workflowId: string, execution: string): Promise<string | null> {
+    const input = await this.input(workflowId);
+    if (!input) return null;
+    const plan = input.normalized ?? (input.plan as unknown as RolloutPlan);
+    const status = await this.client.workflow.getHandle(workflowId).query(messages.status).catch(() => null);
+    const baseline = status?.baseline ?? input.continued?.status.baseline ?? plan.baseline ?? null;
+    return leftMidRolloutAdvice(execution, plan.target, baseline, plan.candidate.name);
   }
 
   input(workflowId: string): Promise<SafeRolloutInput | null> {

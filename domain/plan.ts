@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { secretFindings, webhookUrlSecretReason } from './secrets.js';
 import { MAX_MIRROR_PERCENT } from './traffic.js';
 
 // ───────────────────────────── building blocks ─────────────────────────────
@@ -54,8 +55,10 @@ const percent = (lo: number, hi: number) =>
 const positiveNumber = z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' });
 const ratio = z.number({ error: 'must be a number' }).min(0, { error: 'must be 0..1' }).max(1, { error: 'must be 0..1' });
 
-/** Keys of environment variables that look like secrets: the plan travels in the workflow history (invariant 9). */
-const SECRET_LIKE = /(secret|password|passwd|token|api[_-]?key|access[_-]?key|connection[_-]?string|sas)/i;
+/** Refuses entries that look like credentials (domain/secrets.ts): the plan travels in the workflow history (invariant 9). */
+function refuseSecrets(entries: Record<string, string>, ctx: z.RefinementCtx): void {
+  for (const f of secretFindings(entries)) ctx.addIssue({ code: 'custom', path: [f.key], message: f.reason });
+}
 
 // ───────────────────────────── candidate deployment ─────────────────────────────
 
@@ -92,24 +95,11 @@ export const DeploymentSpecSchema = z.strictObject({
       max_queue_wait_ms: z.int({ error: 'must be an integer' }).min(0).optional(),
     })
     .optional(),
-  environment_variables: z
-    .record(z.string(), z.string({ error: 'must be a string' }))
-    .superRefine((vars, ctx) => {
-      for (const key of Object.keys(vars)) {
-        if (SECRET_LIKE.test(key)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: 'looks like a secret; plans travel in the workflow history, so reference a Key Vault secret or the workspace connection instead',
-          });
-        }
-      }
-    })
-    .optional(),
+  environment_variables: z.record(z.string(), z.string({ error: 'must be a string' })).superRefine(refuseSecrets).optional(),
   liveness_probe: probe.optional(),
   readiness_probe: probe.optional(),
   description: z.string().optional(),
-  tags: z.record(z.string(), z.string()).optional(),
+  tags: z.record(z.string(), z.string({ error: 'must be a string' })).superRefine(refuseSecrets).optional(),
 });
 
 /** The candidate deployment, as the plan describes it. */
@@ -290,8 +280,9 @@ const maxAndRatio = z
 const webhookUrl = z
   .string({ error: 'must be an https URL' })
   .refine((u) => /^https:\/\/[^\s/@]+(\/[^\s]*)?$/.test(u), { error: 'must be an https URL without credentials in it' })
-  .refine((u) => !/[?&](sig|token|key|secret|code)=/i.test(u), {
-    error: 'must not carry a secret in its query; the worker signs webhook calls with a secret from its environment',
+  .superRefine((u, ctx) => {
+    const why = webhookUrlSecretReason(u);
+    if (why) ctx.addIssue({ code: 'custom', message: `must not carry a secret (${why}): plans travel in the workflow history; the worker signs webhook calls with a secret from its environment (GLIDEPATH_WEBHOOK_SECRET, which can come from Key Vault)` });
   });
 
 const gatesSchema = z.strictObject({

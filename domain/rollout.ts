@@ -4,6 +4,7 @@
  * the CLI's `--json` and the exported report unchanged.
  */
 import type { DecisionChannel } from './approvals.js';
+import type { DecisionTrust } from './decision-signature.js';
 import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
 import type { PauseKind, Stage } from './messages.js';
 import type { PlanDocument, RolloutPlan } from './plan.js';
@@ -18,8 +19,42 @@ import type { TrafficState } from './traffic.js';
 export interface SafeRolloutInput {
   plan: PlanDocument;
   normalized?: RolloutPlan;
+  /** Present in a run that continues a rollout (continue-as-new): its state and where it was. */
+  continued?: ContinuedRollout;
   /** Who started the rollout (e-mail or slack:<id>); four-eyes refuses their approval. */
   startedBy: string;
+}
+
+/**
+ * Where a rollout stands, so that a new run (continue-as-new) carries on from there: the step, and how
+ * far into it. `start` runs the step again from its beginning (every step's first effect is idempotent:
+ * a traffic write that is already applied writes nothing); `traffic` is a canary step whose approval was
+ * given; `bake` is a bake with its progress and what is left of the wait before the next analysis;
+ * `approval` an approval already requested (the status holds it); `window` the promote step's rollback
+ * window, until the epoch ms given.
+ */
+export type ResumePoint =
+  | { stepIndex: number; phase: 'start' }
+  | { stepIndex: number; phase: 'traffic' }
+  | { stepIndex: number; phase: 'bake'; progress: { elapsedMs: number; analyses: number; consecutiveFailures: number; extensions: number }; waitMs: number }
+  | { stepIndex: number; phase: 'approval' }
+  | { stepIndex: number; phase: 'window'; until: number };
+
+/** What a run hands the next one when its history grows long: the state (plain JSON) and the position. */
+export interface ContinuedRollout {
+  status: RolloutStatus;
+  decision: { decision: 'approved' | 'rejected'; by: string; comment?: string; via: ApprovalRecord['via']; channel?: string; clientIdentity?: string; verified?: boolean; signer?: string } | null;
+  stop: { outcome: RolloutOutcome; reason: string } | null;
+  expectedTraffic: TrafficState | null;
+  undo: { baseline: string | null; candidateCreated: boolean; changedTraffic: boolean };
+  verdicts: VerdictRecord[];
+  at: ResumePoint;
+  /** Epoch ms when the deadline fires, or null once promoted (disarmed). */
+  deadlineAt: number | null;
+  /** How many runs this rollout has had before this one. */
+  runs: number;
+  /** The worker's trusted signers and person mapping, loaded by the first run (public keys: not secrets). */
+  trust?: DecisionTrust | null;
 }
 
 /** How a rollout ended. */
@@ -131,8 +166,14 @@ export interface RolloutStatus {
   /** Why the rollout holds; `kind` absent means `manual` (rollouts from before kinds existed). */
   paused: { reason: string; by: string; at: string; kind?: PauseKind } | null;
   stopping: string | null;
+  /** The latest refused messages (the newest 20); `refusedCount` counts them all. */
   refusals: RefusalRecord[];
+  refusedCount?: number;
+  /** The timeline, bounded: the first 50 events and the newest ones; `eventsDropped` counts what was left out between. */
   events: TimelineEvent[];
+  eventsDropped?: number;
+  /** Runs of this rollout so far (it continues as a new run when its history grows long). */
+  runs?: number;
   outcome: RolloutOutcome | null;
 }
 
@@ -161,7 +202,9 @@ export interface SafeRolloutResult {
   /** The error type (domain/errors.ts) when the outcome is `failed`. */
   errorType: string | null;
   approvals: ApprovalRecord[];
+  /** The newest 200 verdicts (a long bake keeps only these); `verdictsDropped` counts the older ones. */
   verdicts: VerdictRecord[];
+  verdictsDropped?: number;
   timeline: TimelineEvent[];
 }
 

@@ -46,6 +46,19 @@ function sum(map: TrafficMap): number {
 }
 
 /**
+ * The share a map gives `name`, 0 when it names it not. Own keys only: a deployment may be called
+ * `constructor` or `toString`, and `map[name]` would read Object.prototype's function for it.
+ */
+export function share(map: TrafficMap, name: string): number {
+  return Object.hasOwn(map, name) ? (map[name] ?? 0) : 0;
+}
+
+/** Sets a share as an own data property, so even a `__proto__` key is data, never the prototype. */
+function setShare(map: TrafficMap, name: string, value: number): void {
+  Object.defineProperty(map, name, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
  * Every rule Azure enforces on an endpoint's traffic, checked against the deployments that exist.
  * Returns all violations (not just the first); an empty list means Azure accepts the state.
  *
@@ -86,7 +99,7 @@ export function trafficViolations(state: TrafficState, deployments: readonly str
     out.push({ code: 'MirrorTooHigh', message: `mirror traffic may be at most ${MAX_MIRROR_PERCENT}%, got ${mirrorSum}%` });
   }
   for (const [name, pct] of mirrorTargets) {
-    const live = state.live[name] ?? 0;
+    const live = share(state.live, name);
     if (live !== 0) {
       out.push({
         code: 'LiveAndMirror',
@@ -100,8 +113,8 @@ export function trafficViolations(state: TrafficState, deployments: readonly str
 
 /** Azure refuses to delete a deployment that still receives live or mirror traffic. */
 export function deletionViolation(deployment: string, state: TrafficState): TrafficViolation | undefined {
-  const live = state.live[deployment] ?? 0;
-  const mirror = state.mirror[deployment] ?? 0;
+  const live = share(state.live, deployment);
+  const mirror = share(state.mirror, deployment);
   if (live === 0 && mirror === 0) return undefined;
   return {
     code: 'DeleteWithTraffic',
@@ -112,7 +125,7 @@ export function deletionViolation(deployment: string, state: TrafficState): Traf
 
 function dropZeros(map: TrafficMap): TrafficMap {
   const out: TrafficMap = {};
-  for (const [k, v] of Object.entries(map).sort(([a], [b]) => a.localeCompare(b))) if (v !== 0) out[k] = v;
+  for (const [k, v] of Object.entries(map).sort(([a], [b]) => a.localeCompare(b))) if (v !== 0) setShare(out, k, v);
   return out;
 }
 

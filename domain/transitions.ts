@@ -14,7 +14,7 @@
  * | rollback (any)  | blue 100 (green 0)    | —          |
  */
 import type { Step } from './plan.js';
-import { normalizeTraffic, type TrafficState } from './traffic.js';
+import { normalizeTraffic, share, type TrafficState } from './traffic.js';
 
 /** The two deployments a rollout works with. */
 export interface RolloutPair {
@@ -66,7 +66,7 @@ export function trafficForStep(step: Step, pair: RolloutPair): TrafficState | un
 
 /** The candidate's share of live traffic (0 when it has none). */
 export function candidateLivePercent(state: TrafficState, pair: RolloutPair): number {
-  return state.live[pair.candidate] ?? 0;
+  return share(state.live, pair.candidate);
 }
 
 /**

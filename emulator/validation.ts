@@ -35,7 +35,23 @@ export function parseIsoDuration(text: string): number | undefined {
 
 const isoDuration = z.string().refine((s) => parseIsoDuration(s) !== undefined, { message: 'must be an ISO-8601 duration such as PT5S' });
 const stringMap = z.record(z.string(), z.string());
-const trafficMap = z.record(z.string(), z.number());
+/**
+ * A traffic map as the caller sent it. Not a zod record: a record's output drops a `__proto__` key
+ * silently (assigning it to `{}` sets the prototype), so `{"blue":100,"__proto__":0}` would pass as
+ * `{blue:100}`. Every own key is kept (in a null-prototype object) and judged by the traffic rules, so
+ * `__proto__`, `constructor` or any other name that is not a deployment is refused like an unknown
+ * deployment, as Azure refuses it.
+ */
+const trafficMap = z
+  .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { error: 'Invalid input: expected record, received something else' })
+  .superRefine((map, ctx) => {
+    for (const [k, v] of Object.entries(map)) if (typeof v !== 'number') ctx.addIssue({ code: 'custom', path: [k], message: `Invalid input: expected number, received ${v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v}` });
+  })
+  .transform((map) => {
+    const out = Object.create(null) as Record<string, number>;
+    for (const [k, v] of Object.entries(map)) out[k] = v as number;
+    return out;
+  });
 const identity = z.looseObject({
   type: z.enum(['None', 'SystemAssigned', 'UserAssigned', 'SystemAssigned,UserAssigned']),
   userAssignedIdentities: z.record(z.string(), z.unknown()).nullish(),

@@ -3,24 +3,16 @@
  * API, judge against the step's budget (domain/gates.evaluateCost) and act on what
  * domain/step-decisions.afterCostCheck says. Not exported from workflows/index.ts.
  */
-import type { GetEndpointResult } from '../activities/types.js';
 import { evaluateCost, formatVerdict } from '../domain/gates.js';
 import type { Step } from '../domain/plan.js';
 import { afterCostCheck } from '../domain/step-decisions.js';
 import { azure } from './activity-options.js';
-import type { RolloutContext } from './context.js';
+import type { StepContext } from './context.js';
 import { nowIso } from './rollout-state.js';
 import { StopRollout } from './stop.js';
 
-/** What the cost check needs beyond the shared context. */
-export interface CostCheckContext extends RolloutContext {
-  readEndpoint(summary: string): Promise<GetEndpointResult>;
-  /** The baseline deployment's name (priced for the increase). */
-  baseline: string;
-}
-
 /** Runs a cost check step; throws StopRollout when it fails (or is inconclusive with onInconclusive rollback). */
-export async function costCheck(ctx: CostCheckContext, stepIndex: number, step: Extract<Step, { kind: 'costCheck' }>): Promise<void> {
+export async function costCheck(ctx: StepContext, stepIndex: number, step: Extract<Step, { kind: 'costCheck' }>): Promise<void> {
   const { state, plan, endpoint } = ctx;
   const spec = plan.candidate.deployment;
   const ep = await ctx.readEndpoint('read endpoint (baseline size for cost)');

@@ -154,8 +154,7 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
     async (input) => {
       const why = approveRefusal(messageContext(state), input, signalRules(input));
       if (!why) return void applyApprove(input, 'signal');
-      state.recordRefusal({ message: 'approve', via: 'signal', by: byOf(input), reason: why });
-      await hooks.notify('refused', `Refused approve signal from ${byOf(input)}: ${why}`);
+      if (state.recordRefusal({ message: 'approve', via: 'signal', by: byOf(input), reason: why })) await hooks.notify('refused', `Refused approve signal from ${byOf(input)}: ${why}`);
     },
     { description: 'Approve (signal form, for UI buttons and bots); refusals are recorded in status.' },
   );
@@ -164,8 +163,7 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
     async (input) => {
       const why = rejectRefusal(messageContext(state), input, signalRules(input));
       if (!why) return void applyReject(input, 'signal');
-      state.recordRefusal({ message: 'reject', via: 'signal', by: byOf(input), reason: why });
-      await hooks.notify('refused', `Refused reject signal from ${byOf(input)}: ${why}`);
+      if (state.recordRefusal({ message: 'reject', via: 'signal', by: byOf(input), reason: why })) await hooks.notify('refused', `Refused reject signal from ${byOf(input)}: ${why}`);
     },
     { description: 'Reject (signal form); refusals are recorded in status.' },
   );

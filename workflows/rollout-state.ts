@@ -16,7 +16,9 @@ import type { PauseKind, Stage } from '../domain/messages.js';
 import type { RolloutPlan } from '../domain/plan.js';
 import type {
   ApprovalRecord,
+  ContinuedRollout,
   PendingApproval,
+  ResumePoint,
   RefusalRecord,
   RolloutOutcome,
   RolloutStatus,
@@ -58,6 +60,12 @@ export interface RolloutData {
   trust?: DecisionTrust | null;
 }
 
+/** Bounds that keep the state (carried to the next run) and the result small however long a rollout runs. */
+const MAX_EVENTS = 500;
+const KEPT_FIRST_EVENTS = 50;
+const MAX_VERDICTS = 200;
+const MAX_REFUSALS = 20;
+
 type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
 
 /** Workflow time as ISO text (deterministic inside the workflow sandbox). */
@@ -69,8 +77,19 @@ export function nowIso(): string {
 export class RolloutState {
   private readonly d: RolloutData;
 
-  constructor(args: { plan: RolloutPlan; workflowId: string; startedBy: string; steps: string[] }) {
-    const { plan } = args;
+  /** Where the rollout stands, for a new run to carry on from (continue.ts). */
+  private at: ResumePoint = { stepIndex: 0, phase: 'start' };
+  private verdictsDropped = 0;
+
+  constructor(args: { plan: RolloutPlan; workflowId: string; startedBy: string; steps: string[]; continued?: ContinuedRollout }) {
+    const { plan, continued } = args;
+    if (continued) {
+      const { at, deadlineAt: _deadlineAt, runs, ...data } = continued;
+      this.d = { ...data, plan, decision: data.decision as Decision | null };
+      this.d.status.runs = runs + 1;
+      this.at = at;
+      return;
+    }
     this.d = {
       plan,
       decision: null,
@@ -144,25 +163,64 @@ export class RolloutState {
 
   // ───────────── timeline and verdicts ─────────────
 
-  /** Appends a timeline event. */
+  /** Appends a timeline event; the timeline keeps its first 50 events and the newest, MAX_EVENTS in all. */
   record(kind: TimelineEvent['kind'], text: string, stepIndex?: number): void {
-    this.d.status.events.push({ at: nowIso(), kind, text, ...(stepIndex !== undefined && stepIndex >= 0 ? { stepIndex } : {}) });
+    const events = this.d.status.events;
+    events.push({ at: nowIso(), kind, text, ...(stepIndex !== undefined && stepIndex >= 0 ? { stepIndex } : {}) });
+    if (events.length > MAX_EVENTS) {
+      events.splice(KEPT_FIRST_EVENTS, events.length - MAX_EVENTS);
+      this.d.status.eventsDropped = (this.d.status.eventsDropped ?? 0) + 1;
+    }
   }
 
   /** Keeps the last verdicts in the status and all of them for the result, and shows the latest. */
   recordVerdict(v: VerdictRecord, timelineKind: 'verdict' | 'cost', text: string): void {
     this.d.verdicts.push(v);
+    if (this.d.verdicts.length > MAX_VERDICTS) {
+      this.d.verdicts.shift();
+      this.verdictsDropped += 1;
+    }
     countVerdict(v.status, timelineKind === 'cost' ? 'cost' : 'analysis');
     this.d.status.lastVerdicts = [...this.d.status.lastVerdicts, v].slice(-5);
     this.record(timelineKind, text, v.stepIndex);
     this.publish();
   }
 
-  /** Records a refused message (signals cannot answer, so the refusal is kept in the status). */
-  recordRefusal(r: Omit<RefusalRecord, 'at'>): void {
-    this.d.status.refusals.push({ at: nowIso(), ...r });
-    this.record('refused', `refused ${r.message} ${r.via} from ${r.by}: ${r.reason}`, this.d.status.stepIndex);
+  /**
+   * Records a refused message (signals cannot answer, so the refusal is kept in the status): counted, the
+   * newest 20 kept, and only the first 20 in the timeline. Returns true while people should still be told
+   * (the first 20), so a flood of refused signals cannot turn into a flood of notifications.
+   */
+  recordRefusal(r: Omit<RefusalRecord, 'at'>): boolean {
+    const s = this.d.status;
+    s.refusedCount = (s.refusedCount ?? s.refusals.length) + 1;
+    s.refusals.push({ at: nowIso(), ...r });
+    if (s.refusals.length > MAX_REFUSALS) s.refusals.shift();
+    const first = s.refusedCount <= MAX_REFUSALS;
+    if (first) this.record('refused', `refused ${r.message} ${r.via} from ${r.by}: ${r.reason}`, s.stepIndex);
     this.publish();
+    return first;
+  }
+
+  // ───────────── continue-as-new ─────────────
+
+  /** Where the rollout stands now, for a new run (continue.ts). */
+  setPosition(at: ResumePoint): void {
+    this.at = at;
+  }
+  /** Where a continued run starts (the position its predecessor handed over), or step 1 from the start. */
+  get position(): ResumePoint {
+    return this.at;
+  }
+  /** Verdicts older than the newest MAX_VERDICTS, counted. */
+  get droppedVerdicts(): number {
+    return this.verdictsDropped;
+  }
+
+  /** The state a new run needs to carry on from `at` (plain JSON; the plan travels as input.normalized). */
+  continuation(at: ResumePoint, deadlineAt: number | null): ContinuedRollout {
+    const { plan: _plan, ...data } = this.d;
+    return { ...data, at, deadlineAt, runs: this.d.status.runs ?? 1 };
   }
 
   // ───────────── stage and outcome ─────────────

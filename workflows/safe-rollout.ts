@@ -28,27 +28,30 @@ import {
   TemporalFailure,
   allHandlersFinished,
   condition,
-  isCancellation,
+  continueAsNew,
   patched,
   sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { GetEndpointResult, NotificationKind } from '../activities/types.js';
-import { afterAnalysis, firstWait, startBake } from '../domain/analysis.js';
+import { afterAnalysis, firstWait, startBake, type BakeProgress } from '../domain/analysis.js';
 import type { ApprovalNotice } from '../domain/approvals.js';
 import { formatDuration } from '../domain/duration.js';
 import { ErrorType } from '../domain/errors.js';
-import { evaluateGates, formatVerdict, withWebhook, type Verdict } from '../domain/gates.js';
+import type { Verdict } from '../domain/gates.js';
 import { describeStep, formatPlanIssue, parsePlan, type ApprovalPolicy, type RolloutPlan, type Step } from '../domain/plan.js';
 import { policyRefusal, preflightEndpoint } from '../domain/preflight.js';
-import type { RolloutOutcome, SafeRolloutInput, SafeRolloutResult, RollbackReport } from '../domain/rollout.js';
+import type { ResumePoint, RolloutOutcome, SafeRolloutInput, SafeRolloutResult, RollbackReport } from '../domain/rollout.js';
 import { planStop } from '../domain/step-decisions.js';
-import { deletionViolation, formatTraffic, type TrafficState } from '../domain/traffic.js';
-import { candidateLivePercent, trafficForStep, trafficSummary, type RolloutPair } from '../domain/transitions.js';
-import { azure, deploy, webhook, writes } from './activity-options.js';
+import { formatTraffic, type TrafficState } from '../domain/traffic.js';
+import { trafficForStep, trafficSummary, type RolloutPair } from '../domain/transitions.js';
+import { azure, deploy, writes } from './activity-options.js';
+import { analyse } from './analysis.js';
 import { awaitApproval } from './approval.js';
+import { ContinueAsNewNow, waitOrContinue } from './continue.js';
 import { costCheck } from './cost-check.js';
+import { retireBaseline } from './retire.js';
 import type { RolloutContext } from './context.js';
 import { describeFailure, driftedTraffic, failureType, refusalFailure, wrapFailure } from './failures.js';
 import { registerHandlers } from './handlers.js';
@@ -78,27 +81,35 @@ function planOf(input: SafeRolloutInput): RolloutPlan {
 export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutResult> {
   const info = workflowInfo();
   const plan = planOf(input);
-  const state = new RolloutState({ plan, workflowId: info.workflowId, startedBy: input.startedBy, steps: plan.strategy.map(describeStep) });
+  const continued = input.continued;
+  const state = new RolloutState({ plan, workflowId: info.workflowId, startedBy: input.startedBy, steps: plan.strategy.map(describeStep), ...(continued ? { continued } : {}) });
   const endpoint = plan.target;
   const steps = new CancellationScope();
-  const run = new Rollout(state, plan);
+  const run = new Rollout(state, plan, continued !== undefined);
 
   registerHandlers(state, { cancelSteps: () => steps.cancel(), notify: (k, t, f) => run.notify(k, t, f) });
-  upsertSearchAttributes([
-    { key: GlidepathEndpoint, value: endpoint.endpoint },
-    { key: GlidepathCandidate, value: plan.candidate.name },
-  ]);
-  state.setStage('preflight', -1, 'preflight');
-  state.record('started', `rollout of ${plan.candidate.name} on ${endpoint.endpoint} started by ${input.startedBy}`);
-  await loadDecisionTrust(state); // issue 13: the worker's trusted signers, when the plan requires signed decisions
-  countRolloutStarted();
-  await run.notify('started', `Rollout of ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${endpoint.endpoint} started by ${input.startedBy}`);
+  if (!continued) {
+    upsertSearchAttributes([
+      { key: GlidepathEndpoint, value: endpoint.endpoint },
+      { key: GlidepathCandidate, value: plan.candidate.name },
+    ]);
+    state.setStage('preflight', -1, 'preflight');
+    state.record('started', `rollout of ${plan.candidate.name} on ${endpoint.endpoint} started by ${input.startedBy}`);
+    await loadDecisionTrust(state); // issue 13: the worker's trusted signers, when the plan requires signed decisions (a continued run carries them)
+    countRolloutStarted();
+    await run.notify('started', `Rollout of ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${endpoint.endpoint} started by ${input.startedBy}`);
+  }
 
   // The deadline: not promoted by then → roll back. Disarmed once the candidate holds 100%.
   const deadline = new CancellationScope();
-  run.disarmDeadline = () => deadline.cancel();
+  run.deadlineAt = continued ? continued.deadlineAt : Date.now() + plan.deadlineMs;
+  run.disarmDeadline = () => {
+    deadline.cancel();
+    run.deadlineAt = null;
+  };
+  const deadlineIn = run.deadlineAt === null ? null : Math.max(1, run.deadlineAt - Date.now());
   void deadline
-    .run(() => sleep(plan.deadlineMs, { summary: `deadline ${formatDuration(plan.deadlineMs)}: roll back if not promoted by then` }))
+    .run(() => (deadlineIn === null ? new Promise<void>(() => undefined) : sleep(deadlineIn, { summary: `deadline ${formatDuration(plan.deadlineMs)}: roll back if not promoted by then` })))
     .then(
       () => {
         if (state.requestStop('rolled_back', `deadline ${formatDuration(plan.deadlineMs)} passed before the candidate was promoted`)) {
@@ -118,6 +129,13 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
     outcome = 'promoted';
     reason = `${plan.candidate.name} serves 100% of ${endpoint.endpoint}${state.undo.baseline && plan.strategy.some((s) => s.kind === 'retire') ? `; ${state.undo.baseline} retired` : ''}`;
   } catch (err) {
+    if (err instanceof ContinueAsNewNow) {
+      // The history grew long: a new run carries on from where this one is (continue.ts).
+      const deadlineAt = run.deadlineAt;
+      run.disarmDeadline();
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof safeRollout>({ plan: input.plan, normalized: plan, startedBy: input.startedBy, continued: state.continuation(err.at, deadlineAt) });
+    }
     if (!(err instanceof StopRollout) && !(err instanceof TemporalFailure)) throw err; // a bug: fail the task, retry after a fix
     const cancelledFromOutside = CancellationScope.current().consideredCancelled;
     const ending = planStop({
@@ -172,6 +190,7 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
     errorType,
     approvals: state.statusForQuery().approvals,
     verdicts: state.verdicts,
+    ...(state.droppedVerdicts > 0 ? { verdictsDropped: state.droppedVerdicts } : {}),
     timeline: state.statusForQuery().events,
   };
 }
@@ -179,11 +198,15 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
 /** The running rollout: the step runners, sharing the state. */
 class Rollout {
   disarmDeadline: () => void = () => undefined;
+  /** When the deadline fires (epoch ms), or null once disarmed: carried to a continued run. */
+  deadlineAt: number | null = null;
   private readonly endpoint: RolloutPlan['target'];
 
   constructor(
     private readonly state: RolloutState,
     private readonly plan: RolloutPlan,
+    /** This run continues an earlier one (continue-as-new): it starts where that one handed over. */
+    private readonly continued: boolean,
   ) {
     this.endpoint = plan.target;
   }
@@ -202,11 +225,20 @@ class Rollout {
   }
 
   async steps(): Promise<void> {
-    await this.preflight();
-    await this.deployCandidate();
+    const from = this.state.position; // a continued run: where the last one handed over
+    if (this.state.stop) throw new StopRollout(this.state.stop.outcome, this.state.stop.reason); // stopping as it handed over
+    if (!this.continued) {
+      await this.preflight();
+      await this.deployCandidate();
+    }
     for (const [i, step] of this.plan.strategy.entries()) {
-      await this.checkpoint();
-      await this.runStep(i, step);
+      if (this.continued && i < from.stepIndex) continue;
+      const resume = this.continued && i === from.stepIndex && from.phase !== 'start' ? from : null;
+      if (!resume) {
+        this.state.setPosition({ stepIndex: i, phase: 'start' });
+        await this.checkpoint();
+      }
+      await this.runStep(i, step, resume);
     }
   }
 
@@ -238,11 +270,14 @@ class Rollout {
     await this.notify('step', `Deployed ${r.name} at 0% (${r.instanceCount} × ${r.instanceType})`);
   }
 
-  private async runStep(i: number, step: Step): Promise<void> {
+  /** Runs step `i`, from its beginning or (a continued run) from `resume`. */
+  private async runStep(i: number, step: Step, resume: ResumePoint | null): Promise<void> {
     const text = describeStep(step);
-    this.state.record('step', `step ${i + 1}/${this.plan.strategy.length}: ${text}`, i);
+    if (resume) this.state.publish();
+    else this.state.record('step', `step ${i + 1}/${this.plan.strategy.length}: ${text}`, i);
     switch (step.kind) {
       case 'mirror':
+        if (resume?.phase === 'bake') return this.bake(i, step.bakeMs, `mirror ${step.percent}%`, resume);
         this.state.setStage('mirror', i, text);
         await this.notify('step', `Step ${i + 1}: mirroring ${step.percent}% of traffic to ${this.pair.candidate} for ${formatDuration(step.bakeMs)}`);
         await this.setTraffic(trafficForStep(step, this.pair)!, i);
@@ -251,28 +286,37 @@ class Rollout {
         this.state.setStage('cost-check', i, text);
         return this.costCheck(i, step);
       case 'approval':
-        this.state.setStage('approval', i, text);
-        return this.awaitApproval(i, text, step);
+        if (!resume) this.state.setStage('approval', i, text);
+        return this.awaitApproval(i, text, step, resume?.phase === 'approval');
       case 'canary':
-        if (step.approval) {
-          this.state.setStage('approval', i, text);
-          await this.awaitApproval(i, `canary ${step.percent}%`, step.approval);
+        if (resume?.phase === 'bake') return this.bake(i, step.bakeMs, `${step.percent}%`, resume);
+        if (step.approval && resume?.phase !== 'traffic') {
+          if (!resume) this.state.setStage('approval', i, text);
+          await this.awaitApproval(i, `canary ${step.percent}%`, step.approval, resume?.phase === 'approval');
+          this.state.setPosition({ stepIndex: i, phase: 'traffic' });
           await this.checkpoint();
         }
         this.state.setStage('canary', i, text);
         await this.notify('step', `Step ${i + 1}: ${this.pair.candidate} takes ${step.percent}% of live traffic for ${formatDuration(step.bakeMs)}`);
         await this.setTraffic(trafficForStep(step, this.pair)!, i);
         return this.bake(i, step.bakeMs, `${step.percent}%`);
-      case 'promote':
-        this.state.setStage('promote', i, text);
-        await this.setTraffic(trafficForStep(step, this.pair)!, i);
-        this.disarmDeadline(); // promoted: the deadline no longer applies
-        this.state.record('promoted', `${this.pair.candidate} serves 100%; ${this.pair.baseline} kept warm for ${formatDuration(step.rollbackWindowMs)}`, i);
-        await this.notify('promoted', `${this.pair.candidate} now serves 100% of ${this.endpoint.endpoint}; ${this.pair.baseline} kept for a ${formatDuration(step.rollbackWindowMs)} rollback window`);
+      case 'promote': {
+        let until = resume?.phase === 'window' ? resume.until : null;
+        if (until === null) {
+          this.state.setStage('promote', i, text);
+          await this.setTraffic(trafficForStep(step, this.pair)!, i);
+          this.disarmDeadline(); // promoted: the deadline no longer applies
+          this.state.record('promoted', `${this.pair.candidate} serves 100%; ${this.pair.baseline} kept warm for ${formatDuration(step.rollbackWindowMs)}`, i);
+          await this.notify('promoted', `${this.pair.candidate} now serves 100% of ${this.endpoint.endpoint}; ${this.pair.baseline} kept for a ${formatDuration(step.rollbackWindowMs)} rollback window`);
+          until = Date.now() + step.rollbackWindowMs;
+        }
+        const window: ResumePoint = { stepIndex: i, phase: 'window', until };
+        this.state.setPosition(window);
         if (step.rollbackWindowMs > 0) {
-          await sleep(step.rollbackWindowMs, { summary: `rollback window ${formatDuration(step.rollbackWindowMs)}: ${this.pair.baseline} kept warm` });
+          await waitOrContinue(() => false, until - Date.now(), () => window, `rollback window ${formatDuration(step.rollbackWindowMs)}: ${this.pair.baseline} kept warm`);
         }
         return this.checkpoint();
+      }
       case 'retire':
         this.state.setStage('retire', i, text);
         return this.retireBaseline(i);
@@ -295,7 +339,7 @@ class Rollout {
       pausedBy: paused.by,
       stepIndex: this.state.status.stepIndex,
     });
-    await condition(() => this.state.status.paused === null);
+    await waitOrContinue(() => this.state.status.paused === null, undefined, () => this.state.position);
   }
 
   private async readEndpoint(summary: string): Promise<GetEndpointResult> {
@@ -346,12 +390,17 @@ class Rollout {
   }
 
   /** Bakes a step: waits an interval, analyses, asks domain/analysis what follows, until it passes or stops. */
-  private async bake(stepIndex: number, bakeMs: number, what: string): Promise<void> {
+  private async bake(stepIndex: number, bakeMs: number, what: string, resume?: Extract<ResumePoint, { phase: 'bake' }>): Promise<void> {
     const analysis = this.plan.analysis;
-    let progress = startBake();
-    let wait = firstWait(bakeMs, analysis);
+    let progress: BakeProgress = resume ? { ...resume.progress } : startBake();
+    let wait = resume ? resume.waitMs : firstWait(bakeMs, analysis);
     for (;;) {
-      await sleep(wait, { summary: `bake ${formatDuration(bakeMs)} at ${what}: analysis ${progress.analyses + 1} after ${formatDuration(wait)}` });
+      const p = progress;
+      const w = wait;
+      this.state.setPosition({ stepIndex, phase: 'bake', progress: p, waitMs: w });
+      await waitOrContinue(() => false, w, (waited) => ({ stepIndex, phase: 'bake', progress: { ...p, elapsedMs: p.elapsedMs + waited }, waitMs: w - waited }), `bake ${formatDuration(bakeMs)} at ${what}: analysis ${p.analyses + 1} after ${formatDuration(w)}`);
+      // Waited: a run continued from here analyses at once, with the wait already counted.
+      this.state.setPosition({ stepIndex, phase: 'bake', progress: { ...p, elapsedMs: p.elapsedMs + w }, waitMs: 0 });
       await this.checkpoint();
       const verdict = await this.analyse(stepIndex, progress.analyses + 1);
       const next = afterAnalysis(progress, verdict, wait, bakeMs, analysis);
@@ -378,59 +427,20 @@ class Rollout {
     }
   }
 
-  private async analyse(stepIndex: number, n: number): Promise<Verdict> {
-    const { baseline, candidate } = this.pair;
-    const a = this.plan.analysis;
-    const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: `metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}` }, [
-      { endpoint: this.endpoint, baseline, candidate, windowMs: a.intervalMs, ...(a.logs ? { logs: a.logs } : {}) },
-    ]);
-    let verdict = evaluateGates(this.plan.gates, snapshot, { minRequests: a.minRequests });
-    const hook = this.plan.gates.webhook;
-    if (hook) {
-      const rollout = {
-        workflowId: this.state.status.workflowId,
-        endpoint: this.endpoint.endpoint,
-        baseline,
-        candidate,
-        stage: this.state.status.stage,
-        stepIndex,
-        candidateLivePercent: candidateLivePercent(this.state.expectedTraffic ?? { live: {}, mirror: {} }, this.pair),
-      };
-      try {
-        const w = await webhook.callWebhookGate.executeWithOptions({ summary: `webhook gate ${hook.url}`, startToCloseTimeout: hook.timeoutMs + 5000 }, [
-          { url: hook.url, timeoutMs: hook.timeoutMs, rollout, snapshot },
-        ]);
-        verdict = withWebhook(verdict, w);
-      } catch (err) {
-        if (isCancellation(err)) throw err;
-        // An unreachable webhook cannot judge: inconclusive, and onInconclusive decides.
-        verdict = withWebhook(verdict, { status: 'inconclusive', reason: `unreachable (${describeFailure(err)})` });
-      }
-    }
-    const { status, reasons, gates } = verdict;
-    this.state.recordVerdict({ at: nowIso(), stepIndex, analysis: n, status, reasons, gates, snapshot }, 'verdict', `analysis ${n}: ${formatVerdict(verdict)}`);
-    return verdict;
+  private analyse(stepIndex: number, n: number): Promise<Verdict> {
+    return analyse({ ...this.context(), pair: this.pair }, stepIndex, n);
   }
 
   private costCheck(stepIndex: number, step: Extract<Step, { kind: 'costCheck' }>): Promise<void> {
     return costCheck({ ...this.context(), readEndpoint: (summary) => this.readEndpoint(summary), baseline: this.pair.baseline }, stepIndex, step);
   }
 
-  private awaitApproval(stepIndex: number, stepText: string, policy: ApprovalPolicy): Promise<void> {
-    return awaitApproval(this.context(), stepIndex, stepText, policy);
+  private awaitApproval(stepIndex: number, stepText: string, policy: ApprovalPolicy, resumed: boolean): Promise<void> {
+    return awaitApproval(this.context(), stepIndex, stepText, policy, resumed);
   }
 
-  private async retireBaseline(stepIndex: number): Promise<void> {
-    const ep = await this.readEndpoint('read endpoint before retiring the baseline');
-    const baseline = this.pair.baseline;
-    const v = deletionViolation(baseline, ep.traffic);
-    if (v) {
-      // Someone put traffic back on the baseline: never delete a serving deployment (invariant 4).
-      throw ApplicationFailure.create({ type: ErrorType.TrafficDrift, message: `not retiring: ${v.message}`, nonRetryable: true });
-    }
-    const r = await writes.deleteDeployment.executeWithOptions({ summary: `delete ${baseline} (retire baseline)` }, [{ endpoint: this.endpoint, name: baseline }]);
-    this.state.record('retired', `${baseline} ${r.deleted ? 'deleted' : 'was already gone'}`, stepIndex);
-    await this.notify('retired', `Retired ${baseline} on ${this.endpoint.endpoint}`);
+  private retireBaseline(stepIndex: number): Promise<void> {
+    return retireBaseline({ ...this.context(), readEndpoint: (summary) => this.readEndpoint(summary), baseline: this.pair.baseline }, stepIndex);
   }
 
   /** Puts the baseline back (rollback.ts); never cancelled. */

@@ -13,6 +13,7 @@ import { CliError, ExitCode, InvalidInputError, MessageRefusedError, RolloutNotF
 import { checkPolicies, loadPlan } from '../plan-file.js';
 import { decisionCommand, describeStep } from '../../domain/approvals.js';
 import { formatDecision, formatProgress, formatStatus, pendingApprovalView, progressKey } from '../progress.js';
+import { oneLine } from '../sanitize.js';
 import { isRolloutId, type RolloutEnd, type RolloutGateway, type RolloutMessage, type RolloutSummary } from '../temporal.js';
 import type { CommandDeps, CommandOutput } from './types.js';
 
@@ -53,24 +54,25 @@ export function exitCodeOf(end: RolloutEnd): ExitCode {
 function describeEnd(end: RolloutEnd): string {
   if (end.kind === 'result') {
     const r = end.result;
-    const lines = [`Rollout ${r.outcome}: ${r.reason}`];
+    const lines = [`Rollout ${r.outcome}: ${oneLine(r.reason)}`];
     if (r.rollback) {
       lines.push(
         r.rollback.confirmed
-          ? `  rollback confirmed: ${r.rollback.traffic ? formatTraffic(r.rollback.traffic) : 'baseline restored'}${r.rollback.candidateDeleted ? '; candidate deleted' : ''}`
-          : `  ROLLBACK NOT CONFIRMED: ${r.rollback.errors.join('; ')}`,
+          ? `  rollback confirmed: ${r.rollback.traffic ? oneLine(formatTraffic(r.rollback.traffic)) : 'baseline restored'}${r.rollback.candidateDeleted ? '; candidate deleted' : ''}`
+          : `  ROLLBACK NOT CONFIRMED: ${oneLine(r.rollback.errors.join('; '))}`,
       );
     }
     for (const a of r.approvals) lines.push(`  ${formatDecision(a)}`);
     return lines.join('\n');
   }
-  return `Rollout ${end.execution.toLowerCase()}${end.errorType ? ` (${end.errorType})` : ''}: ${end.message}`;
+  const line = `Rollout ${end.execution.toLowerCase()}${end.errorType ? ` (${oneLine(end.errorType)})` : ''}: ${oneLine(end.message)}`;
+  return end.leftMidRollout ? `${line}\n  WARNING ${oneLine(end.leftMidRollout)}` : line;
 }
 
 function endJson(workflowId: string, end: RolloutEnd): Record<string, unknown> {
   return end.kind === 'result'
     ? { workflowId, finished: true, outcome: end.result.outcome, reason: end.result.reason, result: end.result }
-    : { workflowId, finished: true, outcome: 'failed', reason: end.message, errorType: end.errorType, execution: end.execution };
+    : { workflowId, finished: true, outcome: 'failed', reason: end.message, errorType: end.errorType, execution: end.execution, ...(end.leftMidRollout ? { leftMidRollout: end.leftMidRollout } : {}) };
 }
 
 /** How many polls in a row may fail to reach Temporal before `--wait`/`watch` gives up with exit 3. */
@@ -182,7 +184,7 @@ export interface StatusView {
   rollout: RolloutSummary;
   status: RolloutStatus | null;
   result: SafeRolloutResult | null;
-  failure: { errorType: string | null; message: string } | null;
+  failure: { errorType: string | null; message: string; leftMidRollout?: string } | null;
   /** The approval the rollout awaits: its step and the commands that decide it; null when none. */
   pendingApproval: ReturnType<typeof pendingApprovalView> | null;
 }
@@ -209,7 +211,7 @@ export async function readStatusView(workflowId: string, gateway: RolloutGateway
   } catch {
     status = null;
   }
-  return { rollout, status, result: null, failure: { errorType: end.errorType, message: end.message }, pendingApproval: null };
+  return { rollout, status, result: null, failure: { errorType: end.errorType, message: end.message, ...(end.leftMidRollout ? { leftMidRollout: end.leftMidRollout } : {}) }, pendingApproval: null };
 }
 
 export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): Promise<CommandOutput> {
@@ -223,13 +225,14 @@ export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): 
     const r = view.result;
     text = [
       `Rollout ${workflowId}`,
-      `  endpoint   ${r.endpoint} (baseline ${r.baseline ?? '-'}, candidate ${r.candidate})`,
-      `  started    ${r.startedAt} by ${r.startedBy}; finished ${r.finishedAt}`,
-      `  outcome    ${r.outcome}: ${r.reason}`,
+      `  endpoint   ${oneLine(r.endpoint)} (baseline ${oneLine(r.baseline ?? '-')}, candidate ${oneLine(r.candidate)})`,
+      `  started    ${r.startedAt} by ${oneLine(r.startedBy)}; finished ${r.finishedAt}`,
+      `  outcome    ${r.outcome}: ${oneLine(r.reason)}`,
       ...r.approvals.map((a) => `  decision   ${formatDecision(a)}`),
     ].join('\n');
   } else {
-    text = `Rollout ${workflowId}\n  ${view.rollout.execution.toLowerCase()}${view.failure?.errorType ? ` (${view.failure.errorType})` : ''}: ${view.failure?.message ?? ''}`;
+    text = `Rollout ${workflowId}\n  ${view.rollout.execution.toLowerCase()}${view.failure?.errorType ? ` (${oneLine(view.failure.errorType)})` : ''}: ${oneLine(view.failure?.message ?? '')}`;
+    if (view.failure?.leftMidRollout) text += `\n  WARNING ${oneLine(view.failure.leftMidRollout)}`;
   }
   return { exitCode: ExitCode.ok, text, json: view };
 }
@@ -318,7 +321,7 @@ export async function rolloutMessage(options: MessageOptions, deps: CommandDeps)
   const answer: MessageAccepted = await gateway.send(workflowId, options.message, { by, ...note, ...step });
   return {
     exitCode: ExitCode.ok,
-    text: `${options.message}: ${answer.message}`,
+    text: `${options.message}: ${oneLine(answer.message)}`,
     json: { workflowId, sent: options.message, by, ...(decides ? { step: options.step } : {}), accepted: answer.accepted, message: answer.message },
   };
 }
@@ -339,7 +342,7 @@ export async function rolloutList(options: ListOptions, deps: CommandDeps): Prom
       ? 'no rollouts'
       : [
           ['STARTED', 'ENDPOINT', 'CANDIDATE', 'STATE', 'STAGE', 'OUTCOME', 'ID'].join('\t'),
-          ...rows.map((r) => [r.startedAt, r.endpoint ?? '-', r.candidate ?? '-', r.execution, r.stage ?? '-', r.outcome ?? '-', r.workflowId].join('\t')),
+          ...rows.map((r) => [r.startedAt, r.endpoint ?? '-', r.candidate ?? '-', r.execution, r.stage ?? '-', r.outcome ?? '-', r.workflowId].map((cell) => oneLine(String(cell))).join('\t')),
         ].join('\n');
   return { exitCode: ExitCode.ok, text, json: rows };
 }

@@ -54,12 +54,49 @@ export type ClickOutcome =
   | { applied: true; workflowId: string; decision: 'approve' | 'reject'; by: string; message: string }
   | { applied: false; workflowId: string | null; reason: string };
 
-interface BlockActionsPayload {
+/** The fields of a `block_actions` payload the bridge reads, each of the type it expects. */
+export interface BlockActionsPayload {
   type?: string;
   user?: { id?: string; username?: string; name?: string; team_id?: string };
   actions?: { action_id?: string; value?: string }[];
   response_url?: string;
   container?: { channel_id?: string; message_ts?: string };
+}
+
+/** Thrown when a request body is over the bridge's limit (Slack's payloads are a few KiB). */
+class BodyTooLargeError extends Error {
+  constructor() {
+    super('body too large');
+  }
+}
+
+/** The size a request body may have: Slack's interactivity payloads are a few KiB. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Reads the `payload` form field of a request body as Slack sends it (`application/x-www-form-urlencoded`,
+ * one field holding JSON), keeping only fields of the expected types; anything else is the reason it is
+ * refused. Never throws, whatever the body holds.
+ */
+export function readPayload(rawBody: string): BlockActionsPayload | string {
+  let json: unknown;
+  try {
+    const field = new URLSearchParams(rawBody).get('payload');
+    if (field === null) return 'expected a form field payload with JSON';
+    json = JSON.parse(field);
+  } catch {
+    return 'expected a form field payload with JSON';
+  }
+  if (!isRecord(json)) return 'payload must be a JSON object';
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const user = isRecord(json.user) ? { id: str(json.user.id), username: str(json.user.username), name: str(json.user.name), team_id: str(json.user.team_id) } : undefined;
+  const actions = Array.isArray(json.actions) ? json.actions.filter(isRecord).map((a) => ({ action_id: str(a.action_id), value: str(a.value) })) : undefined;
+  const container = isRecord(json.container) ? { channel_id: str(json.container.channel_id), message_ts: str(json.container.message_ts) } : undefined;
+  return { type: str(json.type) ?? (json.type === undefined ? undefined : `non-string ${typeof json.type}`), user, actions, response_url: str(json.response_url), container };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 const done = (o?: ClickOutcome): Promise<ClickOutcome | undefined> => Promise.resolve(o);
@@ -169,13 +206,8 @@ export function createSlackBridge(options: SlackBridgeOptions) {
       log('rejected request: replayed');
       return { status: 401, body: 'replayed request', done: done({ applied: false, workflowId: null, reason: 'replayed request' }) };
     }
-    let payload: BlockActionsPayload;
-    try {
-      const form = new URLSearchParams(req.rawBody);
-      payload = JSON.parse(form.get('payload') ?? '') as BlockActionsPayload;
-    } catch {
-      return { status: 400, body: 'expected a form field payload with JSON', done: done({ applied: false, workflowId: null, reason: 'malformed payload' }) };
-    }
+    const payload = readPayload(req.rawBody);
+    if (typeof payload === 'string') return { status: 400, body: payload, done: done({ applied: false, workflowId: null, reason: 'malformed payload' }) };
     if (payload.type !== 'block_actions') return { status: 200, body: '', done: done({ applied: false, workflowId: null, reason: `ignored ${String(payload.type)} payload` }) };
     const action = payload.actions?.[0];
     const decision = slackActionDecision(action?.action_id);
@@ -185,18 +217,26 @@ export function createSlackBridge(options: SlackBridgeOptions) {
     return { status: 200, body: '', done: apply(payload, decision, button) };
   }
 
-  function readBody(req: IncomingMessage, limit = 256 * 1024): Promise<string> {
+  /**
+   * Reads a body up to `limit` bytes. A larger body is drained without being stored and refused with
+   * 413 once the client has sent it (so it reads the answer); past 16× the limit the socket is closed.
+   */
+  function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > limit) {
-          reject(new Error('body too large'));
-          req.destroy();
-        } else chunks.push(c);
+        if (size <= limit) chunks.push(c);
+        else {
+          chunks.length = 0;
+          if (size > 16 * limit) {
+            reject(new BodyTooLargeError());
+            req.destroy();
+          }
+        }
       });
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => (size > limit ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks).toString('utf8'))));
       req.on('error', reject);
     });
   }
@@ -210,12 +250,29 @@ export function createSlackBridge(options: SlackBridgeOptions) {
       }
       readBody(req).then(
         (rawBody) => {
-          const r = handle({ method: req.method ?? 'GET', headers: req.headers, rawBody });
+          // Whatever a request holds, it gets an answer and the process stays up (issue 13: a signed
+          // `payload=null` threw here, in a promise nobody awaited, and Node ended the process).
+          let r: BridgeResponse;
+          try {
+            r = handle({ method: req.method ?? 'GET', headers: req.headers, rawBody });
+          } catch (err) {
+            log(`request failed: ${(err as Error).message}`);
+            r = { status: 400, body: 'bad request', done: done() };
+          }
           res.writeHead(r.status, { 'content-type': 'text/plain' }).end(r.body);
           void r.done.catch((err: unknown) => log(`click failed: ${(err as Error).message}`));
         },
-        () => res.writeHead(413).end('body too large'),
+        (err: unknown) => {
+          const tooLarge = err instanceof BodyTooLargeError;
+          if (!res.headersSent) res.writeHead(tooLarge ? 413 : 400, { 'content-type': 'text/plain', connection: 'close' });
+          res.end(tooLarge ? 'body too large' : 'bad request');
+        },
       );
+    });
+    // Malformed HTTP (bad headers, garbage on the socket) gets a 400, never an exception.
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -93,6 +93,12 @@ export function countAboveInHistogram(bins: readonly LatencyBin[], thresholdMs: 
   return n;
 }
 
+/** Refuses a threshold that is not a number ≥ 0 and a slowdown tolerance below 1. */
+function checkThreshold(thresholdMs: number, slowdownTolerance: number): void {
+  if (!(Number.isFinite(thresholdMs) && thresholdMs >= 0)) throw new ExceedanceInputError(`threshold must be a number ≥ 0 (got ${thresholdMs})`);
+  if (!(Number.isFinite(slowdownTolerance) && slowdownTolerance >= 1)) throw new ExceedanceInputError(`slowdown tolerance must be ≥ 1 (got ${slowdownTolerance})`);
+}
+
 /**
  * One window's exceedance counts for the count test: the baseline's requests above `thresholdMs`, the
  * candidate's above `thresholdMs × slowdownTolerance` (1.10 = 10% slower is fine).
@@ -103,12 +109,56 @@ export function exceedanceWindow(
   thresholdMs: number,
   slowdownTolerance = 1,
 ): { candidateRequests: number; candidateEvents: number; baselineRequests: number; baselineEvents: number } {
-  if (!(Number.isFinite(thresholdMs) && thresholdMs >= 0)) throw new ExceedanceInputError(`threshold must be a number ≥ 0 (got ${thresholdMs})`);
-  if (!(Number.isFinite(slowdownTolerance) && slowdownTolerance >= 1)) throw new ExceedanceInputError(`slowdown tolerance must be ≥ 1 (got ${slowdownTolerance})`);
+  checkThreshold(thresholdMs, slowdownTolerance);
   return {
     candidateRequests: candidateLatenciesMs.length,
     candidateEvents: countAbove(candidateLatenciesMs, thresholdMs * slowdownTolerance),
     baselineRequests: baselineLatenciesMs.length,
     baselineEvents: countAbove(baselineLatenciesMs, thresholdMs),
   };
+}
+
+/**
+ * One window's exceedance counts for the count test from PAIRED requests: request i of the candidate is
+ * paired with request i of the baseline (with mirrored traffic, the same request on both deployments;
+ * otherwise any pairing fixed before looking at latencies, e.g. arrival order). Only discordant pairs
+ * count: the candidate's events are pairs where the candidate exceeds `thresholdMs × slowdownTolerance`
+ * and the baseline does not exceed `thresholdMs`; the baseline's events are pairs where only the baseline
+ * exceeds. Both sides get the number of pairs as requests (requests beyond the shorter side are dropped).
+ *
+ * Why: the unpaired counts (exceedanceWindow) are compared through the split of exceedances alone, which
+ * at a median threshold ignores that half of the requests did NOT exceed; discordant pairs carry that
+ * information. At the p50 gate with a +25% slowdown (tolerance 5%, σ = 0.5 lognormal) the evidence grows
+ * about 2.3× faster per request (bench/results/judge.md measures the effect on detection time).
+ *
+ * Validity [derived; checked exactly in test/domain/judge.test.ts]: for independent pairs with
+ * a = P(only the candidate exceeds) and b = P(only the baseline exceeds), a − b = P(candidate exceeds) −
+ * P(baseline exceeds), whatever the correlation within a pair. With equal exposures and ratio tolerance 1
+ * the count test's factor for alternative r has E ≤ (1 + (a − b)(r − 1)/(r + 1))^n, which is ≤ 1 under
+ * "the candidate exceeds no more often than the baseline" (r > 1, fail test) and under "at least as often"
+ * (r < 1, pass test). So these counts must go to a gate with tolerance 1 (no ratio, no additive part): the
+ * slowdown tolerance lives in the threshold, as with exceedanceWindow. The rate estimate and interval of
+ * such a gate are the ratio of discordant pairs (a/b), not of exceedance rates.
+ */
+export function pairedExceedanceWindow(
+  candidateLatenciesMs: readonly number[],
+  baselineLatenciesMs: readonly number[],
+  thresholdMs: number,
+  slowdownTolerance = 1,
+): { candidateRequests: number; candidateEvents: number; baselineRequests: number; baselineEvents: number } {
+  checkThreshold(thresholdMs, slowdownTolerance);
+  const pairs = Math.min(candidateLatenciesMs.length, baselineLatenciesMs.length);
+  const candidateThreshold = thresholdMs * slowdownTolerance;
+  let onlyCandidate = 0;
+  let onlyBaseline = 0;
+  for (let i = 0; i < pairs; i++) {
+    const c = candidateLatenciesMs[i]!;
+    const b = baselineLatenciesMs[i]!;
+    if (!(Number.isFinite(c) && c >= 0 && Number.isFinite(b) && b >= 0)) throw new ExceedanceInputError(`latencies must be finite numbers ≥ 0 (pair ${i}: ${c}, ${b})`);
+    const cAbove = c > candidateThreshold;
+    const bAbove = b > thresholdMs;
+    if (cAbove && !bAbove) onlyCandidate++;
+    else if (bAbove && !cAbove) onlyBaseline++;
+  }
+  return { candidateRequests: pairs, candidateEvents: onlyCandidate, baselineRequests: pairs, baselineEvents: onlyBaseline };
 }

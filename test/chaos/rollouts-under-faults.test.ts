@@ -6,9 +6,9 @@
 //
 // Knob to see the checks fail: GLIDEPATH_CHAOS_BREAK=<scenario> makes the test itself do the wrong thing
 // (see `broken()` below and bench/README.md); the checks must then fail.
+import { historyText } from '../support/history.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { abort, status } from '../../workflows/messages.js';
 import { RG, WS } from '../emulator/support.js';
 import { approveWhenAsked, ChaosWorld, chaosPlan, checkRollout, runRollout, SECRETS, sleep, until } from './harness.js';
@@ -330,23 +330,8 @@ test('no endpoint key, Slack token, Slack signing secret or webhook secret appea
   for await (const wf of world.client.workflow.list({ query: '' })) {
     const h = world.client.workflow.getHandle(wf.workflowId, wf.runId);
     const history = await h.fetchHistory();
-    const text = JSON.stringify(history, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('latin1') : v));
-    // Payload data are bytes: decode every payload too, so a secret inside JSON payloads is seen as text.
-    const decoded: string[] = [];
-    const walk = (o: unknown): void => {
-      if (!o || typeof o !== 'object') return;
-      const p = o as { metadata?: unknown; data?: unknown };
-      if (p.metadata && p.data instanceof Uint8Array) {
-        try {
-          decoded.push(JSON.stringify(defaultPayloadConverter.fromPayload(p as never)));
-        } catch {
-          decoded.push(Buffer.from(p.data).toString('utf8'));
-        }
-      }
-      for (const v of Object.values(o)) walk(v);
-    };
-    walk(history);
-    const all = text + decoded.join('\n') + JSON.stringify(wf.memo ?? {});
+    // Payload data are bytes: historyText decodes every payload too, so a secret inside JSON payloads is seen as text.
+    const all = historyText(history) + JSON.stringify(wf.memo ?? {});
     histories += 1;
     bytes += all.length;
     for (const s of secrets) if (s && all.includes(s)) found.push(`${wf.workflowId}: ${s.slice(0, 6)}…`);

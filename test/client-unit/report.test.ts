@@ -39,7 +39,7 @@ describe('rollout report', () => {
     for (const h of ['## Plan', '## Traffic', '## Analyses', '## Cost', '## Approvals', '## Timeline']) assert.ok(md.includes(h), h);
     assert.match(md, /\*\*Outcome:\*\* promoted — a \\\| b/);
     assert.match(md, /\| \*\*pass\*\* \| 500 \/ 500 \| 98 ms \/ 120 ms \| 0\.2% \/ 0\.4% \|/);
-    assert.match(md, /\| alice@contoso.com \| slack, client 4711@bridge-1 \| looks good <b> \|/, 'the report names the channel and client of a decision');
+    assert.match(md, /\| alice@contoso.com \| slack, client 4711@bridge-1 \| looks good &lt;b&gt; \|/, 'the report names the channel and client of a decision');
   });
 
   test('HTML is self-contained, escapes text, and its chart points are the result’s figures', () => {

@@ -5,7 +5,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { exceedanceWindow, judgeLook, parseJudgeSettings, quantileThreshold, startJudge, type CountWindow, type GateObservation, type Tolerance } from '../../domain/judge/index.js';
+import { exceedanceWindow, pairedExceedanceWindow, judgeLook, parseJudgeSettings, quantileThreshold, startJudge, type CountWindow, type GateObservation, type Tolerance } from '../../domain/judge/index.js';
 import { binomial, countStream, normal, quantile, runCountTest, seeded, type CountScenario } from '../support/judge-streams.js';
 
 /** Requests per minute at 10 req/s and 40 req/s: the candidate of a 20% canary at 50 req/s. */
@@ -141,16 +141,16 @@ describe('latency exceedances through the judge (lognormal latencies; p50 and p9
   // Two gates, tolerance "10% slower" applied to the candidate's thresholds, ratio tolerance 1× on the counts.
   const settings = parseJudgeSettings({ gates: [{ name: 'latency p50', tolerance: 1 }, { name: 'latency p90', tolerance: 1 }] });
   /** Seconds to the first failed analysis (10-second windows, 10 vs 40 req/s), or null within `windows`. */
-  function run(seed: number, slowdown: number, windows: number): number | null {
+  function run(seed: number, slowdown: number, windows: number, paired = false, baselinePerWindow = 400): number | null {
     const rng = seeded(seed);
     const before = latencies(rng, 5000, 1);
     const thresholds = { 'latency p50': quantileThreshold(before, 0.5), 'latency p90': quantileThreshold(before, 0.9) };
     let state = startJudge(settings);
     for (let i = 0; i < windows; i++) {
       const cand = latencies(rng, 100, slowdown);
-      const base = latencies(rng, 400, 1);
+      const base = latencies(rng, baselinePerWindow, 1);
       const observations: Record<string, GateObservation> = {};
-      for (const [gate, q] of Object.entries(thresholds)) observations[gate] = { kind: 'window', ...exceedanceWindow(cand, base, q, 1.1) };
+      for (const [gate, q] of Object.entries(thresholds)) observations[gate] = { kind: 'window', ...(paired ? pairedExceedanceWindow : exceedanceWindow)(cand, base, q, 1.1) };
       const r = judgeLook(settings, state, observations);
       state = r.state;
       if (r.judgement.status === 'fail') return (i + 1) * 10;
@@ -171,5 +171,22 @@ describe('latency exceedances through the judge (lognormal latencies; p50 and p9
     for (let i = 0; i < 100; i++) if (run(90_000 + i, 1, 60) !== null) alarms++;
     t.diagnostic(`latency false alarms: ${alarms}/100`);
     assert.ok(alarms <= allowed(0.01, 100));
+  });
+
+  test('paired counts (mirrored 10 vs 10 req/s): an unchanged candidate raises no more than 1% false alarms in 300 ten-minute bakes', (t) => {
+    let alarms = 0;
+    for (let i = 0; i < 300; i++) if (run(95_000 + i, 1, 60, true, 100) !== null) alarms++;
+    t.diagnostic(`paired latency false alarms: ${alarms}/300`);
+    assert.ok(alarms <= allowed(0.01, 300));
+  });
+
+  test('paired counts detect a candidate 25% slower sooner than unpaired counts on the same 10 vs 10 req/s streams', (t) => {
+    const paired = Array.from({ length: 100 }, (_, i) => run(85_000 + i, 1.25, 60, true, 100));
+    const unpaired = Array.from({ length: 100 }, (_, i) => run(85_000 + i, 1.25, 60, false, 100));
+    const p = paired.filter((x): x is number => x !== null);
+    const u = unpaired.filter((x): x is number => x !== null);
+    t.diagnostic(`+25% latency, 10 vs 10 req/s: paired p50 ${quantile(p, 0.5)}s p95 ${quantile(p, 0.95)}s (missed ${100 - p.length}); unpaired p50 ${quantile(u, 0.5)}s p95 ${quantile(u, 0.95)}s (missed ${100 - u.length})`);
+    assert.equal(p.length, 100);
+    assert.ok(quantile(p, 0.5)! < quantile(u, 0.5)!, 'paired counts were not faster');
   });
 });

@@ -12,6 +12,7 @@ import {
   fmtE,
   judgeLook,
   logEValues,
+  pairedExceedanceWindow,
   parseJudgeSettings,
   quantileThreshold,
   quantileThresholdFromHistogram,
@@ -330,5 +331,60 @@ describe('latency as exceedance counts', () => {
     assert.equal(countAboveInHistogram(bins, 20), 10);
     assert.throws(() => countAboveInHistogram(bins, 15), /threshold 15ms falls inside bin \(10, 20\]ms; use a bin edge/);
     assert.throws(() => quantileThresholdFromHistogram(bins, 0.995), /falls in the unbounded last bin/);
+  });
+
+  test('paired counts: only discordant pairs count — the candidate above threshold × slowdown while its baseline is not, and the reverse', () => {
+    // pairs: (100,90) neither · (111,101) both · (111,90) candidate only · (105,150) baseline only · (200,80) candidate only; extra baseline request dropped
+    assert.deepEqual(pairedExceedanceWindow([100, 111, 111, 105, 200], [90, 101, 90, 150, 80, 500], 100, 1.1), counts(5, 2, 5, 1));
+    assert.throws(() => pairedExceedanceWindow([1], [1], 100, 0.9), /slowdown tolerance must be ≥ 1/);
+    assert.throws(() => pairedExceedanceWindow([Number.NaN], [1], 100), /pair 0/);
+  });
+});
+
+describe('paired exceedance counts: every alternative is a supermartingale under its null (exact expectation, no simulation)', () => {
+  /**
+   * E[factor_k] over all outcomes of one window of n independent pairs, where a pair is "only the candidate
+   * exceeds" with probability a and "only the baseline exceeds" with probability b (trinomial), fed to a
+   * gate with tolerance 1 as pairedExceedanceWindow feeds it.
+   */
+  function expectedFactors(n: number, a: number, b: number) {
+    const start = startCountTest({ fail: ratio(1), pass: ratio(1), grid: DEFAULT_GRID });
+    const fail = new Array<number>(DEFAULT_GRID.points).fill(0);
+    const pass = new Array<number>(DEFAULT_GRID.points).fill(0);
+    const lnFact = (k: number) => { let s = 0; for (let i = 2; i <= k; i++) s += Math.log(i); return s; };
+    for (let x = 0; x <= n; x++) {
+      for (let y = 0; x + y <= n; y++) {
+        const rest = n - x - y;
+        const lnP = lnFact(n) - lnFact(x) - lnFact(y) - lnFact(rest) + (x ? x * Math.log(a) : 0) + (y ? y * Math.log(b) : 0) + (rest ? rest * Math.log1p(-a - b) : 0);
+        const w = Math.exp(lnP);
+        const s = addWindow(start, counts(n, x, n, y), 0.01);
+        s.failLog.forEach((l, k) => (fail[k] = fail[k]! + w * Math.exp(l)));
+        s.passLog.forEach((l, k) => (pass[k] = pass[k]! + w * Math.exp(l)));
+      }
+    }
+    return { fail: Math.max(...fail), pass: Math.max(...pass) };
+  }
+  // P(candidate exceeds) = P(baseline exceeds) = p with joint P(both) = p11: a = b = p − p11 (the null boundary).
+  const cases: [string, number, number, number][] = [
+    ['p50 threshold, independent sides', 20, 0.5, 0.25],
+    ['p50 threshold, strongly correlated sides (mirrored requests)', 20, 0.5, 0.45],
+    ['p90 threshold, independent sides', 30, 0.1, 0.01],
+    ['p99 threshold, slightly correlated', 40, 0.01, 0.002],
+  ];
+  for (const [what, n, p, p11] of cases) {
+    test(`${what}, ${n} pairs: at the boundary E[factor] ≤ 1 for all 40 fail and all 40 pass alternatives`, () => {
+      const e = expectedFactors(n, p - p11, p - p11);
+      assert.ok(e.fail <= 1 + 1e-9, `largest E[fail factor] ${e.fail}`);
+      assert.ok(e.pass <= 1 + 1e-9, `largest E[pass factor] ${e.pass}`);
+    });
+  }
+
+  test('inside the nulls too: a candidate exceeding less often keeps every fail factor ≤ 1, more often every pass factor ≤ 1', () => {
+    assert.ok(expectedFactors(20, 0.2, 0.3).fail <= 1 + 1e-9);
+    assert.ok(expectedFactors(20, 0.3, 0.2).pass <= 1 + 1e-9);
+  });
+
+  test('the check can fail: a candidate exceeding more often (a = 0.3, b = 0.2) gives some fail alternative E[factor] > 1', () => {
+    assert.ok(expectedFactors(20, 0.3, 0.2).fail > 1.01);
   });
 });

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { defaultRuntime, main, type CliRuntime } from '../../client/cli.js';
 import type { RolloutStatus } from '../../domain/rollout.js';
 import * as messages from '../../workflows/messages.js';
 import type { safeRollout } from '../../workflows/index.js';
@@ -163,5 +164,40 @@ describe('no valid plan wedges the workflow (finding 5)', () => {
     const r = await runRollout(env, { fake, workflowBundle: bundle, plan });
     assert.equal(r.result.outcome, 'promoted', r.result.reason);
     assert.deepEqual(r.result.approvals.map((a) => a.decision), ['timed_out_proceed']);
+  });
+});
+
+describe('a rollout terminated from outside is noticed (finding 6)', () => {
+  /** The real CLI against the test server: exit code and stdout. */
+  async function cli(argv: string[]): Promise<{ code: number; out: string }> {
+    const out: string[] = [];
+    const real = defaultRuntime({ ...process.env, TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: 'default' });
+    const rt: CliRuntime = { ...real, stdout: (t) => out.push(t), stderr: (t) => out.push(t) };
+    try {
+      return { code: await main(argv, rt), out: out.join('\n') };
+    } finally {
+      await real.close?.();
+    }
+  }
+
+  test('after a terminate during the mirror, status and watch say the endpoint may be left mid-rollout and print the command that restores the baseline', async () => {
+    const fake = new FakeAzure();
+    fake.client = env.client;
+    const plan = aPlanDocument((d) => (d.target.endpoint = uniqueEndpointName('terminated')));
+    const taskQueue = `tq-${plan.target.endpoint}`;
+    const handle = await startRollout(env.client, { plan, startedBy: people.starter, taskQueue });
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities: fake.activities() });
+    const { status, watch } = await worker.runUntil(async () => {
+      await untilStatus(handle, (s) => s.stage === 'mirror' && s.traffic?.mirror.green === 20);
+      await handle.terminate('operator cleanup');
+      return { status: await cli(['rollout', 'status', handle.workflowId]), watch: await cli(['rollout', 'watch', handle.workflowId]) };
+    });
+    const restore = `az ml online-endpoint update --subscription 00000000-0000-0000-0000-000000000000 --resource-group ml-prod --workspace-name fraud-prod --name ${plan.target.endpoint} --traffic "blue=100 green=0" --mirror-traffic "green=0"`;
+    for (const [what, r] of [['status', status], ['watch', watch]] as const) {
+      assert.match(r.out, /terminated/, what);
+      assert.match(r.out, /WARNING the rollout was terminated from outside \(by an operator or a server limit\), so it did not roll back: .* may be left mid-rollout/, what);
+      assert.ok(r.out.includes(restore), `${what} prints the restore command:\n${r.out}`);
+    }
+    assert.equal(fake.endpoint.traffic.mirror.green, 20, 'nothing rolled it back: the mirror is still on');
   });
 });

@@ -3,19 +3,11 @@
  * requests and events on each side, drawn from known rates, so false alarms and detection times can be
  * measured. Randomness lives here, never in domain/.
  */
+import { seededRandom } from '../../emulator/core.js';
 import { addWindow, startCountTest, DEFAULT_GRID, type CountTestState, type CountWindow, type Tolerance } from '../../domain/judge/index.js';
 
-/** mulberry32: a small, fast, seeded PRNG (the emulator uses the same). Returns floats in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: the emulator's generator. Returns floats in [0, 1). */
+export const seeded = seededRandom;
 
 /** An exact Binomial(n, p) draw: inversion when n·p is small, else a sum of Bernoulli draws. */
 export function binomial(rng: () => number, n: number, p: number): number {

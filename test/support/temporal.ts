@@ -64,7 +64,7 @@ export function installTestRuntime(): void {
 }
 
 /** A dev server (`temporal server start-dev`) on a random port, with Glidepath's search attributes registered. */
-export async function createDevEnv(opts: { dbFilename?: string; ui?: boolean } = {}): Promise<TestWorkflowEnvironment> {
+export async function createDevEnv(opts: { dbFilename?: string; ui?: boolean; extraArgs?: string[] } = {}): Promise<TestWorkflowEnvironment> {
   installTestRuntime();
   return TestWorkflowEnvironment.createLocal({
     server: {
@@ -72,6 +72,7 @@ export async function createDevEnv(opts: { dbFilename?: string; ui?: boolean } =
       searchAttributes: glidepathSearchAttributes,
       ...(opts.dbFilename ? { dbFilename: opts.dbFilename } : {}),
       ...(opts.ui ? { ui: true } : {}),
+      ...(opts.extraArgs ? { extraArgs: opts.extraArgs } : {}),
     },
   });
 }
