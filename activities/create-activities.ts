@@ -6,10 +6,12 @@
 import { AZURE_INGESTION_DELAYS, INSTANT_INGESTION_DELAYS, type IngestionDelays } from '../domain/telemetry-timing.js';
 import { AzureClientFactory, type AzureTarget, type ClientFactoryOptions } from './azure-clients.js';
 import { createAzureMlActivities } from './azure-ml.js';
+import { createDecisionTrustActivities } from './decision-trust.js';
 import { KEEP_ALIVE_MS, keepingAlive } from './heartbeat.js';
 import { createMetricsActivities } from './metrics.js';
 import { createPriceActivities } from './prices.js';
 import { createSlackNotifier } from './slack-notifier.js';
+import type { DecisionTrust } from '../domain/decision-signature.js';
 import type { RolloutActivities } from './types.js';
 import { createWebhookActivities } from './webhook.js';
 
@@ -29,6 +31,8 @@ export interface ActivityDeps {
   ingestionDelays?: IngestionDelays;
   slack?: { token: string | undefined; apiUrl: string };
   webhookSecret?: string;
+  /** Public keys of the signers of decisions, and the person mapping (GLIDEPATH_DECISION_SIGNERS, GLIDEPATH_PEOPLE). */
+  decisionTrust?: DecisionTrust;
   fetch?: typeof fetch;
 }
 
@@ -42,6 +46,7 @@ export function createActivities(deps: ActivityDeps): RolloutActivities {
     ...keepingAlive(createAzureMlActivities(factory, { pollIntervalMs: deps.pollIntervalMs ?? 2000 }), everyMs),
     ...keepingAlive(createMetricsActivities(factory, { delays }), everyMs),
     ...keepingAlive(createPriceActivities(factory), everyMs),
+    ...createDecisionTrustActivities(deps.decisionTrust),
     ...createWebhookActivities({ secret: deps.webhookSecret, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
     ...createSlackNotifier({
       token: deps.slack?.token,

@@ -13,6 +13,8 @@ import type { DeploymentSpec, LogsSettings } from '../domain/plan.js';
 import type { Stage } from '../domain/messages.js';
 import type { TrafficState } from '../domain/traffic.js';
 
+import type { DecisionTrust } from '../domain/decision-signature.js';
+export type { DecisionTrust };
 export type { CostEstimate, DeploymentSpec, EndpointRef, MetricsSnapshot, TrafficState, WebhookVerdict };
 
 /** A deployment under an endpoint, as read from Azure. */
@@ -199,4 +201,6 @@ export interface RolloutActivities {
   estimateCost(input: EstimateCostInput): Promise<EstimateCostResult>;
   callWebhookGate(input: CallWebhookGateInput): Promise<CallWebhookGateResult>;
   notify(input: NotifyInput): Promise<NotifyResult>;
+  /** The worker's trusted signers of decisions and its person mapping (public data, kept in the rollout's state). */
+  trustedSigners(): Promise<DecisionTrust>;
 }

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   const plan = parse(readFileSync(`${benchRoot}examples/rollout.yaml`, 'utf8')) as PlanDocument & { notify?: unknown };
   plan.target = { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint };
   delete plan.notify; // no Slack here: notifications go to the worker log
+  (plan.approvals as { verified?: boolean }).verified = false; // the bench approves with unsigned updates (no signer runs here)
   const real = createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 1000 });
   let metricsQueries = 0;
   let webhookCalls = 0;

@@ -34,7 +34,10 @@ Usage:
   glidepath rollout report <rollout-id|endpoint> [--format md|html|json] [--out FILE]
   glidepath worker                       run a worker (GLIDEPATH_* and TEMPORAL_* environment)
   glidepath emulator …                   the local Azure ML emulator (see glidepath emulator --help)
-  glidepath slack serve [--port N] [--host H]   the Slack interactivity endpoint
+  glidepath slack serve [--port N] [--host H]   the Slack interactivity endpoint (a signer of decisions)
+  glidepath approvals serve [--port N] [--host H]   the approvals endpoint: verifies OIDC tokens, signs
+                                         CLI decisions (GLIDEPATH_OIDC_*, GLIDEPATH_SIGNER_KEY)
+  glidepath approvals keygen [--name NAME] [--json]   a signer key pair (secret for the signer, public for the worker)
   glidepath demo [--interactive] [--keep] [--new-server] [--ui-port N] [--out DIR] [--bake D] [--json]
                                          two rollouts on this machine (one promoted, one rolled back):
                                          Temporal dev server + UI, emulator, traffic, worker, reports
@@ -48,6 +51,10 @@ Options:
   --as who          who you are: an e-mail address or slack:<user id> (start: default $GLIDEPATH_AS or user@host)
   --step N          approve/reject: the step you decide, as rollout status shows it (step 3 = --step 3);
                     a decision for any other step than the awaited one is refused
+  approve/reject with GLIDEPATH_APPROVALS_URL set go through the approvals endpoint with your token
+                    ($GLIDEPATH_APPROVALS_TOKEN): the decision is signed for the person the token names
+                    (--as optional); without it, --as is self-asserted and plans that require verified
+                    decisions refuse it
   --json            machine-readable output on stdout (errors too: {"ok":false,"exitCode":N,"error":…})
   --debug           stack traces on errors
 
@@ -238,6 +245,14 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
       if (values.help) return help(rt);
       const { slackServeCommand } = await import('./commands/slack.js');
       return slackServeCommand({ port: (values.port as string | undefined) ?? deps.env.PORT ?? '3000', host: (values.host as string | undefined) ?? '0.0.0.0' }, deps, rt.stderr);
+    }
+    case 'approvals': {
+      if (sub !== 'serve' && sub !== 'keygen') throw new InvalidInputError(sub === undefined ? 'approvals needs a subcommand: serve, keygen' : `unknown approvals subcommand '${sub}' (serve, keygen)`);
+      const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' } }, { min: 0, max: 0, names: '' });
+      if (values.help) return help(rt);
+      const { approvalsServeCommand, approvalsKeygenCommand } = await import('./commands/approvals.js');
+      if (sub === 'keygen') return approvalsKeygenCommand((values.name as string | undefined) ?? 'approvals');
+      return approvalsServeCommand({ port: (values.port as string | undefined) ?? deps.env.PORT ?? '3001', host: (values.host as string | undefined) ?? '0.0.0.0' }, deps, rt.stderr);
     }
     case 'demo': {
       // The demo (demo/) parses its flags with the CLI's parser (client/args.ts) and returns its exit code.

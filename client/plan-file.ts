@@ -4,7 +4,7 @@
  * (`--set candidate.deployment.instance_count=0` → `candidate.deployment.instance_count: must be 1..50`).
  */
 import { parseDocument } from 'yaml';
-import { formatPlanIssue, parsePlan, type PlanDocument, type RolloutPlan } from '../domain/plan.js';
+import { approverIssues, formatPlanIssue, parsePlan, type PlanDocument, type RolloutPlan } from '../domain/plan.js';
 import { formatPolicyViolation, policyViolations } from '../domain/policies.js';
 import { InvalidInputError } from './errors.js';
 
@@ -183,7 +183,8 @@ export async function loadPlan(path: string, overrides: readonly string[], io: P
   const parsedOverrides = overrides.map(parseOverride);
   const { text, source } = await readPlanText(path, io);
   const document = applyOverrides(parsePlanText(text, source), parsedOverrides) as PlanDocument;
-  const result = parsePlan(document);
+  const parsed = parsePlan(document);
+  const result = parsed.ok && approverIssues(parsed.plan).length > 0 ? { ok: false as const, issues: approverIssues(parsed.plan) } : parsed;
   if (!result.ok) {
     const n = result.issues.length;
     throw new InvalidInputError(

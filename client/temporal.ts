@@ -7,6 +7,7 @@
  * Connection settings come from Temporal's environment configuration, the same the worker reads
  * (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*`, `temporal.toml` profiles).
  */
+import type { DecisionSignature } from '../domain/decision-signature.js';
 import {
   Client,
   Connection,
@@ -40,8 +41,8 @@ export { glidepathSearchAttributes } from '../workflows/search-attributes.js';
 /** The messages a person can send a running rollout. */
 export type RolloutMessage = 'approve' | 'reject' | 'abort' | 'pause' | 'resume';
 
-/** The input of a message as the caller gives it (undefined fields are dropped); approve/reject also carry `stepIndex` and `channel`. */
-export type MessageInput = { by: string } & Record<string, string | number | undefined>;
+/** The input of a message as the caller gives it (undefined fields are dropped); approve/reject also carry `stepIndex`, `channel` and, from a trusted signer, `signature`. */
+export type MessageInput = { by: string; signature?: DecisionSignature } & Record<string, string | number | DecisionSignature | undefined>;
 
 /** The execution state Temporal reports, in Temporal's words. */
 export type ExecutionState = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT' | 'PAUSED' | 'UNKNOWN' | 'UNSPECIFIED';

@@ -26,8 +26,10 @@ import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { follow } from '../client/commands/rollout.js';
 import { UnreachableError } from '../client/errors.js';
 import { buildReport, renderHtml, renderMarkdown } from '../client/report.js';
+import { createSigner, type DecisionSigner } from '../client/signer.js';
 import { TemporalRolloutGateway, temporalSettings } from '../client/temporal.js';
 import { parsePlan, type RolloutPlan } from '../domain/plan.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import type { SafeRolloutResult } from '../domain/rollout.js';
 import { formatTraffic } from '../domain/traffic.js';
 import { emulatorClientOptions, emulatorCredential, generateTraffic, startEmulator, type Emulator } from '../emulator/index.js';
@@ -70,8 +72,10 @@ function seconds(ms: number): string {
  * Prometheus port, warnings only, a short grace time. Only the Temporal connection comes from the caller's
  * environment: `GLIDEPATH_*` and `SLACK_*` settings meant for a real worker (a Slack token!) are left out.
  */
-function demoWorkerEnv(env: NodeJS.ProcessEnv, temporalAddress: string, taskQueue: string, emulator: Emulator): NodeJS.ProcessEnv {
+function demoWorkerEnv(env: NodeJS.ProcessEnv, temporalAddress: string, taskQueue: string, emulator: Emulator, reviewer: DecisionSigner): NodeJS.ProcessEnv {
   return {
+    // The simulated reviewer decides through a signer the demo's worker trusts (issue 13): its plans require verified decisions.
+    GLIDEPATH_DECISION_SIGNERS: `${reviewer.name}:${reviewer.publicKey}`,
     ...Object.fromEntries(Object.entries(env).filter(([k]) => !/^(GLIDEPATH_|SLACK_)/.test(k))),
     TEMPORAL_ADDRESS: temporalAddress,
     GLIDEPATH_TASK_QUEUE: taskQueue,
@@ -221,7 +225,9 @@ export async function runDemo(flags: DemoFlags, env: NodeJS.ProcessEnv): Promise
         say(`traffic    sending ${endpoint} 25 transactions/s from the traffic generator`);
 
         // ── worker: the worker's own entry point, configured for the emulator ──
-        const worker = await startWorker(loadWorkerConfig(demoWorkerEnv(env, t.address, taskQueue, emulator)), {
+        // A key made for this run only, held in this process: the demo's stand-in for the approvals endpoint.
+        const reviewer = createSigner('demo-reviewer', ed25519.utils.randomSecretKey());
+        const worker = await startWorker(loadWorkerConfig(demoWorkerEnv(env, t.address, taskQueue, emulator, reviewer)), {
           workflowBundle: await bundling,
           azurePollIntervalMs: 300,
           shutdownForceMs: 5000,
@@ -238,11 +244,12 @@ export async function runDemo(flags: DemoFlags, env: NodeJS.ProcessEnv): Promise
         say(`worker     polling task queue ${taskQueue}`);
 
         // ── the two rollouts ──
-        const rollouts = demoRollouts({ approvalTimeout: flags.interactive ? '30m' : '5m', bake: flags.bake });
+        // Interactive: you approve with the CLI and --as, which nothing signs here, so the plans do not require verified decisions.
+        const rollouts = demoRollouts({ approvalTimeout: flags.interactive ? '30m' : '5m', bake: flags.bake, verified: !flags.interactive });
         for (const [i, r] of rollouts.entries()) {
           out('');
           say(`rollout ${i + 1}/${rollouts.length}: ${r.candidate} (${r.model}) — ${r.title}`);
-          summaries.push(await runOne(r, i, { gw, temporal: t, namespace: settings.namespace, flags, say, pause, running }));
+          summaries.push(await runOne(r, i, { gw, temporal: t, namespace: settings.namespace, flags, say, pause, running, reviewer }));
         }
 
         // ── summary ──
@@ -300,6 +307,8 @@ interface RunContext {
   /** Waits, or rejects with Interrupted as soon as the demo is stopped. */
   pause(ms: number): Promise<void>;
   running: Set<string>;
+  /** The simulated reviewer's signer (a trusted signer of the demo's worker). */
+  reviewer: DecisionSigner;
 }
 
 /** Starts one rollout, follows it with the CLI's follow loop (approving as the simulated reviewer unless interactive), writes its reports. */
@@ -327,14 +336,16 @@ async function runOne(r: DemoRollout, index: number, ctx: RunContext): Promise<D
         if (!pending || approvedSteps.has(pending.stepIndex)) return;
         approvedSteps.add(pending.stepIndex);
         if (flags.interactive) {
-          say(`APPROVAL   the rollout waits for you. In another terminal, in this directory, run:`);
+          say(`APPROVAL   the rollout waits for you. In another terminal, in this directory, run (--as is self-asserted here: this demo's plans do not require verified decisions; see README, Security model):`);
           say(`             TEMPORAL_ADDRESS=${ctx.temporal.address} npx glidepath rollout approve ${DEMO_TARGET.endpoint} --step ${pending.stepIndex + 1} --as ${DEMO_APPROVER} --comment "looks good"`);
           say(`           (or reject: … rollout reject ${DEMO_TARGET.endpoint} --step ${pending.stepIndex + 1} --as ${DEMO_APPROVER} --reason "…")`);
         } else {
           say(`reviewer   ${DEMO_APPROVER} reads the mirror analysis and the cost check …`);
           await ctx.pause(4000);
-          const answer = await gw.send(workflowId, 'approve', { by: DEMO_APPROVER, comment: 'mirror analysis clean, cost within budget (simulated reviewer)', stepIndex: pending.stepIndex, channel: 'cli' });
-          say(`reviewer   ${DEMO_APPROVER} approved: ${answer.message}`);
+          const decision = { workflowId, runId: (await gw.describe(workflowId)).runId, stepIndex: pending.stepIndex, decision: 'approve' as const, person: DEMO_APPROVER, channel: 'cli' as const };
+          const signature = ctx.reviewer.sign(decision);
+          const answer = await gw.send(workflowId, 'approve', { by: DEMO_APPROVER, comment: 'mirror analysis clean, cost within budget (simulated reviewer)', stepIndex: pending.stepIndex, channel: 'cli', signature });
+          say(`reviewer   ${DEMO_APPROVER} approved (signed by ${ctx.reviewer.name}): ${answer.message}`);
         }
       },
     },

@@ -44,7 +44,7 @@ export const BASELINE = { name: 'blue', model: 'azureml:fraud-detector:1' } as c
  *    for far-from-home or unknown-merchant transactions, ~5% of traffic): mirror 50%, where the model-error
  *    gate (≤ 1%) fails and the rollout rolls back to `green` before `red` sees any live traffic.
  */
-export function demoRollouts(opts: { approvalTimeout: string; bake: string; goodModel?: string; faultyModel?: string }): DemoRollout[] {
+export function demoRollouts(opts: { approvalTimeout: string; bake: string; goodModel?: string; faultyModel?: string; verified?: boolean }): DemoRollout[] {
   const deployment = (model: string) => ({
     model,
     instance_type: 'Standard_DS3_v2',
@@ -57,7 +57,7 @@ export function demoRollouts(opts: { approvalTimeout: string; bake: string; good
     target: { ...DEMO_TARGET },
     analysis: { interval: '3s', failureLimit: 2, minRequests: 5, onInconclusive: 'extend' as const, maxExtensions: 3 },
     gates: GATES,
-    approvals: { approvers: [DEMO_APPROVER], fourEyes: true },
+    approvals: { approvers: [DEMO_APPROVER], fourEyes: true, verified: opts.verified ?? true },
     deadline: '15m',
   };
   const good = opts.goodModel ?? 'azureml:fraud-detector:2';

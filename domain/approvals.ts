@@ -24,26 +24,41 @@ export type DecisionChannel = 'cli' | 'slack' | 'temporal';
 export const DECISION_CHANNELS = ['cli', 'slack', 'temporal'] as const satisfies readonly DecisionChannel[];
 
 /**
- * The sender of a decision as the rollout records it. Both fields are put in the input by the sender
- * and are self-asserted: anyone who can send an update can claim any channel and identity. Issue 13
- * adds signatures from trusted signers (the CLI's and the bridge's keys); until then these are an
- * auditor's hint, not proof.
+ * The sender of a decision as the rollout records it. `channel` and `clientIdentity` are put in the
+ * input by the sender and are self-asserted. `verified` says whether a trusted signer vouched for the
+ * decision (domain/decision-signature.ts): true with the `signer`'s name when its signature checked,
+ * false when the decision was unsigned (or not checked) and its author is only what the sender typed.
+ * Records from before signed decisions have no `verified`.
  */
 export interface DecisionSender {
   channel: DecisionChannel;
   /** The Temporal client identity of the sender (e.g. `4711@ci-runner-3`), when it gave one. */
   clientIdentity?: string;
+  verified?: boolean;
+  /** The trusted signer whose signature checked (with `verified: true`). */
+  signer?: string;
 }
 
 /** The sender recorded for a parsed decision input: no channel means a raw Temporal update or signal. */
-export function decisionSender(input: { channel?: DecisionChannel | undefined; clientIdentity?: string | undefined }): DecisionSender {
-  return { channel: input.channel ?? 'temporal', ...(input.clientIdentity ? { clientIdentity: input.clientIdentity } : {}) };
+export function decisionSender(
+  input: { channel?: DecisionChannel | undefined; clientIdentity?: string | undefined },
+  author?: { verified: true; signer: string } | { verified: false },
+): DecisionSender {
+  return {
+    channel: input.channel ?? 'temporal',
+    ...(input.clientIdentity ? { clientIdentity: input.clientIdentity } : {}),
+    ...(author ? (author.verified ? { verified: true, signer: author.signer } : { verified: false }) : {}),
+  };
 }
 
-/** `slack, client 4711@bridge-1` — how records and messages show a sender. */
-export function describeSender(sender: { channel?: DecisionChannel | undefined; clientIdentity?: string | undefined; via?: string }): string {
+/**
+ * How records and messages show a sender: `slack, verified (signed by slack-bridge), client 4711@bridge-1`,
+ * `cli, unverified (typed, not signed)`, or `cli, client 12@ci` for records from before signed decisions.
+ */
+export function describeSender(sender: { channel?: DecisionChannel | undefined; clientIdentity?: string | undefined; via?: string; verified?: boolean | undefined; signer?: string | undefined }): string {
   const channel = sender.channel ?? sender.via ?? 'temporal';
-  return sender.clientIdentity ? `${channel}, client ${sender.clientIdentity}` : channel;
+  const proof = sender.verified === true ? `, verified (signed by ${sender.signer ?? 'a trusted signer'})` : sender.verified === false ? ', unverified (typed, not signed)' : '';
+  return `${channel}${proof}${sender.clientIdentity ? `, client ${sender.clientIdentity}` : ''}`;
 }
 
 /** Two identities name the same person: case and surrounding spaces do not matter (`Alice@Contoso.com` = `alice@contoso.com`). */
@@ -51,9 +66,72 @@ export function sameIdentity(a: string, b: string): boolean {
   return a.trim().toLowerCase() === b.trim().toLowerCase();
 }
 
-/** True when `who` is one of the plan's approvers (by {@link sameIdentity}). */
-export function isListedApprover(approvers: readonly string[], who: string): boolean {
-  return approvers.some((a) => sameIdentity(a, who));
+/**
+ * Who is who across channels: person (an e-mail) → the person's other identities (`github:alice`,
+ * `slack:U024BE7LH`, `oidc:<subject>`, `ado:alice@contoso.com`). From the plan (`approvals.people`) and
+ * the worker's `GLIDEPATH_PEOPLE`, merged.
+ */
+export type PeopleMap = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * The person an identity stands for: the mapping's key when the identity is that key or one of its
+ * aliases, else the identity itself; lower-cased and trimmed.
+ *
+ *   personOf('github:Alice', { 'alice@contoso.com': ['github:alice'] }) → 'alice@contoso.com'
+ *   personOf('Bob@Contoso.com', {}) → 'bob@contoso.com'
+ */
+export function personOf(identity: string, people: PeopleMap = {}): string {
+  const id = identity.trim().toLowerCase();
+  for (const [person, aliases] of Object.entries(people)) {
+    if (sameIdentity(person, id) || aliases.some((a) => sameIdentity(a, id))) return person.trim().toLowerCase();
+  }
+  return id;
+}
+
+/** Two identities are the same person (through the mapping, or spelled alike). */
+export function samePerson(a: string, b: string, people: PeopleMap = {}): boolean {
+  return personOf(a, people) === personOf(b, people);
+}
+
+/** Merges mappings (the plan's and the worker's): a person's aliases are the union. */
+export function mergePeople(...maps: (PeopleMap | undefined)[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const m of maps) {
+    for (const [person, aliases] of Object.entries(m ?? {})) {
+      const key = person.trim().toLowerCase();
+      out[key] = [...new Set([...(out[key] ?? []), ...aliases.map((a) => a.trim().toLowerCase())])];
+    }
+  }
+  return out;
+}
+
+/**
+ * Parses a person mapping given as JSON text (the worker's `GLIDEPATH_PEOPLE`): an object from e-mail
+ * to a list of identities. Throws an Error naming what is wrong.
+ */
+export function parsePeople(text: string | undefined): Record<string, string[]> {
+  if (!text || !text.trim()) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error('must be JSON: {"alice@contoso.com": ["github:alice", "slack:U024BE7LH"]}');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('must be a JSON object from e-mail to a list of identities');
+  const out: Record<string, string[]> = {};
+  for (const [person, aliases] of Object.entries(v as Record<string, unknown>)) {
+    if (!/^[^\s@:]+@[^\s@]+\.[^\s@]+$/.test(person)) throw new Error(`${person}: must be an e-mail address (the person)`);
+    if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string' && a.trim().length > 0 && a.length <= 200)) {
+      throw new Error(`${person}: must map to a list of identities (strings)`);
+    }
+    out[person.trim().toLowerCase()] = (aliases as string[]).map((a) => a.trim().toLowerCase());
+  }
+  return out;
+}
+
+/** True when `who` is one of the plan's approvers: the same person as a listed identity ({@link samePerson}). */
+export function isListedApprover(approvers: readonly string[], who: string, people: PeopleMap = {}): boolean {
+  return approvers.some((a) => samePerson(a, who, people));
 }
 
 // ───────────────────────────── the step a decision answers ─────────────────────────────
@@ -129,15 +207,21 @@ export function parseSlackButtonValue(value: unknown): SlackButtonValue | undefi
 }
 
 /**
- * Who a Slack user decides as: `slack:<user id>` when the plan lists that id, or when the plan names
- * nobody by e-mail (the workflow then judges `slack:<id>` against the list). When the plan names
- * approvers by e-mail and not this user's id, the decision is made as the user's e-mail, which the
- * bridge must look up (`needsEmail`).
+ * Who a Slack user decides as. A person is their profile e-mail: when Slack gives one (`users.info`, scope
+ * users:read.email) the decision is made as that e-mail, so four-eyes and the approver list compare the
+ * same person whatever channel they use (issue 13: a Slack user whose e-mail is the starter's used to
+ * approve as `slack:<id>` and pass four-eyes). Without an e-mail, `slack:<user id>` only when the plan
+ * lists that id or lists nobody; else the user cannot be named.
+ *
+ *   slackApprover('U0ALICE', 'alice@contoso.com', [])         → { by: 'alice@contoso.com' }
+ *   slackApprover('U024BE7LH', null, ['slack:U024BE7LH'])       → { by: 'slack:U024BE7LH' }
+ *   slackApprover('U0NOBODY', null, ['alice@contoso.com'])      → { unknown: true }
  */
-export function slackApprover(userId: string, approvers: readonly string[]): { by: string } | { needsEmail: true } {
+export function slackApprover(userId: string, email: string | null, approvers: readonly string[]): { by: string } | { unknown: true } {
+  if (email) return { by: email.trim().toLowerCase() };
   const slackId = `slack:${userId}`;
-  if (isListedApprover(approvers, slackId) || !approvers.some((a) => a.includes('@'))) return { by: slackId };
-  return { needsEmail: true };
+  if (approvers.length === 0 || isListedApprover(approvers, slackId)) return { by: slackId };
+  return { unknown: true };
 }
 
 // ───────────────────────────── the approval request ─────────────────────────────

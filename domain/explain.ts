@@ -52,7 +52,8 @@ export function explain(plan: RolloutPlan, opts: { baseline?: string; cost?: { c
   const analysisNote = `analysis every ${formatDuration(a.intervalMs)}; ${a.failureLimit} failed in a row roll back; < ${a.minRequests} requests is inconclusive → ${a.onInconclusive}${a.onInconclusive === 'extend' ? ` (up to ${a.maxExtensions}×)` : ''}`;
 
   const approvalEntry = (policy: { timeoutMs: number; onTimeout: string }, notes: string[]) => {
-    notes.push(`waits up to ${formatDuration(policy.timeoutMs)} for ${plan.approvals.approvers.length ? plan.approvals.approvers.join(' or ') : 'anyone'}${plan.approvals.fourEyes ? ' (not the starter)' : ''}; on timeout: ${policy.onTimeout}`);
+    const signed = plan.approvals.verified === true ? ', signed by a trusted signer' : plan.approvals.approvers.length ? ', unverified (typed names)' : '';
+    notes.push(`waits up to ${formatDuration(policy.timeoutMs)} for ${plan.approvals.approvers.length ? plan.approvals.approvers.join(' or ') : 'anyone'}${plan.approvals.fourEyes ? ' (not the starter)' : ''}${signed}; on timeout: ${policy.onTimeout}`);
     return policy.onTimeout === 'pause' ? null : policy.timeoutMs;
   };
 

@@ -9,7 +9,8 @@
  * step it answers (`stepIndex`, 0-based) and is refused for any other step (domain/approvals.ts).
  */
 import { z } from 'zod';
-import { DECISION_CHANNELS, isListedApprover, sameIdentity, stepRefusal } from './approvals.js';
+import { DECISION_CHANNELS, isListedApprover, samePerson, stepRefusal, type DecisionChannel, type PeopleMap } from './approvals.js';
+import { verifySignedDecision, type DecisionSignature, type VerificationContext } from './decision-signature.js';
 
 /** The stages a rollout goes through, in order; `rollback` and `done` end it. Also the GlidepathStage search attribute. */
 export type Stage = 'preflight' | 'deploy' | 'mirror' | 'cost-check' | 'approval' | 'canary' | 'promote' | 'retire' | 'rollback' | 'done';
@@ -31,6 +32,16 @@ const decision = {
   stepIndex: z.number({ error: 'must be the 0-based index of the step awaiting approval' }).int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }).max(10_000, { error: 'must be at most 10000' }).optional(),
   channel: z.enum(DECISION_CHANNELS, { error: `must be one of ${DECISION_CHANNELS.join(', ')}` }).optional(),
   clientIdentity: z.string().trim().max(200, { error: 'must be at most 200 characters' }).optional(),
+  /** A trusted signer's signature over this decision (domain/decision-signature.ts); required when the plan says `approvals.verified`. */
+  signature: z
+    .strictObject({
+      signer: z.string().min(1).max(64),
+      runId: z.string().min(1).max(100),
+      time: z.string().min(1).max(40),
+      nonce: z.string().min(8, { error: 'must be at least 8 characters' }).max(100),
+      signature: z.string().min(1).max(200),
+    })
+    .optional(),
 };
 
 /** Input of the `approve` update and signal. */
@@ -78,7 +89,18 @@ export interface MessageContext {
   startedBy: string;
   approvers: readonly string[];
   fourEyes: boolean;
+  /** Who is who across channels (plan and worker, merged): approvers and four-eyes compare people. */
+  people?: PeopleMap;
+  /**
+   * Signature checking: `required` when the plan says `approvals.verified` (and the rollout loaded its
+   * trusted signers); the rest is where the check runs (see VerificationContext). Absent: not required,
+   * and signatures are not checked.
+   */
+  verification?: { required: boolean } & Omit<VerificationContext, 'stepIndex'>;
 }
+
+/** How a decision's author was established: by a trusted signer's signature, or only asserted by the sender. */
+export type Authorship = { verified: true; signer: string } | { verified: false };
 
 
 function ended(ctx: MessageContext): string | undefined {
@@ -116,13 +138,46 @@ export function approveRefusal(ctx: MessageContext, input: unknown, rules: Decis
   const step = r.data.stepIndex === undefined && !rules.stepRequired ? undefined : stepRefusal('approve', ctx.pendingApproval, r.data.stepIndex, ctx.steps);
   if (step) return step;
   if (ctx.decided) return alreadyDecided('approve', ctx);
-  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by)) {
+  const author = authorship(ctx, 'approve', r.data);
+  if ('refusal' in author) return author.refusal;
+  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by, ctx.people)) {
     return `cannot approve: ${by} is not an allowed approver (allowed: ${ctx.approvers.join(', ')})`;
   }
-  if (ctx.fourEyes && sameIdentity(by, ctx.startedBy)) {
-    return `cannot approve: ${by} started this rollout and four-eyes is on, so someone else must approve`;
+  if (ctx.fourEyes && samePerson(by, ctx.startedBy, ctx.people)) {
+    const as = by.trim().toLowerCase() === ctx.startedBy.trim().toLowerCase() ? '' : ` (as ${ctx.startedBy})`;
+    return `cannot approve: ${by} started this rollout${as} and four-eyes is on, so someone else must approve`;
   }
   return undefined;
+}
+
+/**
+ * Whether a decision's author is established, or why it cannot count: a signature is checked whenever
+ * the rollout has its trusted signers (a bad one is then refused even where the plan does not require
+ * one, so no false claim is recorded as verified); an unsigned decision is refused where the plan
+ * requires verification. Without trusted signers and not required, a signature is not checked and the
+ * decision is recorded as unverified.
+ */
+export function authorship(
+  ctx: MessageContext,
+  verb: 'approve' | 'reject',
+  input: { by: string; stepIndex?: number | undefined; channel?: DecisionChannel | undefined; signature?: DecisionSignature | undefined },
+): Authorship | { refusal: string } {
+  const v = ctx.verification;
+  if (!input.signature) {
+    if (!v?.required) return { verified: false };
+    return {
+      refusal:
+        `cannot ${verb}: this rollout counts only signed decisions (approvals.verified) and this one is unsigned — a typed name is not proof of who decided; ` +
+        `decide in Slack, or with glidepath rollout ${verb} and GLIDEPATH_APPROVALS_URL set to your approvals endpoint`,
+    };
+  }
+  if (!v || !ctx.pendingApproval || input.stepIndex === undefined) return v?.required ? { refusal: `cannot ${verb}: the signature cannot be checked here` } : { verified: false };
+  const verdict = verifySignedDecision(
+    { decision: verb, person: input.by, stepIndex: input.stepIndex, channel: input.channel ?? 'temporal' },
+    input.signature,
+    { ...v, stepIndex: ctx.pendingApproval.stepIndex },
+  );
+  return verdict.ok ? { verified: true, signer: verdict.signer } : { refusal: `cannot ${verb}: ${verdict.reason}` };
 }
 
 /** Why `reject` cannot apply now, or undefined when it can. The starter may always reject their own rollout. */
@@ -136,7 +191,9 @@ export function rejectRefusal(ctx: MessageContext, input: unknown, rules: Decisi
   const step = r.data.stepIndex === undefined && !rules.stepRequired ? undefined : stepRefusal('reject', ctx.pendingApproval, r.data.stepIndex, ctx.steps);
   if (step) return step;
   if (ctx.decided) return alreadyDecided('reject', ctx);
-  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by) && !sameIdentity(by, ctx.startedBy)) {
+  const author = authorship(ctx, 'reject', r.data);
+  if ('refusal' in author) return author.refusal;
+  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by, ctx.people) && !samePerson(by, ctx.startedBy, ctx.people)) {
     return `cannot reject: ${by} is not an allowed approver (allowed: ${ctx.approvers.join(', ')})`;
   }
   return undefined;
@@ -175,10 +232,10 @@ export function resumeRefusal(ctx: MessageContext, input: unknown): string | und
   // Resuming accepts a gate: the same people who may approve, under the same four-eyes rule.
   const what = RESUME_ACCEPTS[kind];
   const by = r.data.by;
-  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by)) {
+  if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by, ctx.people)) {
     return `cannot resume: resuming accepts ${what}, a decision for an approver; ${by} is not an allowed approver (allowed: ${ctx.approvers.join(', ')})`;
   }
-  if (ctx.fourEyes && sameIdentity(by, ctx.startedBy)) {
+  if (ctx.fourEyes && samePerson(by, ctx.startedBy, ctx.people)) {
     return `cannot resume: resuming accepts ${what}, and ${by} started this rollout (four-eyes is on), so someone else must`;
   }
   return undefined;

@@ -327,9 +327,45 @@ const targetSchema = z.strictObject({
   endpoint: azureName,
 });
 
-const approverId = z
-  .string({ error: 'must be an e-mail address or slack:<user id>' })
-  .regex(/^(slack:[A-Z0-9]+|[^\s@]+@[^\s@]+\.[^\s@]+)$/, { error: 'must be an e-mail address or slack:<user id>' });
+const EMAIL = /^[^\s@:]+@[^\s@]+\.[^\s@]+$/;
+const IDENTITY = /^(slack:[A-Z0-9]+|github:[A-Za-z0-9][A-Za-z0-9-]{0,38}|ado:[^\s@]+@[^\s@]+\.[^\s@]+|oidc:\S{1,200}|[^\s@:]+@[^\s@]+\.[^\s@]+)$/;
+const IDENTITY_TEXT = 'an e-mail address, slack:<user id>, github:<login>, ado:<e-mail> or oidc:<subject>';
+
+const approverId = z.string({ error: `must be ${IDENTITY_TEXT}` }).regex(IDENTITY, { error: `must be ${IDENTITY_TEXT}` });
+
+/**
+ * `approvals`: who may decide, whether decisions must be signed, and who is who across channels.
+ * `approvers: anyone` says on purpose that anyone may approve (an empty list is refused by
+ * `plan validate` when the strategy has an approval: see {@link approverIssues}). `verified` defaults
+ * to true when approvers are listed (a listed name means nothing if anyone can type it) and false for
+ * `anyone`. `people` maps a person (e-mail) to their other identities, so four-eyes and the approver
+ * list compare people, not spellings.
+ */
+const approvalsSchema = z
+  .strictObject({
+    approvers: z
+      .union([z.literal('anyone'), z.array(approverId, { error: 'must be a list of approvers or anyone' })], { error: 'must be a list of approvers or anyone' })
+      .default([]),
+    fourEyes: z.boolean({ error: 'must be true or false' }).default(true),
+    verified: z.boolean({ error: 'must be true or false' }).optional(),
+    people: z
+      .record(
+        z.string().regex(EMAIL, { error: 'must be an e-mail address (the person)' }),
+        z.array(approverId, { error: `must be a list of identities (${IDENTITY_TEXT})` }).max(50, { error: 'must list at most 50 identities' }),
+        { error: 'must map an e-mail to a list of identities' },
+      )
+      .default({}),
+  })
+  .prefault({})
+  .transform(({ approvers, fourEyes, verified, people }) => ({
+    approvers: approvers === 'anyone' ? [] : approvers,
+    /** True when the plan says `approvers: anyone` on purpose. */
+    anyone: approvers === 'anyone',
+    fourEyes,
+    /** Decisions count only with a valid signature from a signer the worker trusts. */
+    verified: verified ?? (approvers !== 'anyone' && approvers.length > 0),
+    people,
+  }));
 
 /** The plan schema. Parse plan documents with {@link parsePlan}, which also formats the errors. */
 export const PlanSchema = z
@@ -342,12 +378,7 @@ export const PlanSchema = z
     strategy: z.array(stepSchema, { error: 'must be a list of steps' }).default([]),
     analysis: analysisSchema.prefault({}),
     gates: gatesSchema.optional(),
-    approvals: z
-      .strictObject({
-        approvers: z.array(approverId, { error: 'must be a list of approvers' }).default([]),
-        fourEyes: z.boolean({ error: 'must be true or false' }).default(true),
-      })
-      .prefault({}),
+    approvals: approvalsSchema,
     policies: z
       .strictObject({
         requireEgressDisabled: z.boolean({ error: 'must be true or false' }).default(false),
@@ -547,6 +578,25 @@ export function formatPlanIssue(issue: PlanIssue): string {
 export function parsePlan(document: unknown): PlanParseResult {
   const r = PlanSchema.safeParse(document);
   return r.success ? { ok: true, plan: r.data } : { ok: false, issues: planIssues(r.error, document) };
+}
+
+/**
+ * Issues `plan validate` and `rollout start` raise beyond the schema (kept out of {@link parsePlan},
+ * which also reads plans of rollouts already running): an approval step with nobody listed as approver
+ * is refused unless the plan says `approvers: anyone` on purpose — an empty list used to mean "anyone"
+ * silently (issue 13).
+ */
+export function approverIssues(plan: RolloutPlan): PlanIssue[] {
+  const a = plan.approvals;
+  if (a.anyone || a.approvers.length > 0) return [];
+  const at = plan.strategy.findIndex((s) => s.kind === 'approval' || (s.kind === 'canary' && s.approval !== undefined));
+  if (at < 0) return [];
+  return [
+    {
+      path: 'approvals.approvers',
+      message: `must list who may approve (strategy[${at}] asks for an approval), or say 'approvers: anyone' to let anyone with access to the namespace decide`,
+    },
+  ];
 }
 
 /** The candidate's step list with its index, for code that needs "step N of M". */

@@ -4,6 +4,7 @@
  * the CLI's `--json` and the exported report unchanged.
  */
 import type { DecisionChannel } from './approvals.js';
+import type { DecisionTrust } from './decision-signature.js';
 import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
 import type { PauseKind, Stage } from './messages.js';
 import type { PlanDocument, RolloutPlan } from './plan.js';
@@ -42,7 +43,7 @@ export type ResumePoint =
 /** What a run hands the next one when its history grows long: the state (plain JSON) and the position. */
 export interface ContinuedRollout {
   status: RolloutStatus;
-  decision: { decision: 'approved' | 'rejected'; by: string; comment?: string; via: ApprovalRecord['via']; channel?: string; clientIdentity?: string } | null;
+  decision: { decision: 'approved' | 'rejected'; by: string; comment?: string; via: ApprovalRecord['via']; channel?: string; clientIdentity?: string; verified?: boolean; signer?: string } | null;
   stop: { outcome: RolloutOutcome; reason: string } | null;
   expectedTraffic: TrafficState | null;
   undo: { baseline: string | null; candidateCreated: boolean; changedTraffic: boolean };
@@ -52,6 +53,8 @@ export interface ContinuedRollout {
   deadlineAt: number | null;
   /** How many runs this rollout has had before this one. */
   runs: number;
+  /** The worker's trusted signers and person mapping, loaded by the first run (public keys: not secrets). */
+  trust?: DecisionTrust | null;
 }
 
 /** How a rollout ended. */
@@ -115,6 +118,11 @@ export interface ApprovalRecord {
   channel?: DecisionChannel;
   /** The Temporal client identity of the sender, when it gave one. */
   clientIdentity?: string;
+  /** True when a trusted signer's signature checked (`signer` names it); false when unsigned. Absent in records from before signed decisions. */
+  verified?: boolean;
+  signer?: string;
+  /** The signed decision's nonce (not secret): a nonce counts once. */
+  nonce?: string;
 }
 
 /** A message the rollout refused, and why. */

@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { z } from 'zod';
+import { parseTrustedSigners, type DecisionTrust } from '../domain/decision-signature.js';
+import { parsePeople } from '../domain/approvals.js';
 import { DEFAULT_TASK_QUEUE } from '../domain/ids.js';
 
 
@@ -33,6 +35,10 @@ const EnvSchema = z
     SLACK_API_URL: z.url().default('https://slack.com/api'),
     GLIDEPATH_WEBHOOK_SECRET: z.string().min(1).optional(),
     GLIDEPATH_PRICES_URL: z.url().optional(),
+    /** Trusted signers of decisions: `name:base64 Ed25519 public key,…` (public keys, not secrets). */
+    GLIDEPATH_DECISION_SIGNERS: z.string().optional(),
+    /** Who is who across channels, JSON: `{"alice@contoso.com": ["github:alice", "slack:U024BE7LH"]}`. */
+    GLIDEPATH_PEOPLE: z.string().optional(),
     /** How far behind now analyses read: `azure` (metrics 3m, logs 10m), `none`, or the cloud's default when unset. */
     GLIDEPATH_INGESTION_DELAY: z.enum(['azure', 'none'], { error: 'must be azure or none' }).optional(),
   })
@@ -66,6 +72,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   slack: { token: string | undefined; apiUrl: string };
   webhookSecret: string | undefined;
+  /** The signers whose decisions rollouts accept, and the person mapping (given to the `trustedSigners` activity). */
+  decisionTrust: DecisionTrust;
 }
 
 /** Thrown when the environment does not describe a valid worker configuration. */
@@ -94,6 +102,17 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   } else {
     cloud = { cloud: 'azure', ...(e.GLIDEPATH_PRICES_URL ? { pricesUrl: e.GLIDEPATH_PRICES_URL } : {}) };
   }
+  let decisionTrust: DecisionTrust;
+  try {
+    decisionTrust = { signers: parseTrustedSigners(e.GLIDEPATH_DECISION_SIGNERS), people: {} };
+  } catch (err) {
+    throw new ConfigError(`GLIDEPATH_DECISION_SIGNERS: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    decisionTrust.people = parsePeople(e.GLIDEPATH_PEOPLE);
+  } catch (err) {
+    throw new ConfigError(`GLIDEPATH_PEOPLE: ${(err as Error).message}`, { cause: err });
+  }
   const temporalEnv = Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
   const connect = loadClientConnectConfig({ overrideEnvVars: temporalEnv });
   const [host, metricsPort] = e.GLIDEPATH_METRICS_ADDRESS.split(':');
@@ -109,6 +128,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     shutdownGraceMs: e.GLIDEPATH_SHUTDOWN_GRACE,
     slack: { token: e.SLACK_BOT_TOKEN, apiUrl: e.SLACK_API_URL },
     webhookSecret: e.GLIDEPATH_WEBHOOK_SECRET,
+    decisionTrust,
     ingestionDelay: e.GLIDEPATH_INGESTION_DELAY,
   };
 }

@@ -98,6 +98,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       onCall: ({ service, kind, status }) => metrics.azureCalls.add(1, { service, kind, status: String(status) }),
     },
     slack: config.slack,
+    ...(config.decisionTrust ? { decisionTrust: config.decisionTrust } : {}),
     ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
     ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
     ...(config.ingestionDelay ? { ingestionDelays: config.ingestionDelay === 'azure' ? AZURE_INGESTION_DELAYS : INSTANT_INGESTION_DELAYS } : {}),

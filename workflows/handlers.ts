@@ -3,8 +3,8 @@
  * domain/messages.ts) and record decisions through the state's methods — the workflow body acts on them
  * at its checkpoints. Not exported from workflows/index.ts (only workflow functions are).
  */
-import { ApplicationFailure, patched, setHandler } from '@temporalio/workflow';
-import { decisionSender, describeSender } from '../domain/approvals.js';
+import { ApplicationFailure, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { decisionSender, describeSender, mergePeople } from '../domain/approvals.js';
 import { ErrorType } from '../domain/errors.js';
 import {
   AbortInputSchema,
@@ -14,9 +14,11 @@ import {
   ResumeInputSchema,
   abortRefusal,
   approveRefusal,
+  authorship,
   pauseRefusal,
   rejectRefusal,
   resumeRefusal,
+  type Authorship,
   type MessageContext,
   RESUME_ACCEPTS,
 } from '../domain/messages.js';
@@ -39,6 +41,30 @@ export function messageContext(state: RolloutState): MessageContext {
     startedBy: s.startedBy,
     approvers: state.plan.approvals.approvers,
     fourEyes: state.plan.approvals.fourEyes,
+    people: mergePeople(state.plan.approvals.people, state.trust?.people),
+    ...verification(state),
+  };
+}
+
+/**
+ * Where signatures are checked (issue 13): only once the rollout holds the worker's trusted signers,
+ * which it loads at start when the plan requires signed decisions (workflows/decision-trust.ts). The
+ * nonces already used are those of the recorded decisions; the runs a statement may name are this run
+ * and the rollout's first (continue-as-new keeps the first).
+ */
+function verification(state: RolloutState): Pick<MessageContext, 'verification'> {
+  const trust = state.trust;
+  if (!trust) return {};
+  const info = workflowInfo();
+  return {
+    verification: {
+      required: state.plan.approvals.verified === true,
+      workflowId: info.workflowId,
+      runIds: [info.runId, info.firstExecutionRunId],
+      nowMs: Date.now(),
+      trust: { signers: trust.signers.map((x) => ({ ...x })), people: {} },
+      usedNonces: state.status.approvals.flatMap((a) => (a.nonce ? [a.nonce] : [])),
+    },
   };
 }
 
@@ -68,15 +94,27 @@ function signalRules(input: unknown): { stepRequired: boolean } {
   return { stepRequired: named || patched('decision-names-step') };
 }
 
+/**
+ * How an accepted decision's author was established, for its record. Run by the handler right after
+ * the validator (or the signal's refusal check) accepted it in the same activation, so it sees the
+ * same state and reaches the same verdict.
+ */
+function authorOf(state: RolloutState, verb: 'approve' | 'reject', input: unknown): Authorship {
+  const parsed = (verb === 'approve' ? ApproveInputSchema : RejectInputSchema).parse(input);
+  const a = authorship(messageContext(state), verb, parsed);
+  return 'refusal' in a ? { verified: false } : a;
+}
+
 /** Registers every update, signal and query handler. Call once, before the first await. */
 export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void {
   const applyApprove = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
     const { by, comment, ...sent } = ApproveInputSchema.parse(input);
     const pending = state.status.pendingApproval!;
-    const from = decisionSender(sent);
+    const from = decisionSender(sent, authorOf(state, 'approve', input));
+    const nonce = from.verified && sent.signature ? { nonce: sent.signature.nonce } : {};
     state.decide(
       { decision: 'approved', by, via, ...from, ...(comment ? { comment } : {}) },
-      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via, ...from, ...(comment ? { comment } : {}) },
+      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via, ...from, ...nonce, ...(comment ? { comment } : {}) },
     );
     state.record('approved', `approved by ${by} (${describeSender(from)})${comment ? `: ${comment}` : ''}`, pending.stepIndex);
     return { accepted: true, message: `approved by ${by} for step ${pending.stepIndex + 1} (${pending.stepText})` };
@@ -85,10 +123,11 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
   const applyReject = (input: unknown, via: 'update' | 'signal'): MessageAccepted => {
     const { by, reason, ...sent } = RejectInputSchema.parse(input);
     const pending = state.status.pendingApproval!;
-    const from = decisionSender(sent);
+    const from = decisionSender(sent, authorOf(state, 'reject', input));
+    const nonce = from.verified && sent.signature ? { nonce: sent.signature.nonce } : {};
     state.decide(
       { decision: 'rejected', by, via, ...from, ...(reason ? { comment: reason } : {}) },
-      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'rejected', by, via, ...from, ...(reason ? { comment: reason } : {}) },
+      { at: nowIso(), stepIndex: pending.stepIndex, decision: 'rejected', by, via, ...from, ...nonce, ...(reason ? { comment: reason } : {}) },
     );
     state.record('rejected', `rejected by ${by} (${describeSender(from)})${reason ? `: ${reason}` : ''}`, pending.stepIndex);
     return { accepted: true, message: `rejected by ${by}; rolling back` };

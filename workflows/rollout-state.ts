@@ -9,7 +9,8 @@
  * Not exported from workflows/index.ts (only workflow functions are).
  */
 import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import type { DecisionSender } from '../domain/approvals.js';
+import { describeSender, type DecisionSender } from '../domain/approvals.js';
+import type { DecisionTrust } from '../domain/decision-signature.js';
 import { formatVerdict } from '../domain/gates.js';
 import type { PauseKind, Stage } from '../domain/messages.js';
 import type { RolloutPlan } from '../domain/plan.js';
@@ -55,6 +56,8 @@ export interface RolloutData {
   undo: UndoData;
   /** All verdicts, for the result (status keeps only the last few). */
   verdicts: VerdictRecord[];
+  /** The worker's trusted signers and person mapping, loaded at start when the plan requires signed decisions (issue 13). */
+  trust?: DecisionTrust | null;
 }
 
 /** Bounds that keep the state (carried to the next run) and the result small however long a rollout runs. */
@@ -144,6 +147,14 @@ export class RolloutState {
   }
   get verdicts(): VerdictRecord[] {
     return this.d.verdicts;
+  }
+  get trust(): DeepReadonly<DecisionTrust> | null {
+    return this.d.trust ?? null;
+  }
+
+  /** Keeps the worker's trust for signed decisions (public keys and the person mapping). */
+  trustDecisions(trust: DecisionTrust): void {
+    this.d.trust = trust;
   }
   /** True when the rollout created the candidate or changed traffic: a stop must roll back. */
   touchedEndpoint(): boolean {
@@ -346,6 +357,7 @@ export class RolloutState {
   publish(): void {
     const s = this.d.status;
     const last = s.lastVerdicts[s.lastVerdicts.length - 1];
+    const lastDecision = s.approvals[s.approvals.length - 1];
     setCurrentDetails(
       [
         `**${s.stage}** — step ${s.stepIndex + 1}/${s.steps.length}: ${s.stepText}`,
@@ -355,6 +367,7 @@ export class RolloutState {
             (s.pendingApproval.timeoutAt ? ` until ${s.pendingApproval.timeoutAt} (then ${s.pendingApproval.onTimeout})` : '')
           : '',
         s.paused ? `**Paused** by ${s.paused.by}: ${s.paused.reason}` : '',
+        lastDecision ? `**Last decision** ${lastDecision.decision} by ${lastDecision.by} for step ${lastDecision.stepIndex + 1} (${describeSender(lastDecision)})` : '',
         s.stopping ? `**Stopping**: ${s.stopping}` : '',
         last ? `**Last analysis** (${last.at}) ${formatVerdict(last)}` : '',
         s.outcome ? `**Outcome** ${s.outcome}` : '',

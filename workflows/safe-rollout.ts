@@ -55,6 +55,7 @@ import { retireBaseline } from './retire.js';
 import type { RolloutContext } from './context.js';
 import { describeFailure, driftedTraffic, failureType, refusalFailure, wrapFailure } from './failures.js';
 import { registerHandlers } from './handlers.js';
+import { loadDecisionTrust } from './decision-trust.js';
 import { legacySetTraffic } from './legacy-traffic.js';
 import { countRollbackFailed, countRolloutStarted } from './metrics.js';
 import { notify, type NotifyFields } from './notify.js';
@@ -94,6 +95,7 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
     ]);
     state.setStage('preflight', -1, 'preflight');
     state.record('started', `rollout of ${plan.candidate.name} on ${endpoint.endpoint} started by ${input.startedBy}`);
+    await loadDecisionTrust(state); // issue 13: the worker's trusted signers, when the plan requires signed decisions (a continued run carries them)
     countRolloutStarted();
     await run.notify('started', `Rollout of ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${endpoint.endpoint} started by ${input.startedBy}`);
   }

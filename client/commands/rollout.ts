@@ -3,6 +3,7 @@
  * `(options, deps) → CommandOutput`. They throw the CLI's errors (client/errors.ts); client/cli.ts maps
  * them to exit codes.
  */
+import { sendThroughApprovalsEndpoint } from '../approvals/client.js';
 import { hostname, userInfo } from 'node:os';
 import { ErrorType } from '../../domain/errors.js';
 import { parsePlan, type RolloutPlan } from '../../domain/plan.js';
@@ -287,12 +288,14 @@ function shellWord(text: string): string {
 
 /** Sends approve/reject/abort/pause/resume as an update; a validator's refusal is exit 2 with its reason. */
 export async function rolloutMessage(options: MessageOptions, deps: CommandDeps): Promise<CommandOutput> {
-  if (options.as === undefined || options.as.trim() === '') {
+  const decides = options.message === 'approve' || options.message === 'reject';
+  // Through the approvals endpoint the token names the person (issue 13); --as is then only a check.
+  const approvalsUrl = decides ? deps.env.GLIDEPATH_APPROVALS_URL?.trim() : undefined;
+  if (!approvalsUrl && (options.as === undefined || options.as.trim() === '')) {
     throw new InvalidInputError(`rollout ${options.message} needs --as <who> (an e-mail address or slack:<user id>): approvals and stops are recorded with a name`);
   }
-  const decides = options.message === 'approve' || options.message === 'reject';
   if (!decides && options.step !== undefined) throw new InvalidInputError(`--step is for approve and reject only, not ${options.message}`);
-  const by = options.as.trim();
+  const by = options.as?.trim() || '<you>';
   const gateway = await deps.gateway();
   const workflowId = await resolveRollout(options.target, gateway);
   const d = await gateway.describe(workflowId);
@@ -301,6 +304,19 @@ export async function rolloutMessage(options: MessageOptions, deps: CommandDeps)
   }
   if (decides && options.step === undefined) throw await missingStep(options.message as 'approve' | 'reject', options.target, by, workflowId, gateway);
   const note = options.message === 'approve' || options.message === 'resume' ? { comment: options.comment ?? options.reason } : { reason: options.reason ?? options.comment };
+  if (approvalsUrl) {
+    const signed = await sendThroughApprovalsEndpoint({
+      url: approvalsUrl,
+      token: deps.env.GLIDEPATH_APPROVALS_TOKEN,
+      fetch: deps.fetch,
+      body: { workflowId, decision: options.message as 'approve' | 'reject', stepIndex: options.step! - 1, ...note, ...(options.as?.trim() ? { as: options.as.trim() } : {}) },
+    });
+    return {
+      exitCode: ExitCode.ok,
+      text: `${options.message}: ${signed.message} (verified: signed by ${signed.signer} for ${signed.person})`,
+      json: { workflowId, sent: options.message, by: signed.person, step: options.step, accepted: signed.accepted, message: signed.message, verified: true, signer: signed.signer },
+    };
+  }
   const step = decides ? { stepIndex: options.step! - 1, channel: 'cli' } : options.message === 'resume' ? { channel: 'cli' } : {};
   const answer: MessageAccepted = await gateway.send(workflowId, options.message, { by, ...note, ...step });
   return {

@@ -4,9 +4,10 @@
  *
  * For each request: verify the signature, the timestamp and that it is not a replay (client/slack/verify.ts);
  * parse the `block_actions` payload; acknowledge at once (Slack wants an answer within 3 seconds); then,
- * off the request: check the rollout still awaits an approval, map the Slack user to an approver
- * identity (`slack:<user id>`, or their e-mail where the plan lists e-mails; the rule is in
- * domain/approvals.ts), send the `approve`/`reject` update naming the button's step, and report the
+ * off the request: check the rollout still awaits an approval, map the Slack user to a person (their
+ * profile e-mail from `users.info`; `slack:<user id>` only without one; the rule is in
+ * domain/approvals.ts), sign the decision for that person when the bridge has a signing key (a trusted
+ * signer, issue 13), send the `approve`/`reject` update naming the button's step, and report the
  * outcome — including a validator's refusal — to the user through `response_url`. Nothing here decides
  * who may approve or whether the button is stale: the workflow's validator does (invariants 6 and 10),
  * so a button of an older step is refused with the step the rollout awaits, even when the rollout moved
@@ -15,7 +16,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseSlackButtonValue, slackActionDecision, slackApprover, type SlackButtonValue } from '../../domain/approvals.js';
+import type { DecisionSignature } from '../../domain/decision-signature.js';
 import { CliError } from '../errors.js';
+import type { DecisionSigner } from '../signer.js';
 import type { RolloutGateway } from '../temporal.js';
 import { ReplayGuard, verifySlackRequest } from './verify.js';
 
@@ -28,6 +31,11 @@ export interface SlackBridgeOptions {
   /** response_url must start with one of these (Slack's is https://hooks.slack.com/). */
   responseUrlPrefixes: string[];
   gateway: RolloutGateway;
+  /**
+   * The bridge's signing key (client/signer.ts): with it, every decision is signed for the person Slack
+   * authenticated (the user's profile e-mail), so rollouts that require verified decisions accept it.
+   */
+  signer?: DecisionSigner;
   fetch?: typeof fetch;
   now?: () => number;
   log?: (line: string) => void;
@@ -99,7 +107,9 @@ export function createSlackBridge(options: SlackBridgeOptions) {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);
   const replays = new ReplayGuard();
-  const emailCache = new Map<string, string | null>();
+  const emailCache = new Map<string, { email: string | null; at: number }>();
+  /** How long a looked-up e-mail is reused: a signer should not vouch from a stale profile for long. */
+  const EMAIL_TTL_MS = 5 * 60_000;
 
   async function respond(responseUrl: string | undefined, body: Record<string, unknown>): Promise<void> {
     if (!responseUrl) return;
@@ -117,7 +127,8 @@ export function createSlackBridge(options: SlackBridgeOptions) {
 
   /** The user's e-mail from Slack (`users.info`, scope users:read.email), or null when Slack does not know it. */
   async function emailOf(userId: string): Promise<string | null> {
-    if (emailCache.has(userId)) return emailCache.get(userId)!;
+    const cached = emailCache.get(userId);
+    if (cached && now() - cached.at < EMAIL_TTL_MS) return cached.email;
     if (!options.botToken) return null;
     const res = await doFetch(`${options.apiUrl.replace(/\/$/, '')}/users.info?user=${encodeURIComponent(userId)}`, {
       headers: { authorization: `Bearer ${options.botToken}` },
@@ -125,7 +136,7 @@ export function createSlackBridge(options: SlackBridgeOptions) {
     });
     const body = (await res.json().catch(() => ({}))) as { ok?: boolean; user?: { deleted?: boolean; is_bot?: boolean; profile?: { email?: string } } };
     const email = body.ok && !body.user?.deleted && !body.user?.is_bot && body.user?.profile?.email ? body.user.profile.email : null;
-    emailCache.set(userId, email);
+    emailCache.set(userId, { email, at: now() });
     return email;
   }
 
@@ -142,17 +153,22 @@ export function createSlackBridge(options: SlackBridgeOptions) {
       const status = await options.gateway.status(button.workflowId);
       const pending = status.pendingApproval;
       if (!pending || status.outcome) return await refuse(`this approval is no longer pending (the rollout is at ${status.stage}: ${status.stepText})`);
-      const who = slackApprover(userId, pending.approvers);
-      let by: string;
-      if ('by' in who) by = who.by;
-      else {
-        const email = await emailOf(userId);
-        if (!email) return await refuse(`unknown Slack user ${userId}: the plan names approvers by e-mail and Slack has no e-mail for this user`);
-        by = email;
-      }
+      // A person is their profile e-mail (domain/approvals.ts slackApprover): four-eyes compares people.
+      const email = await emailOf(userId);
+      const who = slackApprover(userId, email, pending.approvers);
+      if ('unknown' in who) return await refuse(`unknown Slack user ${userId}: the plan names approvers by e-mail and Slack has no e-mail for this user`);
+      const by = who.by;
       // The button's step, not the awaited one: the validator refuses a stale button, naming the awaited step.
       const sent = { by, stepIndex: button.stepIndex, channel: 'slack' as const };
-      const input = decision === 'approve' ? { ...sent, comment: 'via Slack' } : { ...sent, reason: 'rejected in Slack' };
+      let signature: DecisionSignature | undefined;
+      if (options.signer) {
+        // We vouch only for what Slack told us: a signed request from this user id, whose profile e-mail is `by`.
+        if (!email) return await refuse(`cannot vouch for Slack user ${userId}: Slack gives no e-mail for this user (the bot needs the users:read.email scope)`);
+        const { runId } = await options.gateway.describe(button.workflowId);
+        signature = options.signer.sign({ workflowId: button.workflowId, runId, stepIndex: button.stepIndex, decision, person: by, channel: 'slack' });
+      }
+      const signed = signature ? { ...sent, signature } : sent;
+      const input = decision === 'approve' ? { ...signed, comment: 'via Slack' } : { ...signed, reason: 'rejected in Slack' };
       const answer = await options.gateway.send(button.workflowId, decision, input);
       log(`${decision} from ${by} on ${button.workflowId}: ${answer.message}`);
       const verb = decision === 'approve' ? ':white_check_mark: Approved' : ':x: Rejected';

@@ -61,14 +61,15 @@ describe('Slack buttons', () => {
 });
 
 describe('who a Slack user decides as', () => {
-  const table: [string, string[], ReturnType<typeof slackApprover>][] = [
-    ['a listed Slack id decides as that id', ['alice@contoso.com', 'slack:U024BE7LH'], { by: 'slack:U024BE7LH' }],
-    ['a listed Slack id matches whatever its case', ['slack:u024be7lh'], { by: 'slack:U024BE7LH' }],
-    ['a plan with e-mail approvers needs the e-mail of an unlisted id', ['alice@contoso.com'], { needsEmail: true }],
-    ['a plan without e-mails leaves the judgement to the workflow', ['slack:UOTHER'], { by: 'slack:U024BE7LH' }],
-    ['anyone may approve: decides as the Slack id', [], { by: 'slack:U024BE7LH' }],
+  const table: [string, string | null, string[], ReturnType<typeof slackApprover>][] = [
+    ['a user with a profile e-mail decides as that e-mail (a person is their e-mail)', 'Alice@Contoso.com', ['slack:U024BE7LH'], { by: 'alice@contoso.com' }],
+    ['… also where anyone may approve, so four-eyes sees the person', 'ci@contoso.com', [], { by: 'ci@contoso.com' }],
+    ['without an e-mail, a listed Slack id decides as that id', null, ['alice@contoso.com', 'slack:U024BE7LH'], { by: 'slack:U024BE7LH' }],
+    ['a listed Slack id matches whatever its case', null, ['slack:u024be7lh'], { by: 'slack:U024BE7LH' }],
+    ['without an e-mail, an unlisted id cannot be named', null, ['alice@contoso.com'], { unknown: true }],
+    ['without an e-mail, where anyone may approve: the Slack id', null, [], { by: 'slack:U024BE7LH' }],
   ];
-  for (const [what, approvers, want] of table) test(what, () => assert.deepEqual(slackApprover('U024BE7LH', approvers), want));
+  for (const [what, email, approvers, want] of table) test(what, () => assert.deepEqual(slackApprover('U024BE7LH', email, approvers), want));
 
   test('the same matching rule as the workflow: case and spaces do not matter', () => {
     assert.equal(isListedApprover(['alice@contoso.com'], ' Alice@Contoso.com '), true);

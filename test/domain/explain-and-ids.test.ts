@@ -42,7 +42,9 @@ describe('explain(plan) on the example plan', () => {
 
   test('the text names the steps, the worst case, the deadline and the rollback', () => {
     assert.match(x.text, /Rollout of green on fraud-detection \(baseline blue\), 7 steps:/);
-    assert.match(x.text, /waits up to 24h for alice@contoso\.com or slack:U024BE7LH \(not the starter\); on timeout: rollback/);
+    // The test builders' plan does not require signed decisions (examples/rollout.yaml does: see plan.test.ts).
+    assert.match(x.text, /waits up to 24h for alice@contoso\.com or slack:U024BE7LH \(not the starter\), unverified \(typed names\); on timeout: rollback/);
+    assert.match(explain(aPlan(aPlanDocument((d) => (d.approvals.verified = true)))).text, /\(not the starter\), signed by a trusted signer; on timeout: rollback/);
     assert.match(x.text, /Worst case: 2d 2h 27m; the deadline 72h caps it at 2d 2h 27m \(then it rolls back\)/);
     assert.match(x.text, /traffic back to blue 100%, mirror off, read back from the endpoint; candidate kept/);
   });

@@ -30,8 +30,13 @@ describe('the shipped example plans', () => {
     assert.equal(p.deadlineMs, 72 * 3_600_000);
   });
 
-  test('examples/rollout.yaml is the same plan the test builders use', () => {
-    assert.deepEqual(example('rollout.yaml'), aPlanDocument());
+  test('examples/rollout.yaml is the same plan the test builders use, but for requiring signed decisions', () => {
+    // The builders test other behaviour with unsigned decisions (verified: false) and no person mapping; test/security covers those.
+    const example_ = aPlanDocument((d) => {
+      d.approvals.verified = true;
+      d.approvals.people = { 'alice@contoso.com': ['github:alice', 'slack:U024BE7LH'] };
+    });
+    assert.deepEqual(example('rollout.yaml'), example_);
   });
 
   test('a minimal plan with an empty strategy gets the safe default strategy and default gates', () => {
@@ -44,7 +49,7 @@ describe('the shipped example plans', () => {
     );
     assert.deepEqual(r.plan.gates, DEFAULT_GATES);
     assert.deepEqual(r.plan.analysis, { intervalMs: 60_000, failureLimit: 2, minRequests: 100, onInconclusive: 'extend', maxExtensions: 3 });
-    assert.deepEqual(r.plan.approvals, { approvers: [], fourEyes: true });
+    assert.deepEqual(r.plan.approvals, { approvers: [], anyone: true, fourEyes: true, verified: false, people: {} });
     assert.deepEqual(r.plan.rollback, { deleteCandidate: false });
     assert.equal(r.plan.deadlineMs, 72 * 3_600_000);
     assert.equal(r.plan.baseline, undefined);
@@ -101,7 +106,7 @@ const invalid: [string, (d: ExamplePlan) => void, string, RegExp][] = [
   ['a webhook over http', (d) => (d.gates.webhook.url = 'http://eval.example.com/check'), 'gates.webhook.url', /https URL/],
   ['a webhook with a secret in the URL', (d) => (d.gates.webhook.url = 'https://eval.example.com/check?code=abc'), 'gates.webhook.url', /must not carry a secret/],
   ['an env var that looks like a secret', (d) => (d.candidate.deployment.environment_variables.DB_PASSWORD = 'hunter2'), 'candidate.deployment.environment_variables.DB_PASSWORD', /looks like a secret/],
-  ['an approver that is neither e-mail nor slack id', (d) => (d.approvals.approvers = ['alice']), 'approvals.approvers[0]', /e-mail address or slack/],
+  ['an approver that is neither e-mail nor slack id', (d) => (d.approvals.approvers = ['alice']), 'approvals.approvers[0]', /e-mail address, slack:<user id>, github:<login>/],
   ['falling canary percentages', (d) => (d.strategy[4].canary.percent = 5), 'strategy[4].canary.percent', /greater than the previous canary's 10/],
   ['a canary at 100%', (d) => (d.strategy[4].canary.percent = 100), 'strategy[4].canary.percent', /use a promote step for 100%/],
   ['retire before promote', (d) => ([d.strategy[5], d.strategy[6]] = [d.strategy[6], d.strategy[5]]), 'strategy[5].retire', /must come after a promote step/],

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
+import type { DecisionTrust } from '../../domain/decision-signature.js';
 import { createActivities } from '../../activities/create-activities.js';
 import { createSlackNotifier } from '../../activities/slack-notifier.js';
 import { defaultRuntime, main } from '../../client/cli.js';
@@ -31,16 +32,19 @@ export interface Rig {
   bin(argv: string[], extraEnv?: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }>;
   /** Starts `glidepath slack serve` as a process on 127.0.0.1 and resolves with its URL once it listens. */
   slackServe(extraEnv: NodeJS.ProcessEnv): Promise<{ url: string; log: () => string; stop(): Promise<number> }>;
+  /** Starts `glidepath approvals serve` (the approvals endpoint) the same way. */
+  approvalsServe(extraEnv: NodeJS.ProcessEnv): Promise<{ url: string; log: () => string; stop(): Promise<number> }>;
   teardown(): Promise<void>;
 }
 
-export async function startRig(): Promise<Rig> {
+/** `decisionTrust`: the signers the rig's worker trusts (GLIDEPATH_DECISION_SIGNERS of a real worker); none by default. */
+export async function startRig(opts: { decisionTrust?: DecisionTrust } = {}): Promise<Rig> {
   const env = await createDevEnv();
   const emulator = await startEmulator({ provisionTimeMs: 300 });
   const slack = await new FakeSlack().start();
   const taskQueue = uniqueName('e2e-cli');
   const activities = {
-    ...createActivities({ azure: { cloud: 'emulator', url: emulator.url, caCertPem: emulator.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 200 }),
+    ...createActivities({ azure: { cloud: 'emulator', url: emulator.url, caCertPem: emulator.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 200, ...(opts.decisionTrust ? { decisionTrust: opts.decisionTrust } : {}) }),
     ...createSlackNotifier({ token: slack.token, apiUrl: slack.apiUrl }),
   };
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
@@ -50,6 +54,35 @@ export async function startRig(): Promise<Rig> {
   const stopTraffic = new AbortController();
   const cliEnv: NodeJS.ProcessEnv = { TEMPORAL_ADDRESS: env.address, TEMPORAL_NAMESPACE: env.namespace ?? 'default', GLIDEPATH_TASK_QUEUE: taskQueue, GLIDEPATH_AS: 'ci@contoso.com' };
 
+  /** Starts a `glidepath … serve` command as a process on 127.0.0.1 and resolves with its URL once it listens. */
+  function serve(command: string[], extraEnv: NodeJS.ProcessEnv): Promise<{ url: string; log: () => string; stop(): Promise<number> }> {
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'glidepath.js'), ...command, '--port', '0', '--host', '127.0.0.1'], {
+      cwd: repoRoot,
+      env: { ...process.env, ...cliEnv, ...extraEnv },
+    });
+    let log = '';
+    const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${command.join(' ')} did not start: ${log}`)), 30_000);
+      child.stderr.on('data', (d: Buffer) => {
+        log += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(log);
+        if (m) {
+          clearTimeout(timer);
+          resolve({
+            url: m[1]!,
+            log: () => log,
+            stop: async () => {
+              child.kill('SIGTERM');
+              return exited;
+            },
+          });
+        }
+      });
+      void exited.then((code) => reject(new Error(`${command.join(' ')} exited ${code}: ${log}`)));
+    });
+    }
+
   return {
     env,
     emulator,
@@ -57,79 +90,58 @@ export async function startRig(): Promise<Rig> {
     taskQueue,
     cliEnv,
     async endpoint(name) {
-      const key = await anEndpointWith(arm, name, { blue: 'azureml:fraud-detector:1' });
-      await arm.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WS, name, { location: 'eastus', properties: { authMode: 'Key', traffic: { blue: 100 } } }, { updateIntervalInMs: 50 });
-      // Steady live traffic in slices, so teardown does not wait for a long run to finish.
-      let stopped = false;
-      const loop = async (): Promise<TrafficResult | undefined> => {
-        let last: TrafficResult | undefined;
-        while (!stopTraffic.signal.aborted && !stopped) last = await generateTraffic({ url: emulator.url, endpoint: name, key, rps: 15, durationMs: 2000, caCertPem: emulator.caCertPem });
-        return last;
-      };
-      const running = loop();
-      traffic.push(running);
-      return async () => {
-        stopped = true;
-        await running;
-      };
+    const key = await anEndpointWith(arm, name, { blue: 'azureml:fraud-detector:1' });
+    await arm.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WS, name, { location: 'eastus', properties: { authMode: 'Key', traffic: { blue: 100 } } }, { updateIntervalInMs: 50 });
+    // Steady live traffic in slices, so teardown does not wait for a long run to finish.
+    let stopped = false;
+    const loop = async (): Promise<TrafficResult | undefined> => {
+      let last: TrafficResult | undefined;
+      while (!stopTraffic.signal.aborted && !stopped) last = await generateTraffic({ url: emulator.url, endpoint: name, key, rps: 15, durationMs: 2000, caCertPem: emulator.caCertPem });
+      return last;
+    };
+    const running = loop();
+    traffic.push(running);
+    return async () => {
+      stopped = true;
+      await running;
+    };
     },
     async cli(argv) {
-      const rt = defaultRuntime(cliEnv);
-      const out: string[] = [];
-      const err: string[] = [];
-      rt.stdout = (t) => out.push(t);
-      rt.stderr = (t) => err.push(t);
-      rt.deps.progress = (l) => out.push(l);
-      rt.deps.sleep = (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 500)));
-      const code = await main(argv, rt);
-      return { code, out: out.join('\n'), err: err.join('\n') };
+    const rt = defaultRuntime(cliEnv);
+    const out: string[] = [];
+    const err: string[] = [];
+    rt.stdout = (t) => out.push(t);
+    rt.stderr = (t) => err.push(t);
+    rt.deps.progress = (l) => out.push(l);
+    rt.deps.sleep = (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 500)));
+    const code = await main(argv, rt);
+    return { code, out: out.join('\n'), err: err.join('\n') };
     },
     slackServe(extraEnv) {
-      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'glidepath.js'), 'slack', 'serve', '--port', '0', '--host', '127.0.0.1'], {
-        cwd: repoRoot,
-        env: { ...process.env, ...cliEnv, ...extraEnv },
-      });
-      let log = '';
-      const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`slack serve did not start: ${log}`)), 30_000);
-        child.stderr.on('data', (d: Buffer) => {
-          log += d.toString();
-          const m = /listening on (http:\/\/\S+)/.exec(log);
-          if (m) {
-            clearTimeout(timer);
-            resolve({
-              url: m[1]!,
-              log: () => log,
-              stop: async () => {
-                child.kill('SIGTERM');
-                return exited;
-              },
-            });
-          }
-        });
-        void exited.then((code) => reject(new Error(`slack serve exited ${code}: ${log}`)));
-      });
+    return serve(['slack', 'serve'], extraEnv);
+    },
+    approvalsServe(extraEnv) {
+    return serve(['approvals', 'serve'], extraEnv);
     },
     bin(argv, extraEnv = {}) {
-      return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [join(repoRoot, 'bin', 'glidepath.js'), ...argv], { cwd: repoRoot, env: { ...process.env, ...cliEnv, ...extraEnv } });
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-      });
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'glidepath.js'), ...argv], { cwd: repoRoot, env: { ...process.env, ...cliEnv, ...extraEnv } });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+    });
     },
     async teardown() {
-      stopTraffic.abort();
-      await Promise.allSettled(traffic);
-      worker.shutdown();
-      await running;
-      await slack.stop();
-      await emulator.close();
-      await env.teardown();
+    stopTraffic.abort();
+    await Promise.allSettled(traffic);
+    worker.shutdown();
+    await running;
+    await slack.stop();
+    await emulator.close();
+    await env.teardown();
     },
   };
 }
@@ -143,14 +155,14 @@ export function shortPlan(endpoint: string, opts: { approval?: boolean; candidat
     baseline: 'blue',
     candidate: { name: opts.candidate ?? 'green', deployment: { model: opts.model ?? 'azureml:fraud-detector:2', instance_type: 'Standard_DS3_v2', instance_count: 1 } },
     strategy: [
-      { mirror: { percent: 20, bake: '3s' } },
-      ...(opts.approval ? [{ approval: { timeout: '5m', onTimeout: 'rollback' } }] : []),
-      { canary: { percent: 50, bake: '3s' } },
-      { promote: { rollbackWindow: '1s' } },
+    { mirror: { percent: 20, bake: '3s' } },
+    ...(opts.approval ? [{ approval: { timeout: '5m', onTimeout: 'rollback' } }] : []),
+    { canary: { percent: 50, bake: '3s' } },
+    { promote: { rollbackWindow: '1s' } },
     ],
     analysis: { interval: '1s', failureLimit: 1, minRequests: 3, onInconclusive: 'extend', maxExtensions: 5 },
     gates: { errorRate: { max: 0.05 }, modelErrorRate: { max: 0.02 }, latencyP99Ms: { max: 3000 } },
-    approvals: { approvers: ['alice@contoso.com', 'slack:UAPPROVER1'], fourEyes: true },
+    approvals: { approvers: ['alice@contoso.com', 'slack:UAPPROVER1'], fourEyes: true, verified: false },
     notify: { slack: { channel: 'C0123456' } },
     deadline: '10m',
   });

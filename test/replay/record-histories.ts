@@ -13,6 +13,9 @@
  * input; `minimal` after both, from examples/minimal.yaml — a plan that relies on every default, so a
  * changed default in domain/plan.ts that reached a running rollout would break its replay.
  *
+ * `signed-signal-approvals` was recorded with signed decisions (issue 13): it guards `patched('signed-decisions')`
+ * and the determinism of signature checks in signal handlers.
+ *
  * `promoted-signal-approvals-without-step.json` is not recorded here: it comes from the workflow code of
  * commit d4a75a2 (before decisions named their step), the short plan below approved twice by an
  * `approve` *signal* without `stepIndex`. Signal handlers run again on replay, so it guards the
@@ -24,6 +27,7 @@ import type { PlanDocument } from '../../domain/plan.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import * as messages from '../../workflows/messages.js';
 import { FakeAzure, aShortPlanDocument, metricsFor, people, runRollout } from '../support/builders.js';
+import { signedInput } from '../support/signers.js';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
 
 /** The recorded scenarios: a plan, a fake, and the outcome the run must have. */
@@ -53,7 +57,30 @@ export const scenarios = {
     };
     return { fake, outcome: 'promoted', plan: minimalPlan() };
   },
+  /**
+   * Signed decisions (patch `signed-decisions`): the plan requires them, the worker trusts the test signers
+   * (the `trustedSigners` activity is in the history), and both approvals are *signals* signed by the Slack
+   * bridge's key — signal handlers run again on replay, so this replays the signature checks themselves.
+   */
+  'signed-signal-approvals': () => {
+    const fake = new FakeAzure();
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind !== 'approval_requested') return;
+      const requestedAtMs = Date.parse(n.approval!.timeoutAt!) - 24 * 3_600_000; // workflow time of the request (24h timeouts)
+      const input = signedInput({ workflowId: handle.workflowId, runId: (await handle.describe()).runId, stepIndex: n.approval!.stepIndex, decision: 'approve', person: 'bob@contoso.com', channel: 'slack', timeMs: requestedAtMs, signer: 'slack-bridge', nonce: `replay-nonce-${n.approval!.stepIndex}` });
+      await handle.signal(messages.approveSignal, input);
+    };
+    return { fake, outcome: 'promoted', plan: signedPlan() };
+  },
 } as const satisfies Record<string, () => { fake: FakeAzure; outcome: string; plan?: PlanDocument }>;
+
+/** The recorded plan, requiring signed decisions from alice or bob. */
+export function signedPlan(): PlanDocument {
+  return aShortPlanDocument((d) => {
+    d.target.endpoint = 'replay-signed';
+    d.approvals = { approvers: ['alice@contoso.com', 'bob@contoso.com'], fourEyes: true, verified: true };
+  });
+}
 
 /** examples/minimal.yaml, with the endpoint renamed so the workflow id is stable and not shared with other tests. */
 export function minimalPlan(): PlanDocument {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { rolloutWorkflowId } from '../../domain/ids.js';
 import { installTestRuntime, workflowBundle } from '../support/temporal.js';
 
 const dir = fileURLToPath(new URL('./histories/', import.meta.url));
@@ -38,9 +39,18 @@ describe('committed histories replay against the current workflow code', () => {
 
   for (const { name, history } of histories) {
     test(`${name} replays without nondeterminism`, async () => {
-      await Worker.runReplayHistory({ workflowBundle: current, replayName: name }, history);
+      // Under its real workflow id, as a worker replays it: a signed decision names its rollout, and a signal's
+      // signature is checked again on replay (signed-signal-approvals.json).
+      await Worker.runReplayHistory({ workflowBundle: current, replayName: name }, history, workflowIdOf(history));
     });
   }
+
+  test('signed-signal-approvals.json was recorded with signed decisions: the patch, the trusted signers and two verified approvals', () => {
+    const h = histories.find((x) => x.name === 'signed-signal-approvals.json')!.history;
+    assert.ok(patchIds(h).includes('signed-decisions'));
+    const text = JSON.stringify(h);
+    assert.ok(text.includes('"activityType":{"name":"trustedSigners"}'), 'the trust was loaded by the activity');
+  });
 
   test('changing the order of the workflow’s commands is caught as nondeterminism', async () => {
     for (const { name, history } of histories) {
@@ -64,6 +74,16 @@ function withInput(history: unknown, edit: (input: Record<string, unknown>) => v
   edit(input);
   payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
   return copy;
+}
+
+/** The rollout's workflow id: the business key of the endpoint in the history's input. */
+function workflowIdOf(history: unknown): string {
+  let id = '';
+  withInput(history, (input) => {
+    const target = ((input.normalized ?? input.plan) as { target: Parameters<typeof rolloutWorkflowId>[0] }).target;
+    id = rolloutWorkflowId(target);
+  });
+  return id;
 }
 
 /** The patch markers a history recorded. */

@@ -28,6 +28,8 @@ import type {
   DeploymentInfo,
 } from '../../activities/types.js';
 import { trafficChangeOf } from '../../activities/types.js';
+import type { DecisionTrust } from '../../domain/decision-signature.js';
+import { testTrust } from './signers.js';
 import { ErrorType } from '../../domain/errors.js';
 import type { DeploymentMetrics, MetricsSnapshot, VerdictStatus, WebhookVerdict } from '../../domain/gates.js';
 import { formatPlanIssue, parsePlan, type PlanDocument, type RolloutPlan } from '../../domain/plan.js';
@@ -79,7 +81,7 @@ export function aPlanDocument(patch?: (doc: ExamplePlan) => void): PlanDocument 
       memoryPercent: { max: 85 },
       webhook: { url: 'https://eval.example.com/check', timeout: '30s' },
     },
-    approvals: { approvers: ['alice@contoso.com', 'slack:U024BE7LH'], fourEyes: true },
+    approvals: { approvers: ['alice@contoso.com', 'slack:U024BE7LH'], fourEyes: true, verified: false },
     policies: { requireEgressDisabled: true, requireAppInsights: true, allowedInstanceTypes: ['Standard_DS3_v2', 'Standard_F4s_v2'] },
     notify: { slack: { channel: 'C0123456' } },
     rollback: { deleteCandidate: false },
@@ -153,7 +155,7 @@ export function anEmulatorPlanDocument(endpoint: string, model = 'azureml:fraud-
     ],
     analysis: { interval: '2s', failureLimit: 2, minRequests: 5, onInconclusive: 'extend', maxExtensions: 3 },
     gates: { latencyP99Ms: { max: 250, maxRatioToBaseline: 4 }, errorRate: { max: 0.02 }, modelErrorRate: { max: 0.02 } },
-    approvals: { approvers: ['alice@contoso.com'], fourEyes: true },
+    approvals: { approvers: ['alice@contoso.com'], fourEyes: true, verified: false },
     ...patch,
   } as PlanDocument;
 }
@@ -285,6 +287,8 @@ export class FakeAzure {
   readonly failures: Partial<Record<keyof RolloutActivities, Error[]>> = {};
   hooks: FakeHooks = {};
   client?: Client;
+  /** What the worker's `trustedSigners` answers: the test signers (test/support/signers.ts). */
+  trust: DecisionTrust = testTrust();
 
   constructor(endpoint: EndpointState = anEndpoint()) {
     this.endpoint = endpoint;
@@ -436,6 +440,10 @@ export class FakeAzure {
         this.notifications.push(structuredClone(input));
         await this.hook(this.hooks.onNotify, input, n);
         return { delivered: true };
+      },
+      trustedSigners: async () => {
+        this.record('trustedSigners', undefined);
+        return structuredClone(this.trust);
       },
     };
   }

@@ -227,7 +227,7 @@ describe('a decision names the step it answers (invariant 10)', () => {
         ],
         'one decision per step, each naming its channel and the client that sent it',
       );
-      assert.match(fake.notifications.find((n) => n.kind === 'approval_recorded')!.text, /^Approved by slack:U024BE7LH \(slack, client \S+\) for step 3 \(approval\)$/, "Slack's closed approval message names the channel");
+      assert.match(fake.notifications.find((n) => n.kind === 'approval_recorded')!.text, /^Approved by slack:U024BE7LH \(slack, unverified \(typed, not signed\), client \S+\) for step 3 \(approval\)$/, "Slack's closed approval message names the channel, and that nobody signed it");
     } finally {
       await gateway.close();
     }
