@@ -15,6 +15,7 @@
  *   preflight → deploy → steps (mirror, costCheck, approval, canary…, promote, retire)
  *   any stop (failed gate, reject, abort, approval timeout, deadline, activity failure, cancellation)
  *   → rollback in a non-cancellable scope: baseline 100% live, no mirror, read back from the endpoint.
+ *   A long rollout continues as new runs at its waits (continue.ts), each resuming where the last stopped.
  *
  * Invariants kept here: every traffic change is one read-compare-write in the activity, which refuses on
  * drift, and the rollout then pauses (7); the candidate gets live traffic only from the first
@@ -40,10 +41,11 @@ import type { ApprovalNotice } from '../domain/approvals.js';
 import { formatDuration } from '../domain/duration.js';
 import { ErrorType } from '../domain/errors.js';
 import type { Verdict } from '../domain/gates.js';
-import { describeStep, formatPlanIssue, parsePlan, type ApprovalPolicy, type RolloutPlan, type Step } from '../domain/plan.js';
+import { describeStep, type ApprovalPolicy, type RolloutPlan, type Step } from '../domain/plan.js';
 import { policyRefusal, preflightEndpoint } from '../domain/preflight.js';
 import type { ResumePoint, RolloutOutcome, SafeRolloutInput, SafeRolloutResult, RollbackReport } from '../domain/rollout.js';
 import { planStop } from '../domain/step-decisions.js';
+import { planOf } from './plan-input.js';
 import { formatTraffic, type TrafficState } from '../domain/traffic.js';
 import { trafficForStep, trafficSummary, type RolloutPair } from '../domain/transitions.js';
 import { azure, deploy, writes } from './activity-options.js';
@@ -63,19 +65,6 @@ import { rollback } from './rollback.js';
 import { RolloutState, nowIso } from './rollout-state.js';
 import { GlidepathCandidate, GlidepathEndpoint } from './search-attributes.js';
 import { StopRollout, TRAFFIC_READ_COMPARE_WRITE } from './stop.js';
-
-/** The plan the rollout works from: the one parsed at start, or the document parsed now (older inputs). */
-function planOf(input: SafeRolloutInput): RolloutPlan {
-  if (input.normalized) return input.normalized;
-  const parsed = parsePlan(input.plan);
-  if (parsed.ok) return parsed.plan;
-  throw ApplicationFailure.create({
-    type: ErrorType.InvalidPlan,
-    message: `invalid plan: ${parsed.issues.map(formatPlanIssue).join('; ')}`,
-    nonRetryable: true,
-    details: [parsed.issues],
-  });
-}
 
 /** Rolls out the plan's candidate. See the module comment for the shape of a run. */
 export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutResult> {
