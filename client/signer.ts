@@ -20,7 +20,7 @@ export interface DecisionSigner {
   name: string;
   /** base64 public key, for the worker's GLIDEPATH_DECISION_SIGNERS. */
   publicKey: string;
-  sign(d: { workflowId: string; runId: string; stepIndex: number; decision: 'approve' | 'reject'; person: string; channel: DecisionChannel }): DecisionSignature;
+  sign(d: { workflowId: string; runId: string; stepIndex: number; decision: 'approve' | 'reject' | 'resume'; person: string; channel: DecisionChannel }): DecisionSignature;
 }
 
 /** A signer from a 32-byte secret key; `now` is the signing clock (tests inject the server's time). */

@@ -23,7 +23,8 @@ export interface DecisionStatement {
   runId: string;
   /** The 0-based step the decision answers. */
   stepIndex: number;
-  decision: 'approve' | 'reject';
+  /** `resume`: resuming a pause that holds a gate, which accepts the gate (a decision like an approval). */
+  decision: 'approve' | 'reject' | 'resume';
   /** The person, as the signer authenticated them: an e-mail (Slack profile, OIDC `email`) or `oidc:<subject>`. */
   person: string;
   channel: DecisionChannel;
@@ -168,7 +169,7 @@ export type SignatureVerdict = { ok: true; signer: string } | { ok: false; reaso
  *   → { ok: true, signer: 'slack-bridge' }   or   { ok: false, reason: 'unknown signer mallory-laptop (trusted: slack-bridge)' }
  */
 export function verifySignedDecision(
-  decision: { decision: 'approve' | 'reject'; person: string; stepIndex: number; channel: DecisionChannel },
+  decision: { decision: DecisionStatement['decision']; person: string; stepIndex: number; channel: DecisionChannel },
   sig: DecisionSignature,
   ctx: VerificationContext,
 ): SignatureVerdict {

@@ -53,7 +53,7 @@ export const AbortInputSchema = z.strictObject({ by: who, reason: text(500).opti
 /** Input of the `pause` update. */
 export const PauseInputSchema = z.strictObject({ by: who, reason: text(500).optional() });
 /** Input of the `resume` update. Resuming a gate's pause is a decision, so it names its sender like one. */
-export const ResumeInputSchema = z.strictObject({ by: who, comment: text(500).optional(), channel: decision.channel, clientIdentity: decision.clientIdentity });
+export const ResumeInputSchema = z.strictObject({ by: who, comment: text(500).optional(), ...decision });
 
 export type ApproveInput = z.input<typeof ApproveInputSchema>;
 export type RejectInput = z.input<typeof RejectInputSchema>;
@@ -79,6 +79,8 @@ export interface MessageContext {
   stopping: string | null;
   paused: { reason: string; by: string; kind?: PauseKind } | null;
   pendingApproval: { stepIndex: number; stepText: string } | null;
+  /** The step the rollout is at (0-based; -1 before the first): a signed resume names it. */
+  stepIndex?: number;
   /**
    * A decision already recorded for the awaited approval that the workflow has not acted on yet (two
    * decisions can arrive in one workflow task, e.g. queued while a worker restarts): the first one stands.
@@ -159,7 +161,7 @@ export function approveRefusal(ctx: MessageContext, input: unknown, rules: Decis
  */
 export function authorship(
   ctx: MessageContext,
-  verb: 'approve' | 'reject',
+  verb: 'approve' | 'reject' | 'resume',
   input: { by: string; stepIndex?: number | undefined; channel?: DecisionChannel | undefined; signature?: DecisionSignature | undefined },
 ): Authorship | { refusal: string } {
   const v = ctx.verification;
@@ -168,14 +170,16 @@ export function authorship(
     return {
       refusal:
         `cannot ${verb}: this rollout counts only signed decisions (approvals.verified) and this one is unsigned — a typed name is not proof of who decided; ` +
-        `decide in Slack, or with glidepath rollout ${verb} and GLIDEPATH_APPROVALS_URL set to your approvals endpoint`,
+        (verb === 'resume' ? 'resume with glidepath rollout resume and GLIDEPATH_APPROVALS_URL set to your approvals endpoint' : `decide in Slack, or with glidepath rollout ${verb} and GLIDEPATH_APPROVALS_URL set to your approvals endpoint`),
     };
   }
-  if (!v || !ctx.pendingApproval || input.stepIndex === undefined) return v?.required ? { refusal: `cannot ${verb}: the signature cannot be checked here` } : { verified: false };
+  // The step a signed statement must name: the awaited approval's, or (resume) the step the rollout holds at.
+  const step = verb === 'resume' ? ctx.stepIndex : ctx.pendingApproval?.stepIndex;
+  if (!v || step === undefined || input.stepIndex === undefined) return v?.required ? { refusal: `cannot ${verb}: the signature cannot be checked here` } : { verified: false };
   const verdict = verifySignedDecision(
     { decision: verb, person: input.by, stepIndex: input.stepIndex, channel: input.channel ?? 'temporal' },
     input.signature,
-    { ...v, stepIndex: ctx.pendingApproval.stepIndex },
+    { ...v, stepIndex: step },
   );
   return verdict.ok ? { verified: true, signer: verdict.signer } : { refusal: `cannot ${verb}: ${verdict.reason}` };
 }
@@ -229,9 +233,12 @@ export function resumeRefusal(ctx: MessageContext, input: unknown): string | und
   if (!ctx.paused) return `cannot resume: the rollout is not paused (it is at ${ctx.stage}: ${ctx.stepText})`;
   const kind = ctx.paused.kind ?? 'manual';
   if (kind === 'manual') return undefined;
-  // Resuming accepts a gate: the same people who may approve, under the same four-eyes rule.
+  // Resuming accepts a gate: the same people who may approve, under the same four-eyes rule, signed where
+  // the plan counts only signed decisions.
   const what = RESUME_ACCEPTS[kind];
   const by = r.data.by;
+  const author = authorship(ctx, 'resume', r.data);
+  if ('refusal' in author) return `${author.refusal.replace(/^cannot resume: /, `cannot resume: resuming accepts ${what}, a decision; `)}`;
   if (ctx.approvers.length > 0 && !isListedApprover(ctx.approvers, by, ctx.people)) {
     return `cannot resume: resuming accepts ${what}, a decision for an approver; ${by} is not an allowed approver (allowed: ${ctx.approvers.join(', ')})`;
   }

@@ -33,6 +33,7 @@ export function messageContext(state: RolloutState): MessageContext {
   return {
     stage: s.stage,
     stepText: s.stepText,
+    stepIndex: s.stepIndex,
     stopping: s.stopping,
     paused: s.paused ? { reason: s.paused.reason, by: s.paused.by, ...(s.paused.kind ? { kind: s.paused.kind } : {}) } : null,
     decided: s.pendingApproval && state.decision ? { decision: state.decision.decision, by: state.decision.by } : null,
@@ -99,8 +100,8 @@ function signalRules(input: unknown): { stepRequired: boolean } {
  * the validator (or the signal's refusal check) accepted it in the same activation, so it sees the
  * same state and reaches the same verdict.
  */
-function authorOf(state: RolloutState, verb: 'approve' | 'reject', input: unknown): Authorship {
-  const parsed = (verb === 'approve' ? ApproveInputSchema : RejectInputSchema).parse(input);
+function authorOf(state: RolloutState, verb: 'approve' | 'reject' | 'resume', input: unknown): Authorship {
+  const parsed = (verb === 'approve' ? ApproveInputSchema : verb === 'reject' ? RejectInputSchema : ResumeInputSchema).parse(input);
   const a = authorship(messageContext(state), verb, parsed);
   return 'refusal' in a ? { verified: false } : a;
 }
@@ -211,17 +212,19 @@ export function registerHandlers(state: RolloutState, hooks: HandlerHooks): void
     messages.resume,
     async (input) => {
       const { by, comment, ...sent } = ResumeInputSchema.parse(input);
-      const from = decisionSender(sent);
       const kind = state.status.paused?.kind ?? 'manual';
+      // A gate's resume is a decision: its author as established by the validator (signed where required).
+      const from = kind === 'manual' ? decisionSender(sent) : decisionSender(sent, authorOf(state, 'resume', input));
+      const nonce = from.verified && sent.signature ? { nonce: sent.signature.nonce } : {};
       const pending = state.status.pendingApproval;
       if (kind === 'approval-timeout' && pending && patched('resume-is-a-decision')) {
         // The approval is still awaited: resuming approves it (the validator applied the approver rules).
-        state.decide({ decision: 'approved', by, via: 'update', ...from, ...(comment ? { comment } : {}) }, { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via: 'update', ...from, comment: `by resume after the approval timed out${comment ? `: ${comment}` : ''}` });
+        state.decide({ decision: 'approved', by, via: 'update', ...from, ...(comment ? { comment } : {}) }, { at: nowIso(), stepIndex: pending.stepIndex, decision: 'approved', by, via: 'update', ...from, ...nonce, comment: `by resume after the approval timed out${comment ? `: ${comment}` : ''}` });
       } else if (kind !== 'manual') {
-        state.recordResumeDecision({ at: nowIso(), stepIndex: state.status.stepIndex, decision: 'resumed', by, via: 'update', ...from, comment: `accepted ${RESUME_ACCEPTS[kind]}${comment ? `: ${comment}` : ''}` });
+        state.recordResumeDecision({ at: nowIso(), stepIndex: state.status.stepIndex, decision: 'resumed', by, via: 'update', ...from, ...nonce, comment: `accepted ${RESUME_ACCEPTS[kind]}${comment ? `: ${comment}` : ''}` });
       }
       const was = state.resume()!;
-      state.record('resumed', `resumed by ${by} (was paused: ${was.reason})${comment ? `: ${comment}` : ''}`, state.status.stepIndex);
+      state.record('resumed', `resumed by ${by}${kind === 'manual' ? '' : ` (${describeSender(from)})`} (was paused: ${was.reason})${comment ? `: ${comment}` : ''}`, state.status.stepIndex);
       await hooks.notify('resumed', `Resumed by ${by} at ${state.status.stepText}`);
       return { accepted: true, message: `resumed at ${state.status.stage} (${state.status.stepText})` };
     },

@@ -29,7 +29,8 @@ export interface ApprovalsServerOptions {
 /** A request body the endpoint accepts. */
 export interface DecisionRequest {
   workflowId: string;
-  decision: 'approve' | 'reject';
+  /** `resume`: resume a pause that holds a gate (stepIndex: the step the rollout holds at). */
+  decision: 'approve' | 'reject' | 'resume';
   stepIndex: number;
   comment?: string;
   reason?: string;
@@ -55,7 +56,7 @@ function parseRequest(raw: string): DecisionRequest | string {
   const unknown = Object.keys(b).filter((k) => !['workflowId', 'decision', 'stepIndex', 'comment', 'reason', 'as'].includes(k));
   if (unknown.length) return `unknown fields: ${unknown.join(', ')}`;
   if (typeof b.workflowId !== 'string' || !b.workflowId || b.workflowId.length > 1000) return 'workflowId: must name the rollout';
-  if (b.decision !== 'approve' && b.decision !== 'reject') return 'decision: must be approve or reject';
+  if (b.decision !== 'approve' && b.decision !== 'reject' && b.decision !== 'resume') return 'decision: must be approve, reject or resume';
   if (!Number.isInteger(b.stepIndex) || (b.stepIndex as number) < 0 || (b.stepIndex as number) > 10_000) return 'stepIndex: must be the 0-based step awaiting approval';
   for (const k of ['comment', 'reason', 'as'] as const) if (b[k] !== undefined && (typeof b[k] !== 'string' || (b[k] as string).length > 500)) return `${k}: must be text of at most 500 characters`;
   return b as unknown as DecisionRequest;
@@ -86,7 +87,7 @@ export function createApprovalsServer(options: ApprovalsServerOptions) {
     try {
       const { runId } = await options.gateway.describe(parsed.workflowId);
       const signature = options.signer.sign({ workflowId: parsed.workflowId, runId, stepIndex: parsed.stepIndex, decision: parsed.decision, person, channel: 'cli' });
-      const note = parsed.decision === 'approve' ? { comment: parsed.comment ?? parsed.reason } : { reason: parsed.reason ?? parsed.comment };
+      const note = parsed.decision === 'reject' ? { reason: parsed.reason ?? parsed.comment } : { comment: parsed.comment ?? parsed.reason };
       const answer = await options.gateway.send(parsed.workflowId, parsed.decision, { by: person, stepIndex: parsed.stepIndex, channel: 'cli', ...note, signature });
       log(`${parsed.decision} by ${person} on ${parsed.workflowId} step ${parsed.stepIndex + 1}: ${answer.message}`);
       return { status: 200, body: { accepted: answer.accepted, message: answer.message, person, signer: options.signer.name } };

@@ -290,7 +290,8 @@ function shellWord(text: string): string {
 export async function rolloutMessage(options: MessageOptions, deps: CommandDeps): Promise<CommandOutput> {
   const decides = options.message === 'approve' || options.message === 'reject';
   // Through the approvals endpoint the token names the person (issue 13); --as is then only a check.
-  const approvalsUrl = decides ? deps.env.GLIDEPATH_APPROVALS_URL?.trim() : undefined;
+  // A resume may accept a gate (a decision): with an approvals endpoint it is signed too.
+  const approvalsUrl = decides || options.message === 'resume' ? deps.env.GLIDEPATH_APPROVALS_URL?.trim() : undefined;
   if (!approvalsUrl && (options.as === undefined || options.as.trim() === '')) {
     throw new InvalidInputError(`rollout ${options.message} needs --as <who> (an e-mail address or slack:<user id>): approvals and stops are recorded with a name`);
   }
@@ -305,11 +306,13 @@ export async function rolloutMessage(options: MessageOptions, deps: CommandDeps)
   if (decides && options.step === undefined) throw await missingStep(options.message as 'approve' | 'reject', options.target, by, workflowId, gateway);
   const note = options.message === 'approve' || options.message === 'resume' ? { comment: options.comment ?? options.reason } : { reason: options.reason ?? options.comment };
   if (approvalsUrl) {
+    // A signed resume names the step the rollout holds at (it binds the signature to this pause's step).
+    const stepIndex = decides ? options.step! - 1 : (await gateway.status(workflowId)).stepIndex;
     const signed = await sendThroughApprovalsEndpoint({
       url: approvalsUrl,
       token: deps.env.GLIDEPATH_APPROVALS_TOKEN,
       fetch: deps.fetch,
-      body: { workflowId, decision: options.message as 'approve' | 'reject', stepIndex: options.step! - 1, ...note, ...(options.as?.trim() ? { as: options.as.trim() } : {}) },
+      body: { workflowId, decision: options.message as 'approve' | 'reject' | 'resume', stepIndex, ...note, ...(options.as?.trim() ? { as: options.as.trim() } : {}) },
     });
     return {
       exitCode: ExitCode.ok,

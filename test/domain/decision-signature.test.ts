@@ -16,7 +16,7 @@ import {
   type DecisionStatement,
   type VerificationContext,
 } from '../../domain/decision-signature.js';
-import { approveRefusal, rejectRefusal, type MessageContext } from '../../domain/messages.js';
+import { approveRefusal, rejectRefusal, resumeRefusal, type MessageContext } from '../../domain/messages.js';
 import { signedInput, signerKeys, testTrust, TEST_SIGNERS_ENV } from '../support/signers.js';
 
 const NOW = Date.parse('2026-11-25T08:10:00.000Z');
@@ -127,6 +127,15 @@ describe('people, not spellings', () => {
   });
 });
 
+/** A rollout held at step 4 (canary 10%) after an inconclusive analysis: resuming it accepts the step. */
+const gatePause: Partial<MessageContext> = {
+  stage: 'canary',
+  stepText: 'canary 10%',
+  stepIndex: 3,
+  pendingApproval: null,
+  paused: { reason: 'analysis inconclusive', by: 'glidepath', kind: 'gate' },
+};
+
 describe('decisions under verification and four-eyes across channels', () => {
   const base: MessageContext = {
     stage: 'approval',
@@ -152,6 +161,12 @@ describe('decisions under verification and four-eyes across channels', () => {
     ['… and as the Slack id mapped to the same person', approveRefusal, { verification: undefined, approvers: ['slack:U024BE7LH', 'bob@contoso.com'] }, { by: 'slack:U024BE7LH', stepIndex: 2, channel: 'slack' }, /four-eyes is on/],
     ['a listed approver is matched through the mapping (listed by e-mail, approving as github:)', approveRefusal, { verification: undefined, startedBy: 'ci@contoso.com' }, { by: 'github:alice', stepIndex: 2 }, undefined],
     ['where verification is not required, an unsigned approval still counts (self-asserted)', approveRefusal, { verification: undefined }, { by: 'bob@contoso.com', stepIndex: 2 }, undefined],
+    // Resuming a pause that holds a gate is a decision: signed where the plan requires it (the step it names is the one the rollout holds at).
+    ['a typed resume of a gate pause is refused where verification is required', resumeRefusal, gatePause, { by: 'bob@contoso.com', channel: 'cli' }, /^cannot resume: resuming accepts a step its analysis could not pass, a decision; this rollout counts only signed decisions .* resume with glidepath rollout resume and GLIDEPATH_APPROVALS_URL/],
+    ['a signed resume of a gate pause by a listed approver is accepted', resumeRefusal, gatePause, sign({ decision: 'resume', stepIndex: 3, channel: 'cli' }), undefined],
+    ['an approval signature cannot be reused as a resume', resumeRefusal, gatePause, sign({ stepIndex: 3, channel: 'cli' }), /cannot resume: .*bad signature from slack-bridge/],
+    ['a signed resume for another step is refused', resumeRefusal, gatePause, sign({ decision: 'resume', stepIndex: 1, channel: 'cli' }), /cannot resume: /],
+    ['a manual pause resumes unsigned (it accepts nothing)', resumeRefusal, { ...gatePause, paused: { reason: 'lunch', by: 'ops@contoso.com', kind: 'manual' } }, { by: 'mallory@contoso.com' }, undefined],
   ];
   for (const [what, rule, patch, input, want] of table) {
     test(what, () => {

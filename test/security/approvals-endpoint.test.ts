@@ -72,6 +72,20 @@ describe('the approvals endpoint', () => {
     assert.ok(!log.join('\n').includes(token.split('.')[2]!), 'nor in the log');
   });
 
+  test('a resume (it accepts a gate: a decision) is signed for the step the rollout holds at; the signature is no approval', async () => {
+    const gateway = new FakeGateway();
+    gateway.add(aPlanDocument(), 'ci@contoso.com', { stage: 'canary', stepIndex: 3, stepText: 'canary 10%', paused: { reason: 'analysis inconclusive', by: 'glidepath', at: '2026-11-25T08:09:00.000Z', kind: 'gate' } });
+    const token = issuer.token({ sub: '00u-alice', email: 'alice@contoso.com' }, { nowMs: NOW });
+    const r = await endpoint(gateway).handle(post(token, { workflowId: ID, decision: 'resume', stepIndex: 3, comment: 'error budget is fine' }));
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(gateway.applied[0]!.message, 'resume');
+    const sent = gateway.applied[0]!.input as { by: string; stepIndex: number; channel: 'cli'; comment: string; signature: DecisionSignature };
+    assert.deepEqual([sent.by, sent.stepIndex, sent.comment], ['alice@contoso.com', 3, 'error budget is fine']);
+    const where = { workflowId: ID, runIds: ['run-1'], stepIndex: 3, nowMs: NOW, trust: testTrust(), usedNonces: [] };
+    assert.deepEqual(verifySignedDecision({ decision: 'resume', person: sent.by, stepIndex: 3, channel: 'cli' }, sent.signature, where), { ok: true, signer: 'approvals' });
+    assert.equal(verifySignedDecision({ decision: 'approve', person: sent.by, stepIndex: 3, channel: 'cli' }, sent.signature, where).ok, false, 'a resume signature does not approve');
+  });
+
   test('without an e-mail claim the person is oidc:<subject> (map it to a person in approvals.people)', async () => {
     const gateway = awaiting();
     const r = await endpoint(gateway).handle(post(issuer.token({ sub: '00u-ci-bot' }, { nowMs: NOW })));

@@ -39,7 +39,7 @@ export function signedInput(args: {
   workflowId: string;
   runId: string;
   stepIndex: number;
-  decision: 'approve' | 'reject';
+  decision: 'approve' | 'reject' | 'resume';
   person: string;
   channel?: DecisionChannel;
   timeMs: number;
