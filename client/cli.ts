@@ -16,7 +16,7 @@ import { rolloutList, rolloutMessage, rolloutStart, rolloutStatus, rolloutWatch 
 import type { CommandDeps, CommandOutput } from './commands/types.js';
 import { CliError, ExitCode, InvalidInputError, UnreachableError } from './errors.js';
 import { jsonForTerminal, oneLine, terminalText } from './sanitize.js';
-import { TemporalRolloutGateway, temporalSettings, type RolloutGateway, type RolloutMessage } from './temporal.js';
+import { TemporalRolloutGateway, temporalSettings, type RolloutGateway, type RolloutMessage, type TemporalFlags } from './temporal.js';
 
 export { ExitCode } from './errors.js';
 
@@ -87,7 +87,7 @@ export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime
     stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
     deps: {
-      gateway: () => (gateway ??= TemporalRolloutGateway.connect(temporalSettings(env))),
+      gateway: (flags) => (gateway ??= TemporalRolloutGateway.connect(temporalSettings(env, flags))),
       files: {
         readFile: (p) => readFile(p, 'utf8'),
         readStdin: async () => {
@@ -123,6 +123,34 @@ function stepOption(text: string | undefined): number | undefined {
 
 const MESSAGES: readonly RolloutMessage[] = ['approve', 'reject', 'abort', 'pause', 'resume'];
 
+/** The Temporal CLI's connection flags, on every command that talks to Temporal. */
+const temporalOpts = { address: { type: 'string' }, namespace: { type: 'string' }, profile: { type: 'string' } } as const;
+/** Which endpoint a name means when several workspaces or subscriptions have it. */
+const pickOpts = { workspace: { type: 'string' }, subscription: { type: 'string' } } as const;
+
+/** The deps with the gateway connecting as the command's `--address/--namespace/--profile` say. */
+function withTemporalFlags(deps: CommandDeps, v: Values): CommandDeps {
+  const flags: TemporalFlags = { address: v.address as string | undefined, namespace: v.namespace as string | undefined, profile: v.profile as string | undefined };
+  for (const [name, value] of Object.entries(flags)) {
+    if (value !== undefined && value.trim() === '') throw new InvalidInputError(`--${name} must not be empty`);
+  }
+  return { ...deps, gateway: () => deps.gateway(flags) };
+}
+
+/** The environment with the connection flags applied as the TEMPORAL_* variables they stand for (for the worker, which reads its own configuration). */
+function envWithTemporalFlags(env: NodeJS.ProcessEnv, v: Values): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    ...(v.address ? { TEMPORAL_ADDRESS: v.address as string } : {}),
+    ...(v.namespace ? { TEMPORAL_NAMESPACE: v.namespace as string } : {}),
+    ...(v.profile ? { TEMPORAL_PROFILE: v.profile as string } : {}),
+  };
+}
+
+function pickOf(v: Values): { workspace?: string; subscription?: string } {
+  return { ...(v.workspace ? { workspace: v.workspace as string } : {}), ...(v.subscription ? { subscription: v.subscription as string } : {}) };
+}
+
 /** Parses and runs one command; returns its output (or `null` when it printed help itself). */
 async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }): Promise<CommandOutput | number> {
   const [group, sub, ...rest] = argv;
@@ -150,8 +178,14 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
       }
       throw new InvalidInputError(sub === undefined ? 'plan needs a subcommand: validate or explain' : `unknown plan subcommand '${sub}' (validate, explain)`);
     }
+    case 'setup': {
+      const { values } = parse(argv.slice(1), temporalOpts, { min: 0, max: 0, names: '' });
+      if (values.help) return help(rt);
+      const { setupCommand } = await import('./commands/setup.js');
+      return setupCommand(withTemporalFlags(deps, values));
+    }
     case 'rollout': {
-      const poll = { poll: { type: 'string' } } as const;
+      const poll = { poll: { type: 'string' }, ...temporalOpts } as const;
       const pollMs = (v: Values) => durationOption('poll', v.poll as string | undefined) ?? 2000;
       switch (sub) {
         case 'start': {
@@ -165,48 +199,56 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
           if (timeoutMs !== null && !values.wait) throw new InvalidInputError('--timeout only applies with --wait');
           return rolloutStart(
             { path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], wait: Boolean(values.wait), timeoutMs, as: values.as as string | undefined, pollMs: pollMs(values) },
-            deps,
+            withTemporalFlags(deps, values),
           );
         }
         case 'status': {
-          const { values, positionals } = parse(rest, {}, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+          const { values, positionals } = parse(rest, { ...temporalOpts, ...pickOpts }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
           if (values.help) return help(rt);
-          return rolloutStatus({ target: positionals[0]! }, deps);
+          return rolloutStatus({ target: positionals[0]!, pick: pickOf(values) }, withTemporalFlags(deps, values));
         }
         case 'watch': {
-          const { values, positionals } = parse(rest, { ...poll, timeout: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+          const { values, positionals } = parse(rest, { ...poll, ...pickOpts, timeout: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
           if (values.help) return help(rt);
-          return rolloutWatch({ target: positionals[0]!, timeoutMs: durationOption('timeout', values.timeout as string | undefined), pollMs: pollMs(values) }, deps);
+          return rolloutWatch(
+            { target: positionals[0]!, pick: pickOf(values), timeoutMs: durationOption('timeout', values.timeout as string | undefined), pollMs: pollMs(values) },
+            withTemporalFlags(deps, values),
+          );
         }
         case 'list': {
-          const { values } = parse(rest, { endpoint: { type: 'string' }, running: { type: 'boolean' }, limit: { type: 'string' } }, { min: 0, max: 0, names: '' });
+          const { values } = parse(rest, { ...temporalOpts, endpoint: { type: 'string' }, running: { type: 'boolean' }, limit: { type: 'string' } }, { min: 0, max: 0, names: '' });
           if (values.help) return help(rt);
           const limitText = (values.limit as string | undefined) ?? '50';
           const limit = Number(limitText);
           if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidInputError(`--limit '${limitText}' must be an integer 1..1000`);
-          return rolloutList({ endpoint: values.endpoint as string | undefined, running: Boolean(values.running), limit }, deps);
+          return rolloutList({ endpoint: values.endpoint as string | undefined, running: Boolean(values.running), limit }, withTemporalFlags(deps, values));
         }
         case 'report': {
-          const { values, positionals } = parse(rest, { format: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+          const { values, positionals } = parse(rest, { ...temporalOpts, ...pickOpts, format: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
           if (values.help) return help(rt);
           const format = (values.format as string | undefined) ?? (values.json ? 'json' : 'md');
           if (format !== 'md' && format !== 'html' && format !== 'json') throw new InvalidInputError(`--format '${format}' must be md, html or json`);
-          return rolloutReport({ target: positionals[0]!, format, out: values.out as string | undefined }, deps);
+          return rolloutReport({ target: positionals[0]!, pick: pickOf(values), format, out: values.out as string | undefined }, withTemporalFlags(deps, values));
         }
         default: {
           if (sub && (MESSAGES as readonly string[]).includes(sub)) {
-            const { values, positionals } = parse(rest, { as: { type: 'string' }, comment: { type: 'string' }, reason: { type: 'string' }, step: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
+            const { values, positionals } = parse(
+              rest,
+              { ...temporalOpts, ...pickOpts, as: { type: 'string' }, comment: { type: 'string' }, reason: { type: 'string' }, step: { type: 'string' } },
+              { min: 1, max: 1, names: 'rollout id or endpoint name' },
+            );
             if (values.help) return help(rt);
             return rolloutMessage(
               {
                 target: positionals[0]!,
+                pick: pickOf(values),
                 message: sub as RolloutMessage,
                 as: values.as as string | undefined,
                 comment: values.comment as string | undefined,
                 reason: values.reason as string | undefined,
                 step: stepOption(values.step as string | undefined),
               },
-              deps,
+              withTemporalFlags(deps, values),
             );
           }
           throw new InvalidInputError(
@@ -216,12 +258,12 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
       }
     }
     case 'worker': {
-      const { values } = parse(argv.slice(1), {}, { min: 0, max: 0, names: '' });
+      const { values } = parse(argv.slice(1), temporalOpts, { min: 0, max: 0, names: '' });
       if (values.help) return help(rt);
       const { loadWorkerConfig, ConfigError, runWorker } = await import('../worker/index.js');
       let config;
       try {
-        config = loadWorkerConfig(deps.env);
+        config = loadWorkerConfig(envWithTemporalFlags(deps.env, values));
       } catch (err) {
         if (err instanceof ConfigError) throw new InvalidInputError(err.message, [], { cause: err });
         throw err;
@@ -241,18 +283,18 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
     }
     case 'slack': {
       if (sub !== 'serve') throw new InvalidInputError(sub === undefined ? 'slack needs a subcommand: serve' : `unknown slack subcommand '${sub}' (serve)`);
-      const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' } }, { min: 0, max: 0, names: '' });
+      const { values } = parse(rest, { ...temporalOpts, port: { type: 'string' }, host: { type: 'string' } }, { min: 0, max: 0, names: '' });
       if (values.help) return help(rt);
       const { slackServeCommand } = await import('./commands/slack.js');
-      return slackServeCommand({ port: (values.port as string | undefined) ?? deps.env.PORT ?? '3000', host: (values.host as string | undefined) ?? '0.0.0.0' }, deps, rt.stderr);
+      return slackServeCommand({ port: (values.port as string | undefined) ?? deps.env.PORT ?? '3000', host: (values.host as string | undefined) ?? '0.0.0.0' }, withTemporalFlags(deps, values), rt.stderr);
     }
     case 'approvals': {
       if (sub !== 'serve' && sub !== 'keygen') throw new InvalidInputError(sub === undefined ? 'approvals needs a subcommand: serve, keygen' : `unknown approvals subcommand '${sub}' (serve, keygen)`);
-      const { values } = parse(rest, { port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' } }, { min: 0, max: 0, names: '' });
+      const { values } = parse(rest, { ...temporalOpts, port: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' } }, { min: 0, max: 0, names: '' });
       if (values.help) return help(rt);
       const { approvalsServeCommand, approvalsKeygenCommand } = await import('./commands/approvals.js');
       if (sub === 'keygen') return approvalsKeygenCommand((values.name as string | undefined) ?? 'approvals');
-      return approvalsServeCommand({ port: (values.port as string | undefined) ?? deps.env.PORT ?? '3001', host: (values.host as string | undefined) ?? '0.0.0.0' }, deps, rt.stderr);
+      return approvalsServeCommand({ port: (values.port as string | undefined) ?? deps.env.PORT ?? '3001', host: (values.host as string | undefined) ?? '0.0.0.0' }, withTemporalFlags(deps, values), rt.stderr);
     }
     case 'demo': {
       // The demo (demo/) parses its flags with the CLI's parser (client/args.ts) and returns its exit code.

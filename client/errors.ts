@@ -55,3 +55,22 @@ export class MessageRefusedError extends InvalidInputError {
     this.name = 'MessageRefusedError';
   }
 }
+
+/** Thrown when the namespace lacks Glidepath's search attributes (exit 3: the server is not set up, not the input). */
+export class SetupNeededError extends CliError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.unreachable, options);
+    this.name = 'SetupNeededError';
+  }
+}
+
+/** Thrown when no worker polls the task queue a rollout runs on (exit 3): nothing would ever answer. */
+export class NoWorkerError extends CliError {
+  constructor(
+    readonly taskQueue: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`no worker polls task queue '${taskQueue}': start one (glidepath worker with GLIDEPATH_TASK_QUEUE=${taskQueue}) — the rollout waits for it`, ExitCode.unreachable, options);
+    this.name = 'NoWorkerError';
+  }
+}

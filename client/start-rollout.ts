@@ -10,7 +10,7 @@ import { ErrorType } from '../domain/errors.js';
 import type { PlanDocument, RolloutPlan } from '../domain/plan.js';
 import type { SafeRolloutInput } from '../domain/rollout.js';
 import type { safeRollout } from '../workflows/index.js';
-import { GlidepathCandidate, GlidepathEndpoint, GlidepathStage } from '../workflows/search-attributes.js';
+import { GlidepathCandidate, GlidepathEndpoint, GlidepathModel, GlidepathStage, GlidepathStartedBy, GlidepathWorkspace } from '../workflows/search-attributes.js';
 
 /** Thrown when a rollout is started on an endpoint that already has one running; the message names it. */
 export class RolloutAlreadyRunningError extends Error {
@@ -50,6 +50,10 @@ export async function startSafeRollout(client: Client, args: StartRolloutArgs): 
         { key: GlidepathEndpoint, value: o.searchAttributes.GlidepathEndpoint },
         { key: GlidepathCandidate, value: o.searchAttributes.GlidepathCandidate },
         { key: GlidepathStage, value: o.searchAttributes.GlidepathStage },
+        // Set once here, not upserted by the workflow: "when did model v7 ship?" and "what did this person start?" are one query.
+        { key: GlidepathModel, value: args.plan.candidate.deployment.model },
+        { key: GlidepathStartedBy, value: args.startedBy },
+        { key: GlidepathWorkspace, value: args.plan.target.workspace },
       ],
       args: [input],
     });

@@ -30,9 +30,9 @@ import type { PlanDocument, RolloutPlan } from '../domain/plan.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutInput, SafeRolloutResult } from '../domain/rollout.js';
 import type { safeRollout } from '../workflows/index.js';
 import * as messages from '../workflows/messages.js';
-import { GlidepathCandidate, GlidepathEndpoint, GlidepathOutcome, GlidepathStage } from '../workflows/search-attributes.js';
+import { GlidepathCandidate, GlidepathEndpoint, GlidepathOutcome, GlidepathStage, glidepathSearchAttributes } from '../workflows/search-attributes.js';
 import { RolloutAlreadyRunningError, startSafeRollout } from './start-rollout.js';
-import { CliError, ExitCode, InvalidInputError, MessageRefusedError, RolloutNotFoundError, UnreachableError } from './errors.js';
+import { CliError, ExitCode, InvalidInputError, MessageRefusedError, RolloutNotFoundError, SetupNeededError, UnreachableError } from './errors.js';
 
 export { DEFAULT_TASK_QUEUE };
 /** Glidepath's search attributes, for whoever starts a server and registers them (the demo's dev server). */
@@ -58,6 +58,15 @@ export interface RolloutSummary {
   outcome: string | null;
   startedAt: string;
   closedAt: string | null;
+  /** The task queue the run's workflow tasks go to (absent where unknown). */
+  taskQueue?: string;
+}
+
+/** What `glidepath setup` did to each of Glidepath's search attributes. */
+export interface SetupResult {
+  namespace: string;
+  registered: string[];
+  alreadyThere: string[];
 }
 
 /** How a finished rollout ended, as Temporal reports it: a result, or a failure with its type. */
@@ -92,6 +101,10 @@ export interface RolloutGateway {
   list(filter: { endpoint?: string; running?: boolean; limit?: number }): Promise<RolloutSummary[]>;
   /** The plan the rollout was started with (from the first event of its history). */
   input(workflowId: string): Promise<SafeRolloutInput | null>;
+  /** Registers Glidepath's search attributes on the namespace where missing (idempotent). */
+  setup(): Promise<SetupResult>;
+  /** How many workers poll `taskQueue` (default: this client's) for workflow tasks, as Temporal's DescribeTaskQueue reports. */
+  workflowPollers(taskQueue?: string): Promise<{ taskQueue: string; pollers: number }>;
   close(): Promise<void>;
 }
 
@@ -103,9 +116,22 @@ export interface TemporalSettings {
   address: string;
 }
 
-/** Reads the connection settings from the environment (TEMPORAL_* and GLIDEPATH_TASK_QUEUE). */
-export function temporalSettings(env: NodeJS.ProcessEnv): TemporalSettings {
+/** `--address`, `--namespace`, `--profile`, as the Temporal CLI has them: a flag beats the environment, which beats the profile. */
+export interface TemporalFlags {
+  address?: string | undefined;
+  namespace?: string | undefined;
+  profile?: string | undefined;
+}
+
+/**
+ * Reads the connection settings from the environment (TEMPORAL_* and GLIDEPATH_TASK_QUEUE) and the
+ * command's flags, which win over both (they are applied as the TEMPORAL_* variables they stand for).
+ */
+export function temporalSettings(env: NodeJS.ProcessEnv, flags: TemporalFlags = {}): TemporalSettings {
   const vars = Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+  if (flags.address) vars.TEMPORAL_ADDRESS = flags.address;
+  if (flags.namespace) vars.TEMPORAL_NAMESPACE = flags.namespace;
+  if (flags.profile) vars.TEMPORAL_PROFILE = flags.profile;
   let connect;
   try {
     connect = loadClientConnectConfig({ overrideEnvVars: vars });
@@ -130,6 +156,15 @@ function isTransportError(err: unknown): boolean {
   return false;
 }
 
+/** True when Temporal refused a start because a search attribute is not registered on the namespace. */
+function missingSearchAttribute(err: unknown): boolean {
+  for (let e: unknown = err, i = 0; e && i < 6; e = (e as { cause?: unknown }).cause, i++) {
+    const text = e instanceof Error ? `${e.message} ${(e as { details?: string }).details ?? ''}` : '';
+    if (/search attribute/i.test(text) && /no mapping|not defined|unknown|not registered|is not a valid/i.test(text)) return true;
+  }
+  return false;
+}
+
 /** Maps an error from the Temporal client onto the CLI's taxonomy. */
 export function translateTemporalError(err: unknown, what: { workflowId?: string; address: string }): Error {
   if (err instanceof CliError) return err;
@@ -140,6 +175,9 @@ export function translateTemporalError(err: unknown, what: { workflowId?: string
     return new InvalidInputError(`the rollout refused the message: ${cause?.message ?? err.message}`, [], { cause: err });
   }
   if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */) return new RolloutNotFoundError(what.workflowId ?? 'that id', { cause: err });
+  if (missingSearchAttribute(err)) {
+    return new SetupNeededError(`the Temporal namespace has not got Glidepath's search attributes: run \`glidepath setup\` (once per namespace) — ${innermostMessage(err).split('\n')[0]}`, { cause: err });
+  }
   if (isGrpcServiceError(err) && err.code === 3 /* INVALID_ARGUMENT */) return new InvalidInputError(`Temporal refused the request: ${err.details || err.message}`, [], { cause: err });
   if (isTransportError(err)) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
@@ -162,6 +200,7 @@ function summaryOf(info: WorkflowExecutionInfo | Awaited<ReturnType<ReturnType<C
     outcome: sa.get(GlidepathOutcome) ?? null,
     startedAt: info.startTime.toISOString(),
     closedAt: info.closeTime ? info.closeTime.toISOString() : null,
+    ...(info.taskQueue ? { taskQueue: info.taskQueue } : {}),
   };
 }
 
@@ -314,19 +353,43 @@ export class TemporalRolloutGateway implements RolloutGateway {
     });
   }
 
-  /** Registers Glidepath's search attributes on the namespace (needed once per server; the demo does it). */
-  async ensureSearchAttributes(): Promise<void> {
+  /** Registers Glidepath's search attributes on the namespace where missing: `glidepath setup`, and the demo on a server it did not start. */
+  async setup(): Promise<SetupResult> {
     const { temporal } = (await import('@temporalio/proto')).default;
     const keyword = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
-    try {
-      await this.connection.operatorService.addSearchAttributes({
+    const namespace = this.settings.namespace;
+    return this.call(undefined, async () => {
+      const existing = await this.connection.operatorService.listSearchAttributes({ namespace });
+      const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+      const names = glidepathSearchAttributes.map((k) => k.name);
+      const missing = names.filter((n) => !known.has(n));
+      if (missing.length) {
+        try {
+          await this.connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((n) => [n, keyword])) });
+        } catch (err) {
+          // a concurrent setup registered them first: the outcome is the same
+          if (!(isGrpcServiceError(err) && err.code === 6 /* ALREADY_EXISTS */)) throw err;
+        }
+      }
+      return { namespace, registered: missing, alreadyThere: names.filter((n) => known.has(n)) };
+    });
+  }
+
+  /** Kept for the demo: {@link setup} without the account. */
+  async ensureSearchAttributes(): Promise<void> {
+    await this.setup();
+  }
+
+  async workflowPollers(taskQueue = this.settings.taskQueue): Promise<{ taskQueue: string; pollers: number }> {
+    const { temporal } = (await import('@temporalio/proto')).default;
+    return this.call(undefined, async () => {
+      const r = await this.client.workflowService.describeTaskQueue({
         namespace: this.settings.namespace,
-        searchAttributes: Object.fromEntries([GlidepathEndpoint, GlidepathCandidate, GlidepathStage, GlidepathOutcome].map((k) => [k.name, keyword])),
+        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
       });
-    } catch (err) {
-      if (isGrpcServiceError(err) && err.code === 6 /* ALREADY_EXISTS */) return;
-      throw translateTemporalError(err, { address: this.settings.address });
-    }
+      return { taskQueue, pollers: r.pollers?.length ?? 0 };
+    });
   }
 
   /** Terminates the rollout's latest run (the demo, when stopped, ends the rollouts it started so none waits for its worker). */

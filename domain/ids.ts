@@ -38,3 +38,14 @@ export function rolloutWorkflowId(ref: EndpointRef): string {
 export function resourceIdFromWorkflowId(workflowId: string): string | undefined {
   return workflowId.startsWith(ROLLOUT_ID_PREFIX) ? workflowId.slice(ROLLOUT_ID_PREFIX.length) : undefined;
 }
+
+/**
+ * Where a rollout's endpoint lives, read back from its workflow id (lower-cased, as the id is); undefined
+ * when the id is not a rollout's. E.g. `glidepath-rollout:/subscriptions/S/resourcegroups/G/providers/…/workspaces/W/onlineendpoints/E`.
+ */
+export function endpointRefOf(workflowId: string): EndpointRef | undefined {
+  const m = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.machinelearningservices\/workspaces\/([^/]+)\/onlineendpoints\/([^/]+)$/i.exec(
+    resourceIdFromWorkflowId(workflowId) ?? '',
+  );
+  return m ? { subscriptionId: m[1]!, resourceGroup: m[2]!, workspace: m[3]!, endpoint: m[4]! } : undefined;
+}

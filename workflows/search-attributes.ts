@@ -15,5 +15,12 @@ export const GlidepathStage = defineSearchAttributeKey('GlidepathStage', SearchA
 /** The outcome once finished (promoted, rolled_back, rejected, aborted, failed). */
 export const GlidepathOutcome = defineSearchAttributeKey('GlidepathOutcome', SearchAttributeType.KEYWORD);
 
-/** Every Glidepath search attribute, for registration. */
-export const glidepathSearchAttributes = [GlidepathEndpoint, GlidepathCandidate, GlidepathStage, GlidepathOutcome];
+/** The candidate's model reference (e.g. `azureml:fraud-detector:7`); set by the client at start, never upserted. */
+export const GlidepathModel = defineSearchAttributeKey('GlidepathModel', SearchAttributeType.KEYWORD);
+/** Who started the rollout; set by the client at start, never upserted. */
+export const GlidepathStartedBy = defineSearchAttributeKey('GlidepathStartedBy', SearchAttributeType.KEYWORD);
+/** The Azure ML workspace of the endpoint; set by the client at start, never upserted. */
+export const GlidepathWorkspace = defineSearchAttributeKey('GlidepathWorkspace', SearchAttributeType.KEYWORD);
+
+/** Every Glidepath search attribute, for registration (`glidepath setup`, the demo's dev server, the tests). */
+export const glidepathSearchAttributes = [GlidepathEndpoint, GlidepathCandidate, GlidepathStage, GlidepathOutcome, GlidepathModel, GlidepathStartedBy, GlidepathWorkspace];

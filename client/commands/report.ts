@@ -2,13 +2,14 @@
 import { ExitCode } from '../errors.js';
 import { buildReport, renderReport, type RolloutReport } from '../report.js';
 import type { RolloutGateway } from '../temporal.js';
-import { readStatusView, resolveRollout } from './rollout.js';
+import { readStatusView, resolveRollout, type RolloutPick } from './rollout.js';
 import type { CommandDeps, CommandOutput } from './types.js';
 
 export interface ReportOptions {
   target: string;
   format: 'md' | 'html' | 'json';
   out: string | undefined;
+  pick?: RolloutPick;
 }
 
 /** Gathers a rollout's report data through the gateway (result when finished, status query while running). */
@@ -20,7 +21,7 @@ export async function fetchReport(workflowId: string, gateway: RolloutGateway, n
 
 export async function rolloutReport(options: ReportOptions, deps: CommandDeps): Promise<CommandOutput> {
   const gateway = await deps.gateway();
-  const workflowId = await resolveRollout(options.target, gateway);
+  const workflowId = await resolveRollout(options.target, gateway, options.pick);
   const report = await fetchReport(workflowId, gateway, new Date(deps.now()));
   const body = renderReport(report, options.format);
   if (options.out) {

@@ -9,7 +9,8 @@ import { ErrorType } from '../../domain/errors.js';
 import { parsePlan, type RolloutPlan } from '../../domain/plan.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
 import { formatTraffic } from '../../domain/traffic.js';
-import { CliError, ExitCode, InvalidInputError, MessageRefusedError, RolloutNotFoundError } from '../errors.js';
+import { endpointRefOf } from '../../domain/ids.js';
+import { CliError, ExitCode, InvalidInputError, MessageRefusedError, NoWorkerError, RolloutNotFoundError } from '../errors.js';
 import { checkPolicies, loadPlan } from '../plan-file.js';
 import { decisionCommand, describeStep } from '../../domain/approvals.js';
 import { formatDecision, formatProgress, formatStatus, pendingApprovalView, progressKey } from '../progress.js';
@@ -33,16 +34,60 @@ export function actor(as: string | undefined, env: NodeJS.ProcessEnv): string {
   return `${user}@${hostname()}`;
 }
 
-/** Turns `<rollout-id|endpoint>` into a workflow id: an id as is, an endpoint name → its running (else newest) rollout. */
-export async function resolveRollout(target: string, gateway: RolloutGateway): Promise<string> {
+/** `--workspace` / `--subscription`: which of several endpoints with one name a command means. */
+export interface RolloutPick {
+  workspace?: string | undefined;
+  subscription?: string | undefined;
+}
+
+/**
+ * Turns `<rollout-id|endpoint>` into a workflow id: an id as is; an endpoint name → its one running
+ * rollout (else its newest). Endpoint names repeat across workspaces and subscriptions (dev, staging and
+ * prod), so when the name (narrowed by `pick`) fits more than one endpoint this refuses (exit 2) and lists
+ * each with the flags or the full id that picks it: a message must never reach the wrong environment.
+ */
+export async function resolveRollout(target: string, gateway: RolloutGateway, pick: RolloutPick = {}): Promise<string> {
   if (isRolloutId(target)) return target;
   if (!/^[A-Za-z][A-Za-z0-9-]{1,31}$/.test(target)) {
     throw new InvalidInputError(`'${target}' is neither a rollout id (glidepath-rollout:/subscriptions/…) nor an endpoint name`);
   }
-  const found = await gateway.list({ endpoint: target, limit: 20 });
-  const pick = found.find((r) => r.execution === 'RUNNING') ?? found[0];
-  if (!pick) throw new RolloutNotFoundError(`endpoint ${target}`);
-  return pick.workflowId;
+  const found = (await gateway.list({ endpoint: target, limit: 100 })).filter((r) => {
+    const ref = endpointRefOf(r.workflowId);
+    if (pick.workspace && ref?.workspace.toLowerCase() !== pick.workspace.toLowerCase()) return false;
+    if (pick.subscription && ref?.subscriptionId.toLowerCase() !== pick.subscription.toLowerCase()) return false;
+    return true;
+  });
+  const running = found.filter((r) => r.execution === 'RUNNING');
+  const pool = running.length ? running : found;
+  const ids = [...new Set(pool.map((r) => r.workflowId))];
+  if (ids.length === 0) {
+    const narrowed = [pick.workspace && `workspace ${pick.workspace}`, pick.subscription && `subscription ${pick.subscription}`].filter(Boolean).join(', ');
+    throw new RolloutNotFoundError(`endpoint ${target}${narrowed ? ` in ${narrowed}` : ''}`);
+  }
+  if (ids.length > 1) {
+    const refs = ids.map((id) => ({ id, ref: endpointRefOf(id) }));
+    const workspaces = new Set(refs.map((r) => r.ref?.workspace));
+    const lines = refs.map(({ id, ref }) => {
+      const unique = ref && refs.filter((o) => o.ref?.workspace === ref.workspace).length === 1;
+      const flags = !ref ? null : unique ? `--workspace ${ref.workspace}` : `--workspace ${ref.workspace} --subscription ${ref.subscriptionId}`;
+      return `${flags ? `${flags}  or  ` : ''}'${id}'`;
+    });
+    throw new InvalidInputError(
+      `endpoint name ${target} names ${ids.length} ${running.length ? 'running ' : ''}rollouts (${workspaces.size} workspace${workspaces.size === 1 ? '' : 's'}): say which with a flag or the full id`,
+      lines,
+    );
+  }
+  return ids[0]!;
+}
+
+/**
+ * Refuses (exit 3, naming the queue) when no worker polls the task queue a running rollout's workflow
+ * tasks go to: its status query, its messages and its progress would otherwise wait for nobody.
+ */
+export async function requireWorker(summary: RolloutSummary, gateway: RolloutGateway): Promise<void> {
+  if (summary.execution !== 'RUNNING') return;
+  const { taskQueue, pollers } = await gateway.workflowPollers(summary.taskQueue);
+  if (pollers === 0) throw new NoWorkerError(taskQueue);
 }
 
 /** How a rollout's end maps onto the exit-code contract. */
@@ -105,10 +150,16 @@ export async function follow(
   const start = deps.now();
   let lastKey = '';
   let failures = 0;
+  let workerSeen = false;
   for (;;) {
     try {
       const d = await gateway.describe(workflowId);
       if (d.execution !== 'RUNNING') return await gateway.outcome(workflowId);
+      if (!workerSeen) {
+        // Once, before the first status query: no worker means nothing will answer it, however long we wait.
+        await requireWorker(d, gateway);
+        workerSeen = true;
+      }
       let status: RolloutStatus | undefined;
       try {
         status = await gateway.status(workflowId);
@@ -126,7 +177,7 @@ export async function follow(
       }
       failures = 0;
     } catch (err) {
-      if (!(err instanceof CliError && err.exitCode === ExitCode.unreachable)) throw err;
+      if (!(err instanceof CliError && err.exitCode === ExitCode.unreachable) || err instanceof NoWorkerError) throw err;
       failures += 1;
       if (failures >= MAX_UNREACHABLE_POLLS) throw err;
       if (failures === 1) deps.progress(`${new Date(deps.now()).toISOString().slice(11, 19)} lost Temporal (${err.message}); retrying — the rollout carries on without us`);
@@ -177,6 +228,7 @@ export async function rolloutStart(options: StartOptions, deps: CommandDeps): Pr
 
 export interface StatusOptions {
   target: string;
+  pick?: RolloutPick;
 }
 
 /** What `status --json` prints: Temporal's view, the workflow's own status, and the result once finished. */
@@ -200,6 +252,7 @@ async function planOf(workflowId: string, gateway: RolloutGateway): Promise<Roll
 export async function readStatusView(workflowId: string, gateway: RolloutGateway): Promise<StatusView> {
   const rollout = await gateway.describe(workflowId);
   if (rollout.execution === 'RUNNING') {
+    await requireWorker(rollout, gateway);
     const status = await gateway.status(workflowId);
     return { rollout, status, result: null, failure: null, pendingApproval: status.pendingApproval ? pendingApprovalView(workflowId, status.pendingApproval) : null };
   }
@@ -216,7 +269,7 @@ export async function readStatusView(workflowId: string, gateway: RolloutGateway
 
 export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): Promise<CommandOutput> {
   const gateway = await deps.gateway();
-  const workflowId = await resolveRollout(options.target, gateway);
+  const workflowId = await resolveRollout(options.target, gateway, options.pick);
   const view = await readStatusView(workflowId, gateway);
   let text: string;
   if (view.status && view.rollout.execution === 'RUNNING') {
@@ -239,6 +292,7 @@ export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): 
 
 export interface WatchOptions {
   target: string;
+  pick?: RolloutPick;
   timeoutMs: number | null;
   pollMs: number;
 }
@@ -246,7 +300,7 @@ export interface WatchOptions {
 /** Follows a rollout until it ends: exit 0 promoted, 1 not promoted, 4 when `--timeout` passes first. */
 export async function rolloutWatch(options: WatchOptions, deps: CommandDeps): Promise<CommandOutput> {
   const gateway = await deps.gateway();
-  const workflowId = await resolveRollout(options.target, gateway);
+  const workflowId = await resolveRollout(options.target, gateway, options.pick);
   const plan = await planOf(workflowId, gateway);
   deps.progress(`Watching ${workflowId}`);
   const end = await follow(workflowId, plan, { timeoutMs: options.timeoutMs, pollMs: options.pollMs }, gateway, deps);
@@ -257,6 +311,7 @@ export async function rolloutWatch(options: WatchOptions, deps: CommandDeps): Pr
 
 export interface MessageOptions {
   target: string;
+  pick?: RolloutPick;
   message: RolloutMessage;
   as: string | undefined;
   comment: string | undefined;
@@ -298,7 +353,7 @@ export async function rolloutMessage(options: MessageOptions, deps: CommandDeps)
   if (!decides && options.step !== undefined) throw new InvalidInputError(`--step is for approve and reject only, not ${options.message}`);
   const by = options.as?.trim() || '<you>';
   const gateway = await deps.gateway();
-  const workflowId = await resolveRollout(options.target, gateway);
+  const workflowId = await resolveRollout(options.target, gateway, options.pick);
   const d = await gateway.describe(workflowId);
   if (d.execution !== 'RUNNING') {
     throw new MessageRefusedError(`cannot ${options.message}: the rollout has finished (${d.execution.toLowerCase()}${d.outcome ? `, ${d.outcome}` : ''})`);

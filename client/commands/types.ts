@@ -4,11 +4,11 @@
  */
 import type { ExitCode } from '../errors.js';
 import type { PlanSource } from '../plan-file.js';
-import type { RolloutGateway } from '../temporal.js';
+import type { RolloutGateway, TemporalFlags } from '../temporal.js';
 
 export interface CommandDeps {
-  /** Connects to Temporal on first use (commands that do not need it never connect). */
-  gateway(): Promise<RolloutGateway>;
+  /** Connects to Temporal on first use (commands that do not need it never connect); `flags` are the command's `--address/--namespace/--profile`. */
+  gateway(flags?: TemporalFlags): Promise<RolloutGateway>;
   files: PlanSource & { writeFile(path: string, data: string): Promise<void> };
   env: NodeJS.ProcessEnv;
   now(): number;

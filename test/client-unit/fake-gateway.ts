@@ -8,7 +8,7 @@ import { parsePlan, type PlanDocument, type RolloutPlan } from '../../domain/pla
 import { rolloutWorkflowId } from '../../domain/ids.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutInput, SafeRolloutResult } from '../../domain/rollout.js';
 import { CliError, ExitCode, MessageRefusedError, RolloutNotFoundError } from '../../client/errors.js';
-import type { MessageInput, RolloutEnd, RolloutGateway, RolloutMessage, RolloutSummary } from '../../client/temporal.js';
+import { glidepathSearchAttributes, type MessageInput, type RolloutEnd, type RolloutGateway, type RolloutMessage, type RolloutSummary, type SetupResult, type TemporalFlags } from '../../client/temporal.js';
 import type { CliRuntime } from '../../client/cli.js';
 import type { CommandDeps } from '../../client/commands/types.js';
 
@@ -54,6 +54,12 @@ export class FakeGateway implements RolloutGateway {
   /** Delay every status read (to prove the Slack bridge acknowledges before the work is done). */
   statusDelayMs = 0;
   closed = false;
+  /** Workers polling each task queue's workflow tasks (a queue not listed has one); 0 plays "no worker". */
+  readonly pollers: Record<string, number> = {};
+  /** Search attributes the fake namespace has; `setup` registers the missing ones. */
+  readonly registered = new Set<string>();
+  /** The connection flags the command connected with. */
+  flags: TemporalFlags | undefined;
   /** Called on every status read with the read count: lets a test move a rollout along (or end it). */
   tick?: (r: FakeRollout, reads: number) => void;
   private reads = 0;
@@ -148,6 +154,18 @@ export class FakeGateway implements RolloutGateway {
   async input(id: string) {
     return this.get(id).input;
   }
+  async setup(): Promise<SetupResult> {
+    this.calls.push({ op: 'setup', args: [] });
+    const names = glidepathSearchAttributes.map((k) => k.name);
+    const registered = names.filter((n) => !this.registered.has(n));
+    const alreadyThere = names.filter((n) => this.registered.has(n));
+    for (const n of registered) this.registered.add(n);
+    return { namespace: this.flags?.namespace ?? 'default', registered, alreadyThere };
+  }
+  async workflowPollers(taskQueue = 'glidepath') {
+    this.calls.push({ op: 'workflowPollers', args: [taskQueue] });
+    return { taskQueue, pollers: this.pollers[taskQueue] ?? 1 };
+  }
   async close() {
     this.closed = true;
   }
@@ -161,7 +179,14 @@ export function testRuntime(opts: { gateway?: RolloutGateway | (() => Promise<Ro
   const g = opts.gateway;
   let now = Date.parse('2026-11-25T08:00:00.000Z');
   const deps: CommandDeps = {
-    gateway: typeof g === 'function' ? g : async () => g ?? new FakeGateway(),
+    gateway:
+      typeof g === 'function'
+        ? g
+        : async (flags) => {
+            const gw = g ?? new FakeGateway();
+            if (gw instanceof FakeGateway) gw.flags = flags;
+            return gw;
+          },
     files: {
       readFile: async (p) => {
         if (p.endsWith('/')) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
