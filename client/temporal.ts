@@ -176,7 +176,7 @@ export function translateTemporalError(err: unknown, what: { workflowId?: string
   }
   if (isGrpcServiceError(err) && err.code === 5 /* NOT_FOUND */) return new RolloutNotFoundError(what.workflowId ?? 'that id', { cause: err });
   if (missingSearchAttribute(err)) {
-    return new SetupNeededError(`the Temporal namespace has not got Glidepath's search attributes: run \`glidepath setup\` (once per namespace) — ${innermostMessage(err).split('\n')[0]}`, { cause: err });
+    return new SetupNeededError(`the Temporal namespace does not have Glidepath's search attributes: run \`glidepath setup\` (once per namespace) — ${innermostMessage(err).split('\n')[0]}`, { cause: err });
   }
   if (isGrpcServiceError(err) && err.code === 3 /* INVALID_ARGUMENT */) return new InvalidInputError(`Temporal refused the request: ${err.details || err.message}`, [], { cause: err });
   if (isTransportError(err)) {
