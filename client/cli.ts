@@ -26,12 +26,13 @@ Usage:
   glidepath plan validate <plan.yaml|-> [--set key=value]... [--json]
   glidepath plan explain  <plan.yaml|-> [--set key=value]... [--region R] [--no-prices] [--json]
   glidepath rollout start <plan.yaml|-> [--set key=value]... [--wait] [--timeout D] [--as who] [--json]
-  glidepath rollout status <rollout-id|endpoint> [--json]
-  glidepath rollout watch  <rollout-id|endpoint> [--timeout D] [--json]
+  glidepath rollout status <rollout-id|endpoint> [--workspace W] [--subscription S] [--json]
+  glidepath rollout watch  <rollout-id|endpoint> [--workspace W] [--subscription S] [--timeout D] [--json]
   glidepath rollout approve|reject <rollout-id|endpoint> --step N --as <who> [--comment TEXT]
   glidepath rollout pause|resume|abort <rollout-id|endpoint> --as <who> [--reason TEXT]
   glidepath rollout list [--endpoint NAME] [--running] [--limit N] [--json]
   glidepath rollout report <rollout-id|endpoint> [--format md|html|json] [--out FILE]
+  glidepath setup [--json]               register Glidepath's search attributes on the namespace (once)
   glidepath worker                       run a worker (GLIDEPATH_* and TEMPORAL_* environment)
   glidepath emulator …                   the local Azure ML emulator (see glidepath emulator --help)
   glidepath slack serve [--port N] [--host H]   the Slack interactivity endpoint (a signer of decisions)
@@ -55,6 +56,12 @@ Options:
                     ($GLIDEPATH_APPROVALS_TOKEN): the decision is signed for the person the token names
                     (--as optional); without it, --as is self-asserted and plans that require verified
                     decisions refuse it
+  --address HOST:PORT, --namespace NS, --profile NAME
+                    where Temporal is, as the Temporal CLI takes them (every command that talks to
+                    Temporal); a flag beats TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_PROFILE
+  --workspace W, --subscription S
+                    which endpoint a name means when several workspaces or subscriptions have one of
+                    that name (else the CLI refuses and lists them); a full rollout id needs neither
   --json            machine-readable output on stdout (errors too: {"ok":false,"exitCode":N,"error":…})
   --debug           stack traces on errors
 
@@ -66,9 +73,10 @@ Exit codes:
   0  success; for --wait and watch: the rollout was promoted
   1  the rollout ended without promotion (rolled back, rejected, aborted, failed)
   2  invalid input: unknown command or flag, unreadable or invalid plan (or one breaking its own
-     policies), bad --set, unknown rollout, a message the rollout refused (e.g. approving when no
+     policies), bad --set, unknown rollout, an endpoint name that fits several rollouts, a message the rollout refused (e.g. approving when no
      approval is awaited)
-  3  cannot reach or talk to Temporal (or Azure)
+  3  cannot reach or talk to Temporal (or Azure); the namespace lacks Glidepath's search attributes
+     (run glidepath setup); no worker polls the rollout's task queue (named in the message)
   4  --wait / watch --timeout ran out before the rollout ended`;
 
 /** What main() writes to and builds commands from; tests replace any of it. */
