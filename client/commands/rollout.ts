@@ -80,14 +80,23 @@ export async function resolveRollout(target: string, gateway: RolloutGateway, pi
   return ids[0]!;
 }
 
+/** How long `requireWorker` keeps asking before it believes no worker polls (a worker that has just started may not have polled yet). */
+export const NO_WORKER_GRACE_MS = 5_000;
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
  * Refuses (exit 3, naming the queue) when no worker polls the task queue a running rollout's workflow
- * tasks go to: its status query, its messages and its progress would otherwise wait for nobody.
+ * tasks go to: its status query, its messages and its progress would otherwise wait for nobody. Asks
+ * Temporal once a second for NO_WORKER_GRACE_MS before it concludes, well inside the 15 s a person waits.
  */
-export async function requireWorker(summary: RolloutSummary, gateway: RolloutGateway): Promise<void> {
+export async function requireWorker(summary: RolloutSummary, gateway: RolloutGateway, sleep: (ms: number) => Promise<void> = realSleep): Promise<void> {
   if (summary.execution !== 'RUNNING') return;
-  const { taskQueue, pollers } = await gateway.workflowPollers(summary.taskQueue);
-  if (pollers === 0) throw new NoWorkerError(taskQueue);
+  for (let waited = 0; ; waited += 1_000) {
+    const { taskQueue, pollers } = await gateway.workflowPollers(summary.taskQueue);
+    if (pollers > 0) return;
+    if (waited >= NO_WORKER_GRACE_MS) throw new NoWorkerError(taskQueue);
+    await sleep(1_000);
+  }
 }
 
 /** How a rollout's end maps onto the exit-code contract. */
@@ -157,7 +166,7 @@ export async function follow(
       if (d.execution !== 'RUNNING') return await gateway.outcome(workflowId);
       if (!workerSeen) {
         // Once, before the first status query: no worker means nothing will answer it, however long we wait.
-        await requireWorker(d, gateway);
+        await requireWorker(d, gateway, deps.sleep);
         workerSeen = true;
       }
       let status: RolloutStatus | undefined;
@@ -249,10 +258,10 @@ async function planOf(workflowId: string, gateway: RolloutGateway): Promise<Roll
 }
 
 /** Reads a rollout's status: the `status` query while it runs, its result (or failure) once it ended. */
-export async function readStatusView(workflowId: string, gateway: RolloutGateway): Promise<StatusView> {
+export async function readStatusView(workflowId: string, gateway: RolloutGateway, sleep?: (ms: number) => Promise<void>): Promise<StatusView> {
   const rollout = await gateway.describe(workflowId);
   if (rollout.execution === 'RUNNING') {
-    await requireWorker(rollout, gateway);
+    await requireWorker(rollout, gateway, sleep);
     const status = await gateway.status(workflowId);
     return { rollout, status, result: null, failure: null, pendingApproval: status.pendingApproval ? pendingApprovalView(workflowId, status.pendingApproval) : null };
   }
@@ -270,7 +279,7 @@ export async function readStatusView(workflowId: string, gateway: RolloutGateway
 export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): Promise<CommandOutput> {
   const gateway = await deps.gateway();
   const workflowId = await resolveRollout(options.target, gateway, options.pick);
-  const view = await readStatusView(workflowId, gateway);
+  const view = await readStatusView(workflowId, gateway, deps.sleep);
   let text: string;
   if (view.status && view.rollout.execution === 'RUNNING') {
     text = formatStatus(view.status, await planOf(workflowId, gateway), deps.now());

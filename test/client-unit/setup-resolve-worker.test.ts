@@ -158,6 +158,22 @@ describe('no worker polls the task queue', () => {
     assert.doesNotMatch(r.out, /lost Temporal/);
   });
 
+  test('a worker that starts polling within the grace period is found: no refusal', async () => {
+    const g = new FakeGateway();
+    g.add(aPlanDocument(), 'ci@contoso.com');
+    g.pollers.glidepath = 0;
+    const orig = g.workflowPollers.bind(g);
+    let asks = 0;
+    g.workflowPollers = async (q) => {
+      asks += 1;
+      if (asks === 3) g.pollers.glidepath = 1;
+      return orig(q);
+    };
+    const r = await run(['rollout', 'status', 'fraud-detection'], g);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(asks, 3);
+  });
+
   test('the run\'s own task queue is the one asked about', async () => {
     const g = new FakeGateway();
     const r0 = g.add(aPlanDocument(), 'ci@contoso.com');
