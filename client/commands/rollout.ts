@@ -160,10 +160,12 @@ export async function follow(
   let lastKey = '';
   let failures = 0;
   let workerSeen = false;
+  let lastTaskQueue: string | undefined;
   for (;;) {
     try {
       const d = await gateway.describe(workflowId);
       if (d.execution !== 'RUNNING') return await gateway.outcome(workflowId);
+      lastTaskQueue = d.taskQueue;
       if (!workerSeen) {
         // Once, before the first status query: no worker means nothing will answer it, however long we wait.
         await requireWorker(d, gateway, deps.sleep);
@@ -187,6 +189,12 @@ export async function follow(
       failures = 0;
     } catch (err) {
       if (!(err instanceof CliError && err.exitCode === ExitCode.unreachable) || err instanceof NoWorkerError) throw err;
+      // A status query nobody answers may mean the worker went away mid-follow: say so, not "lost Temporal".
+      await gateway
+        .workflowPollers(lastTaskQueue)
+        .then((p) => {
+          if (p.pollers === 0) throw new NoWorkerError(p.taskQueue);
+        }, () => undefined);
       failures += 1;
       if (failures >= MAX_UNREACHABLE_POLLS) throw err;
       if (failures === 1) deps.progress(`${new Date(deps.now()).toISOString().slice(11, 19)} lost Temporal (${err.message}); retrying — the rollout carries on without us`);

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { main } from '../../client/cli.js';
+import { UnreachableError } from '../../client/errors.js';
 import { glidepathSearchAttributes, temporalSettings } from '../../client/temporal.js';
 import { endpointRefOf, rolloutWorkflowId } from '../../domain/ids.js';
 import type { PlanDocument } from '../../domain/plan.js';
@@ -182,5 +183,24 @@ describe('no worker polls the task queue', () => {
     const r = await run(['rollout', 'status', 'fraud-detection'], g);
     assert.equal(r.code, 3);
     assert.match(r.err, /'glidepath-demo-42'/);
+  });
+});
+
+describe('a worker that goes away while --wait follows', () => {
+  test('a status query nobody answers, with no poller left, is exit 3 naming the queue, not "lost Temporal"', async () => {
+    const g = new FakeGateway();
+    g.tick = (_r, reads) => {
+      if (reads === 2) g.pollers.glidepath = 0;
+    };
+    const orig = g.status.bind(g);
+    g.status = async (id) => {
+      const s = await orig(id);
+      if (g.pollers.glidepath === 0) throw new UnreachableError(`no worker answered the status query of ${id} within 15s`);
+      return s;
+    };
+    const r = await run(['rollout', 'start', 'plan.yaml', '--wait'], g);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, /no worker polls task queue 'glidepath'/);
+    assert.doesNotMatch(r.out, /lost Temporal/);
   });
 });
