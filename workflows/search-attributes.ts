@@ -1,8 +1,10 @@
 /**
  * Glidepath's custom search attributes: what auditors filter rollouts by in the Temporal UI
  * (e.g. `GlidepathEndpoint = "fraud-detection" AND GlidepathOutcome = "rolled_back"`).
- * They must be registered on the server before a workflow sets them (the dev server does it at start
- * with `--search-attribute`; see test/support/temporal.ts and the demo).
+ * They must be registered on the namespace before a rollout starts: `glidepath setup` does it on any
+ * namespace, the dev server at start with `--search-attribute` (see test/support/temporal.ts and the demo).
+ * This module only defines keys: the workflow upserts stage and outcome; model, starter and workspace
+ * are set once by the client at start (client/start-rollout.ts).
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
