@@ -104,7 +104,8 @@ export interface RolloutGateway {
   /** Registers Glidepath's search attributes on the namespace where missing (idempotent). */
   setup(): Promise<SetupResult>;
   /** How many workers poll `taskQueue` (default: this client's) for workflow tasks, as Temporal's DescribeTaskQueue reports. */
-  workflowPollers(taskQueue?: string): Promise<{ taskQueue: string; pollers: number }>;
+  /** Workers polling the workflow task queue; `pollers: null` when the server cannot say (Temporal's Java test server). */
+  workflowPollers(taskQueue?: string): Promise<{ taskQueue: string; pollers: number | null }>;
   close(): Promise<void>;
 }
 
@@ -380,15 +381,21 @@ export class TemporalRolloutGateway implements RolloutGateway {
     await this.setup();
   }
 
-  async workflowPollers(taskQueue = this.settings.taskQueue): Promise<{ taskQueue: string; pollers: number }> {
+  async workflowPollers(taskQueue = this.settings.taskQueue): Promise<{ taskQueue: string; pollers: number | null }> {
     const { temporal } = (await import('@temporalio/proto')).default;
     return this.call(undefined, async () => {
-      const r = await this.client.workflowService.describeTaskQueue({
-        namespace: this.settings.namespace,
-        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      });
-      return { taskQueue, pollers: r.pollers?.length ?? 0 };
+      try {
+        const r = await this.client.workflowService.describeTaskQueue({
+          namespace: this.settings.namespace,
+          taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        });
+        return { taskQueue, pollers: r.pollers?.length ?? 0 };
+      } catch (err) {
+        // gRPC UNIMPLEMENTED (12): a server without the task-queue API (the Java test server) cannot say.
+        if ((err as { code?: unknown }).code === 12) return { taskQueue, pollers: null };
+        throw err;
+      }
     });
   }
 

@@ -93,7 +93,7 @@ export async function requireWorker(summary: RolloutSummary, gateway: RolloutGat
   if (summary.execution !== 'RUNNING') return;
   for (let waited = 0; ; waited += 1_000) {
     const { taskQueue, pollers } = await gateway.workflowPollers(summary.taskQueue);
-    if (pollers > 0) return;
+    if (pollers === null || pollers > 0) return; // null: the server cannot say, so the query will tell
     if (waited >= NO_WORKER_GRACE_MS) throw new NoWorkerError(taskQueue);
     await sleep(1_000);
   }
