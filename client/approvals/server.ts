@@ -11,8 +11,8 @@
  *   { "workflowId": "…", "decision": "approve" | "reject", "stepIndex": 2, "comment"?: "…", "reason"?: "…", "as"?: "alice@contoso.com" }
  *   200 { accepted, message, person, signer }   400 bad request   401 token refused   409 refused by the rollout   502 Temporal unreachable
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn, type Listening } from '../http-listen.js';
+import { createServer, type IncomingMessage } from 'node:http';
 import { samePerson } from '../../domain/approvals.js';
 import { CliError, MessageRefusedError } from '../errors.js';
 import type { DecisionSigner } from '../signer.js';
@@ -116,7 +116,7 @@ export function createApprovalsServer(options: ApprovalsServerOptions) {
   }
 
   /** Serves the endpoint over HTTP (GET /healthz answers ok). Put TLS in front of it (a token travels here). */
-  async function listen(port: number, host: string): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  async function listen(port: number, host: string): Promise<Listening> {
     const server = createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -132,16 +132,7 @@ export function createApprovalsServer(options: ApprovalsServerOptions) {
           },
         );
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
-    return {
-      server,
-      url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
+    return listenOn(server, port, host);
   }
 
   return { handle, listen };

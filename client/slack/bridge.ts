@@ -13,8 +13,8 @@
  * so a button of an older step is refused with the step the rollout awaits, even when the rollout moved
  * on between our status read and the update. The bridge only refuses what it cannot attribute.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOn, type Listening } from '../http-listen.js';
+import { createServer, type IncomingMessage } from 'node:http';
 import { parseSlackButtonValue, slackActionDecision, slackApprover, type SlackButtonValue } from '../../domain/approvals.js';
 import type { DecisionSignature } from '../../domain/decision-signature.js';
 import { CliError } from '../errors.js';
@@ -242,7 +242,7 @@ export function createSlackBridge(options: SlackBridgeOptions) {
   }
 
   /** Serves the bridge over HTTP (any path; GET /healthz answers ok). */
-  async function listen(port: number, host: string): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  async function listen(port: number, host: string): Promise<Listening> {
     const server = createServer((req, res) => {
       if (req.method === 'GET' && req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -274,16 +274,7 @@ export function createSlackBridge(options: SlackBridgeOptions) {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       else socket.destroy();
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
-    return {
-      server,
-      url: `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
+    return listenOn(server, port, host);
   }
 
   return { handle, listen };

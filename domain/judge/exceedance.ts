@@ -10,6 +10,7 @@
  *
  * Pure: the caller passes latencies (or histogram bins) the activity read; only counts leave this file.
  */
+import type { CountWindow } from './count-test.js';
 
 /** Thrown when a latency threshold is asked of data that cannot give one (names the problem). */
 export class ExceedanceInputError extends Error {
@@ -108,7 +109,7 @@ export function exceedanceWindow(
   baselineLatenciesMs: readonly number[],
   thresholdMs: number,
   slowdownTolerance = 1,
-): { candidateRequests: number; candidateEvents: number; baselineRequests: number; baselineEvents: number } {
+): CountWindow {
   checkThreshold(thresholdMs, slowdownTolerance);
   return {
     candidateRequests: candidateLatenciesMs.length,
@@ -145,7 +146,7 @@ export function pairedExceedanceWindow(
   baselineLatenciesMs: readonly number[],
   thresholdMs: number,
   slowdownTolerance = 1,
-): { candidateRequests: number; candidateEvents: number; baselineRequests: number; baselineEvents: number } {
+): CountWindow {
   checkThreshold(thresholdMs, slowdownTolerance);
   const pairs = Math.min(candidateLatenciesMs.length, baselineLatenciesMs.length);
   const candidateThreshold = thresholdMs * slowdownTolerance;

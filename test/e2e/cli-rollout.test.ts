@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SLACK_APPROVE_ACTION_ID as APPROVE_ACTION_ID } from '../../domain/approvals.js';
 import { slackSignature } from '../../client/slack/verify.js';
-import type { RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
+import type { SafeRolloutResult } from '../../domain/rollout.js';
 import { repoRoot } from '../support/temporal.js';
 import { dumpDom, screenshot } from './chromium.js';
-import { shortPlan, startRig, type Rig } from './support.js';
+import { shortPlan, startRig, statusOf as statusOfRollout, untilStatus, type Rig, type StatusJson } from './support.js';
 
 let rig: Rig;
 const dir = mkdtempSync(join(tmpdir(), 'glidepath-e2e-'));
@@ -27,28 +27,9 @@ function planFile(name: string, yaml: string): string {
   return p;
 }
 
-interface StatusJson {
-  rollout: { workflowId: string; execution: string; outcome: string | null; stage: string | null };
-  status: RolloutStatus | null;
-  result: SafeRolloutResult | null;
-}
-
-async function statusOf(target: string): Promise<StatusJson> {
-  const r = await rig.cli(['rollout', 'status', target, '--json']);
-  assert.equal(r.code, 0, r.err);
-  return JSON.parse(r.out) as StatusJson;
-}
-
+const statusOf = (target: string) => statusOfRollout(rig, target);
 /** Polls `rollout status --json` until `pred` holds. */
-async function until(target: string, pred: (s: StatusJson) => boolean, what: string, ms = 60_000): Promise<StatusJson> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await statusOf(target);
-    if (pred(s)) return s;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s.status ?? s.rollout).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const until = (target: string, pred: (s: StatusJson) => boolean, what: string, ms = 60_000) => untilStatus(rig, target, pred, what, ms);
 
 before(async () => {
   rig = await startRig();

@@ -4,12 +4,14 @@
  * notifier pointed at a local fake Slack), and the CLI run either in-process through `main()` or as the
  * real `bin/glidepath.js` in a child process.
  */
-import { spawn } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, type SpawnOptions } from 'node:child_process';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import type { DecisionTrust } from '../../domain/decision-signature.js';
+import type { RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
 import { createActivities } from '../../activities/create-activities.js';
 import { createSlackNotifier } from '../../activities/slack-notifier.js';
 import { defaultRuntime, main } from '../../client/cli.js';
@@ -124,15 +126,7 @@ export async function startRig(opts: { decisionTrust?: DecisionTrust } = {}): Pr
     return serve(['approvals', 'serve'], extraEnv);
     },
     bin(argv, extraEnv = {}) {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [join(repoRoot, 'bin', 'glidepath.js'), ...argv], { cwd: repoRoot, env: { ...process.env, ...cliEnv, ...extraEnv } });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-    });
+    return runProcess(process.execPath, [join(repoRoot, 'bin', 'glidepath.js'), ...argv], { cwd: repoRoot, env: { ...process.env, ...cliEnv, ...extraEnv } });
     },
     async teardown() {
     stopTraffic.abort();
@@ -166,4 +160,42 @@ export function shortPlan(endpoint: string, opts: { approval?: boolean; candidat
     notify: { slack: { channel: 'C0123456' } },
     deadline: '10m',
   });
+}
+
+/** Runs a program without blocking this process (a rig's worker may run here): exit code and output. */
+export function runProcess(cmd: string, args: string[], options: SpawnOptions = {}): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, options);
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+/** `rollout status --json` as the e2e tests read it. */
+export interface StatusJson {
+  rollout: { workflowId: string; execution: string; outcome: string | null; stage: string | null };
+  status: RolloutStatus | null;
+  result: SafeRolloutResult | null;
+}
+
+/** `rollout status <target> --json` through the rig's CLI (exit 0 asserted). */
+export async function statusOf(rig: Pick<Rig, 'cli'>, target: string): Promise<StatusJson> {
+  const r = await rig.cli(['rollout', 'status', target, '--json']);
+  assert.equal(r.code, 0, r.err);
+  return JSON.parse(r.out) as StatusJson;
+}
+
+/** Polls `rollout status --json` until `pred` holds (or `ms` pass: an error naming `what`). */
+export async function untilStatus(rig: Pick<Rig, 'cli'>, target: string, pred: (s: StatusJson) => boolean, what: string, ms = 60_000): Promise<StatusJson> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await statusOf(rig, target);
+    if (pred(s)) return s;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s.status ?? s.rollout).slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }

@@ -8,7 +8,6 @@
  * Before the change the typed update approved the rollout.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +16,7 @@ import { parse, stringify } from 'yaml';
 import { slackSignature } from '../../client/slack/verify.js';
 import { SLACK_APPROVE_ACTION_ID, slackButtonValue } from '../../domain/approvals.js';
 import { toBase64 } from '../../domain/decision-signature.js';
-import type { RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
-import { shortPlan, startRig, type Rig } from '../e2e/support.js';
+import { runProcess, shortPlan, startRig, statusOf as statusOfRollout, untilStatus, type Rig, type StatusJson } from '../e2e/support.js';
 import { FakeIssuer } from '../support/fake-oidc.js';
 import { signerKeys, testTrust } from '../support/signers.js';
 import { findTemporalCli } from '../support/temporal.js';
@@ -27,37 +25,11 @@ let rig: Rig;
 const issuer = new FakeIssuer();
 const dir = mkdtempSync(join(tmpdir(), 'glidepath-verified-'));
 
-interface StatusJson {
-  status: RolloutStatus | null;
-  result: SafeRolloutResult | null;
-}
-async function statusOf(target: string): Promise<StatusJson> {
-  const r = await rig.cli(['rollout', 'status', target, '--json']);
-  assert.equal(r.code, 0, r.err);
-  return JSON.parse(r.out) as StatusJson;
-}
-async function until(target: string, pred: (s: StatusJson) => boolean, what: string, ms = 90_000): Promise<StatusJson> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const s = await statusOf(target);
-    if (pred(s)) return s;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s.status).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const statusOf = (target: string) => statusOfRollout(rig, target);
+/** Polls `rollout status --json` until `pred` holds. */
+const until = (target: string, pred: (s: StatusJson) => boolean, what: string, ms = 90_000) => untilStatus(rig, target, pred, what, ms);
 
-/** Runs a program without blocking this process (the rig's worker runs here): exit code and output. */
-function run(cmd: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const run = (cmd: string, args: string[]) => runProcess(cmd, args);
 
 before(async () => {
   rig = await startRig({ decisionTrust: testTrust() });
