@@ -6,6 +6,7 @@
  * too little traffic, no data, or no baseline to compare with means "cannot judge yet", and the plan's
  * `analysis.onInconclusive` decides what happens.
  */
+import type { StepJudgement } from './judge/judge.js';
 import type { Gates } from './plan.js';
 
 /** Metrics of one deployment over one analysis window. A null value means "no data" for that metric. */
@@ -74,6 +75,12 @@ export interface Verdict {
   reasons: string[];
   gates: GateResult[];
   snapshot: MetricsSnapshot;
+  /**
+   * The sequential judge's verdict for the step so far (domain/judge/), when the plan's gates have
+   * tolerances: every judged gate's evidence as data (status/watch print one line per gate, the report
+   * charts it). Absent for plans that use only the fixed-threshold rules.
+   */
+  judgement?: StepJudgement;
 }
 
 /** The outcome of the external webhook gate. */

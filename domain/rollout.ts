@@ -6,6 +6,7 @@
 import type { DecisionChannel } from './approvals.js';
 import type { DecisionTrust } from './decision-signature.js';
 import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
+import type { StepJudgement } from './judge/judge.js';
 import type { PauseKind, Stage } from './messages.js';
 import type { PlanDocument, RolloutPlan } from './plan.js';
 import type { TrafficState } from './traffic.js';
@@ -99,6 +100,8 @@ export interface VerdictRecord {
   reasons: string[];
   gates: GateResult[];
   snapshot: MetricsSnapshot | null;
+  /** The judge's evidence per gate after this analysis (see Verdict.judgement); absent for fixed-threshold plans. */
+  judgement?: StepJudgement;
 }
 
 /** A decision on an approval. */
