@@ -48,11 +48,14 @@ const STOP_TIMEOUT_MS = 5_000;
 
 /**
  * Runs Azurite's blob service main module in a child process that exits when its parent goes away (the
- * IPC channel closes), so a crashed emulator leaves no Azurite behind. `node -e` gives argv without the
+ * IPC channel closes), so a crashed emulator leaves no Azurite behind, and that exits once Azurite says its
+ * server has closed after SIGTERM (its IPC channel would keep it alive). `node -e` gives argv without the
  * script path, which Azurite's option parser expects, so it is put back.
  */
 const CHILD = `process.on('disconnect', () => process.exit(0));
 process.once('SIGTERM', () => setTimeout(() => process.exit(0), 2000).unref());
+const log = console.log;
+console.log = (...a) => { log(...a); if (String(a[0]).includes('successfully closed')) process.exit(0); };
 const main = process.argv[1];
 process.argv = [process.argv[0], ...process.argv.slice(1)];
 require(main);`;

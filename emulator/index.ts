@@ -60,6 +60,7 @@ export interface EmulatorOptions {
    * The workspace blob store (workspaceblobstore) that data collection writes to: Azurite on loopback,
    * started the first time a deployment with data collection is created or the datastore is read
    * (`start: 'lazy'`, the default: a start costs about a second), or an existing service (`endpoint`).
+   * Azurite keeps its blobs in `dataDir`, by default `<stateDir>/blobs` with a state dir, else in memory.
    */
   blobStorage?: BlobStorageOptions;
   /** The data collector's batching window (10 ms), flush interval (1 s) and sampling seed (the emulator's seed). */
@@ -131,7 +132,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     ...(options.logsResultRowLimit !== undefined ? { logsResultRowLimit: options.logsResultRowLimit } : {}),
     ...(options.azureTiming ? { azureTiming: options.azureTiming } : {}),
-    ...(options.blobStorage ? { blobStorage: options.blobStorage } : {}),
+    // With a state dir, collected data survives a restart like the rest of the state (Azurite keeps it in <stateDir>/blobs).
+    blobStorage: { ...(options.stateDir && !options.blobStorage?.endpoint ? { dataDir: join(options.stateDir, 'blobs') } : {}), ...options.blobStorage },
     ...(options.dataCollection ? { dataCollection: options.dataCollection } : {}),
   });
   if (core.trafficLog.options.maxRows < 1 || core.trafficLog.options.maxAgeMs <= 0) throw new Error('the traffic log needs trafficLogMaxRows ≥ 1 and trafficLogMaxAgeMs > 0');
