@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { Emulator } from '../../emulator/index.js';
+import { collectedLine, collectionFolder, inputRecords, outputRecords, rolledFolder, type RollingRate } from '../../emulator/data-collection.js';
 import { anEndpoint, armClient, armPath, POLL, raw, RG, setTraffic, startTestEmulator, SUB, TX, WS, WS_PATH, type RawResponse } from './support.js';
 
 const EP = 'dc-ep';
@@ -87,6 +88,60 @@ async function readLines(container: ContainerClient, prefix: string): Promise<{ 
 
 const variant = (tx: Record<string, unknown>, i: number): Record<string, unknown> => ({ ...tx, amount: 10 + i, hour: i % 24 });
 const hourFolder = (ms: number): string => new Date(ms).toISOString().slice(0, 13).replace(/-/g, '/').replace('T', '/');
+
+describe('data collection: paths, rows and lines (pure)', () => {
+  test('time folders for each rolling rate, in UTC', () => {
+    const t = Date.parse('2026-01-02T03:04:59.999Z');
+    const cases: [RollingRate, string][] = [
+      ['Year', '2026'],
+      ['Month', '2026/01'],
+      ['Day', '2026/01/02'],
+      ['Hour', '2026/01/02/03'],
+      ['Minute', '2026/01/02/03/04'],
+    ];
+    for (const [rate, folder] of cases) assert.equal(rolledFolder(t, rate), folder, rate);
+    assert.equal(rolledFolder(Date.parse('2026-12-31T23:59:59Z')), '2026/12/31/23', 'Hour by default');
+  });
+
+  test('a collection writes to its dataId path when it is a workspaceblobstore URI, else to the default folder', () => {
+    const cases: [string | undefined, string][] = [
+      [undefined, 'modelDataCollector/ep/blue/model_inputs'],
+      ['azureml://datastores/workspaceblobstore/paths/custom/in/', 'custom/in'],
+      ['azureml://datastores/WorkspaceBlobStore/paths//a/b', 'a/b'],
+      ['/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/data/x/versions/1', 'modelDataCollector/ep/blue/model_inputs'],
+      ['azureml://datastores/otherstore/paths/x', 'modelDataCollector/ep/blue/model_inputs'],
+    ];
+    for (const [dataId, folder] of cases) assert.equal(collectionFolder('ep', 'blue', 'model_inputs', dataId), folder, String(dataId));
+  });
+
+  test('input and output rows as score.py would log them', () => {
+    assert.deepEqual(inputRecords({ transactions: [{ a: 1 }, { a: 2 }] }), [{ a: 1 }, { a: 2 }]);
+    assert.deepEqual(inputRecords({ data: [[1, 2]] }), [[1, 2]]);
+    assert.deepEqual(inputRecords([{ a: 1 }]), [{ a: 1 }]);
+    assert.deepEqual(inputRecords({ x: 1 }), [{ x: 1 }]);
+    assert.deepEqual(outputRecords({ model: 'm', predictions: [{ p: 0.1 }] }), [{ p: 0.1 }]);
+    assert.deepEqual(outputRecords([0.5]), [0.5]);
+    assert.deepEqual(outputRecords({ score: 1 }), [{ score: 1 }]);
+  });
+
+  test('a batched line holds every event\'s rows and the first event\'s time and ids; contentrange counts UTF-8 bytes', () => {
+    const src = { subscriptionId: 's', resourceGroup: 'rg', workspace: 'ws', endpoint: 'ep', deployment: 'blue' };
+    const line = JSON.parse(
+      collectedLine(src, [
+        { collection: 'model_inputs', timeMs: Date.parse('2026-01-02T03:04:05.900Z'), correlationId: 'first', data: [{ city: 'Zürich' }], headers: { 'x-ms-client-request-id': 'c1' } },
+        { collection: 'model_inputs', timeMs: Date.parse('2026-01-02T03:04:06.004Z'), correlationId: 'second', data: [{ city: 'Köln' }] },
+      ]),
+    ) as Line;
+    assert.deepEqual(line.data, [{ city: 'Zürich' }, { city: 'Köln' }]);
+    assert.equal(line.time, '2026-01-02T03:04:05Z');
+    assert.equal(line.correlationid, 'first');
+    assert.deepEqual(line.headers, { 'x-ms-client-request-id': 'c1' });
+    const n = Buffer.byteLength('[{"city":"Zürich"},{"city":"Köln"}]');
+    assert.equal(line.contentrange, `bytes 0-${n - 1}/${n}`);
+    assert.equal(n, 37, 'two bytes each for ü and ö');
+    assert.throws(() => collectedLine(src, []), /at least one event/);
+  });
+});
 
 describe('data collection into the workspace blob store (Azurite)', () => {
   let emu: Emulator;
