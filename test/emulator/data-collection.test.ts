@@ -150,7 +150,8 @@ describe('data collection into the workspace blob store (Azurite)', () => {
   let container: ContainerClient;
 
   before(async () => {
-    emu = await startTestEmulator({ seed: 5, dataCollection: { flushIntervalMs: 200 } });
+    // A 40 ms batching window (default 10 ms) so the burst below batches even on a loaded machine.
+    emu = await startTestEmulator({ seed: 5, dataCollection: { flushIntervalMs: 200, batchWindowMs: 40 } });
     client = armClient(emu);
     await client.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WS, EP, anEndpoint(), POLL);
     for (const [name, model] of [['blue', 'azureml:fraud-detector:1'], ['green', 'azureml:fraud-detector:2']] as const) {
@@ -292,6 +293,7 @@ describe('data collection into the workspace blob store (Azurite)', () => {
       }),
     );
     assert.equal(r.status, 200, r.text);
+    const before = emu.dataCollectionStats();
     for (let i = 0; i < 200; i++) assert.equal((await scoreWith(emu, key, `s-${i}`, { deployment: 'sampled', body: { transactions: [variant(TX, 1000 + i)] } })).status, 200);
     await emu.flushDataCollection();
     const requests = await readLines(container, `modelDataCollector/${EP}/sampled/request/`);
@@ -304,10 +306,12 @@ describe('data collection into the workspace blob store (Azurite)', () => {
     assert.equal(responses.length, 0, 'samplingRate 0 collects nothing');
     assert.ok(outputs.every((l) => /^custom\/sampled-outputs\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{2}\/[0-9a-f-]{36}\.jsonl$/.test(l.blob)), outputs[0]?.blob);
     assert.ok(requests.every((l) => /\/request\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{2}\//.test(l.blob)), 'Minute rolling: yyyy/MM/dd/HH/mm');
-    const kept = new Set(requests.map((l) => l.line.headers?.[CLIENT_ID_HEADER]));
     const stats = emu.dataCollectionStats();
-    assert.equal((stats.sampledOut.response ?? 0) >= 200, true);
-    assert.ok(kept.size === requests.length);
+    const delta = (m: Record<string, number>, m0: Record<string, number>, k: string): number => (m[k] ?? 0) - (m0[k] ?? 0);
+    assert.equal(delta(stats.events, before.events, 'request'), requests.length, 'every kept request event is a line');
+    assert.equal(delta(stats.events, before.events, 'request') + delta(stats.sampledOut, before.sampledOut, 'request'), 200, 'each request drawn once for the request collection');
+    assert.equal(delta(stats.sampledOut, before.sampledOut, 'response'), 200);
+    assert.equal(new Set(requests.map((l) => l.line.headers?.[CLIENT_ID_HEADER])).size, requests.length, 'no request logged twice');
   });
 
   test('collection disabled, or no dataCollector, writes nothing', { timeout: 60_000 }, async () => {
