@@ -178,7 +178,10 @@ export class BlobStore {
       if (portFile) writeFileSync(portFile, JSON.stringify({ port: Number(new URL(url).port) }));
     }
     const accountName = accountOf(url);
-    this.client = new BlobServiceClient(url, new StorageSharedKeyCredential(accountName, accountKey));
+    // A loopback service fails fast or not at all: few, short retries (the SDK's default waits up to ~30 s).
+    this.client = new BlobServiceClient(url, new StorageSharedKeyCredential(accountName, accountKey), {
+      retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1000, tryTimeoutInMs: 15_000 },
+    });
     this.info = {
       url,
       accountName,

@@ -379,7 +379,12 @@ export class DataCollectionWriter {
   /** Closes open batches and appends every buffered line; resolves when written (or failed and kept). */
   flush(): Promise<void> {
     for (const key of [...this.batches.keys()]) this.closeBatch(key);
-    this.flushing = this.flushing.then(() => this.writePending());
+    this.flushing = this.flushing
+      .then(() => this.writePending())
+      .catch((e: unknown) => {
+        this.stats.writeErrors++;
+        this.stats.lastError = (e as Error).message ?? String(e);
+      });
     return this.flushing;
   }
 
@@ -451,7 +456,7 @@ export class DataCollectionWriter {
   /** Flushes what is buffered and stops the timer. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush().catch(() => undefined);
-    this.closed = true;
+    this.closed = true; // nothing new is collected; what is buffered is written once more, else counted as dropped
+    await this.flush();
   }
 }

@@ -166,7 +166,7 @@ describe('data collection into the workspace blob store (Azurite)', () => {
     await emu.close();
   });
 
-  test('GET returns the dataCollector as Azure keeps it (enum values in Azure casing)', async () => {
+  test('GET returns the dataCollector as Azure keeps it (enum values in Azure casing)', { timeout: 30_000 }, async () => {
     const r = await putDeployment(emu, 'casing', collectingDeployment('azureml:fraud-detector:1', { collections: { request: { dataCollectionMode: 'enabled', samplingRate: 1 } }, rollingRate: 'hour' }));
     const dc = (r.json as { properties: { dataCollector: unknown } }).properties.dataCollector;
     assert.deepEqual(dc, { collections: { request: { dataCollectionMode: 'Enabled', samplingRate: 1 } }, rollingRate: 'Hour' });
@@ -374,7 +374,27 @@ describe('data collection into the workspace blob store (Azurite)', () => {
   });
 });
 
-describe('the blob store starts only when needed', () => {
+describe('the blob store starts only when needed, and fails loudly', () => {
+  test('a deployment that collects data fails to provision, naming the cause, when the blob store cannot be reached', { timeout: 60_000 }, async () => {
+    // A port nothing listens on: bind one, note it, close it.
+    const { createServer } = await import('node:net');
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const emu = await startTestEmulator({ blobStorage: { endpoint: `http://127.0.0.1:${port}/devstoreaccount1` } });
+    try {
+      const client = armClient(emu);
+      await client.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WS, EP, anEndpoint(), POLL);
+      await assert.rejects(putDeployment(emu, 'blue', collectingDeployment('azureml:fraud-detector:1', FULL_COLLECTOR)), /ended Failed.*DataCollectionStorageUnavailable.*could not be reached/);
+      assert.equal((await putDeployment(emu, 'plain', collectingDeployment('azureml:fraud-detector:1', undefined))).status, 200, 'deployments without collection are unaffected');
+    } finally {
+      await emu.close();
+    }
+  });
+
   test('an emulator whose deployments collect nothing never starts Azurite', { timeout: 30_000 }, async () => {
     const emu = await startTestEmulator();
     try {
