@@ -374,6 +374,44 @@ describe('data collection into the workspace blob store (Azurite)', () => {
   });
 });
 
+describe('collected data across an emulator restart (state dir)', () => {
+  let key = '';
+  test('blobs written before a restart are still there after it, on the same URL, and collection carries on', { timeout: 90_000 }, async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const stateDir = mkdtempSync(join(tmpdir(), 'glidepath-dc-'));
+    const readAll = async (e: Emulator): Promise<Line[]> => {
+      const b = await e.blobStore();
+      const c = new BlobServiceClient(b.url, new StorageSharedKeyCredential(b.accountName, b.accountKey)).getContainerClient(e.workspaceBlobContainer(SUB, RG, WS));
+      return (await readLines(c, `modelDataCollector/${EP}/blue/request/`)).map((l) => l.line);
+    };
+    let emu = await startTestEmulator({ stateDir });
+    let url = '';
+    try {
+      const client = armClient(emu);
+      await client.onlineEndpoints.beginCreateOrUpdateAndWait(RG, WS, EP, anEndpoint(), POLL);
+      assert.equal((await putDeployment(emu, 'blue', collectingDeployment('azureml:fraud-detector:1', FULL_COLLECTOR))).status, 200);
+      await setTraffic(client, EP, { blue: 100 });
+      key = (await client.onlineEndpoints.listKeys(RG, WS, EP)).primaryKey ?? '';
+      for (let i = 0; i < 5; i++) assert.equal((await scoreWith(emu, key, `before-${i}`)).status, 200);
+      url = (await emu.blobStore()).url;
+    } finally {
+      await emu.close(); // flushes
+    }
+    emu = await startTestEmulator({ stateDir });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await scoreWith(emu, key, `after-${i}`)).status, 200);
+      await emu.flushDataCollection();
+      assert.equal((await emu.blobStore()).url, url, 'Azurite came back on its port');
+      const ids = (await readAll(emu)).map((l) => l.headers?.[CLIENT_ID_HEADER]).sort();
+      assert.deepEqual(ids, [...[0, 1, 2, 3, 4].map((i) => `after-${i}`), ...[0, 1, 2, 3, 4].map((i) => `before-${i}`)]);
+    } finally {
+      await emu.close();
+    }
+  });
+});
+
 describe('the blob store starts only when needed, and fails loudly', () => {
   test('a deployment that collects data fails to provision, naming the cause, when the blob store cannot be reached', { timeout: 60_000 }, async () => {
     // A port nothing listens on: bind one, note it, close it.
