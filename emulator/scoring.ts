@@ -197,18 +197,23 @@ function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, repl
 function collect(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentRecord, c: { headers: RequestContext['headers']; body: Buffer; requestId: string; timeMs: number; res: DispatchResult; mirrored: boolean }): void {
   const spec = dep.properties.dataCollector as DataCollectorSpec | undefined;
   if (!spec) return;
-  core.dataCollection.collect({
-    source: { subscriptionId: ep.subscriptionId, resourceGroup: ep.resourceGroup, workspace: ep.workspace, endpoint: ep.name, deployment: dep.name },
-    workspaceGuid: workspaceGuid(ep.subscriptionId, ep.resourceGroup, ep.workspace),
-    spec,
-    timeMs: c.timeMs,
-    requestId: c.requestId,
-    requestHeaders: c.headers,
-    body: c.body,
-    ...(c.res.reply.status === 200 && c.res.reply.raw !== undefined ? { answer: c.res.reply.raw } : {}),
-    modelRan: c.res.modelStatusCode !== undefined,
-    mirrored: c.mirrored,
-  });
+  try {
+    core.dataCollection.collect({
+      source: { subscriptionId: ep.subscriptionId, resourceGroup: ep.resourceGroup, workspace: ep.workspace, endpoint: ep.name, deployment: dep.name },
+      workspaceGuid: workspaceGuid(ep.subscriptionId, ep.resourceGroup, ep.workspace),
+      spec,
+      timeMs: c.timeMs,
+      requestId: c.requestId,
+      requestHeaders: c.headers,
+      body: c.body,
+      ...(c.res.reply.status === 200 && c.res.reply.raw !== undefined ? { answer: c.res.reply.raw } : {}),
+      modelRan: c.res.modelStatusCode !== undefined,
+      mirrored: c.mirrored,
+    });
+  } catch (e) {
+    // Collection never breaks scoring; a failure shows in the deployment's logs.
+    core.log(deploymentKey(dep.endpoint, dep.name), `[DataCollector] could not collect a request: ${(e as Error).message}`);
+  }
 }
 
 const header = (ctx: RequestContext, name: string): string | undefined => {
@@ -285,7 +290,6 @@ function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord
     const receivedAt = Date.now();
     dispatch(core, ep, target, body, receivedAt)
       .then((res) => {
-        collect(core, ep, target, { headers: ctx.headers, body, requestId, timeMs: receivedAt, res, mirrored: true });
         record(core, ep, target.name, res.reply, {
           started,
           receivedAt,
@@ -299,6 +303,7 @@ function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord
           requestBytes: body.length,
           ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}),
         });
+        collect(core, ep, target, { headers: ctx.headers, body, requestId, timeMs: receivedAt, res, mirrored: true });
       })
       .catch(() => undefined);
   });
