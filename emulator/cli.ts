@@ -12,6 +12,7 @@ const USAGE = `Usage:
   glidepath emulator start [--port N] [--state-dir DIR] [--provision-time 2s] [--metrics-delay 0s] [--seed N]
                            [--azure-timing] [--traffic-log-max-rows N] [--traffic-log-retention D]
                            [--blob-dir DIR | --blob-in-memory | --blob-endpoint URL [--blob-account-key KEY] | --no-blob-storage]
+                           [--collect-batch-window 10ms] [--collect-flush-interval 1s]
       Starts the local Azure ML online endpoints emulator (HTTPS on 127.0.0.1) and runs until SIGINT/SIGTERM.
       --port N            TCP port (0 picks a free one; default 0)
       --state-dir DIR     certificate and state (endpoints, deployments, keys survive restarts)
@@ -31,6 +32,9 @@ const USAGE = `Usage:
                           in the path: http://127.0.0.1:10000/devstoreaccount1
       --blob-account-key KEY  that service's account key (default: Azurite's development key)
       --no-blob-storage   no blob store: deployments with data collection are refused
+      --collect-batch-window D    data collection: custom-logging events of a deployment this close together
+                                  share a JSONL line, as Azure batches them (default 10ms; 0 turns batching off)
+      --collect-flush-interval D  how often collected lines are appended to their blobs (default 1s)
 
   glidepath emulator traffic --url URL --endpoint NAME --key KEY --rps N --duration D [--seed S]
                              [--deployment NAME] [--batch N] [--ca PATH] [--state-dir DIR] [--json]
@@ -103,7 +107,13 @@ async function start(args: string[]): Promise<number> {
     'blob-endpoint': 'value',
     'blob-account-key': 'value',
     'no-blob-storage': 'flag',
+    'collect-batch-window': 'value',
+    'collect-flush-interval': 'value',
   });
+  const batchWindowMs = duration('collect-batch-window', f['collect-batch-window'], 10);
+  const flushIntervalMs = duration('collect-flush-interval', f['collect-flush-interval'], 1000);
+  if (batchWindowMs > 60_000) throw new UsageError('--collect-batch-window must be at most 1m');
+  if (flushIntervalMs < 10 || flushIntervalMs > 600_000) throw new UsageError('--collect-flush-interval must be from 10ms to 10m');
   const blobChoices = ['blob-dir', 'blob-in-memory', 'blob-endpoint', 'no-blob-storage'].filter((k) => f[k] !== undefined);
   if (blobChoices.length > 1) throw new UsageError(`give one of --${blobChoices.join(', --')}`);
   if (f['blob-account-key'] !== undefined && !f['blob-endpoint']) throw new UsageError('--blob-account-key goes with --blob-endpoint');
@@ -132,6 +142,7 @@ async function start(args: string[]): Promise<number> {
         : f['blob-in-memory']
           ? {}
           : { dataDir: f['blob-dir'] ?? join(stateDir, 'blobs') },
+    dataCollection: { batchWindowMs, flushIntervalMs, seed },
     provisionTimeMs: duration('provision-time', f['provision-time'], 2000),
     metricsDelayMs: duration('metrics-delay', f['metrics-delay'], 0),
     seed,

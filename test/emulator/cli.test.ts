@@ -114,6 +114,7 @@ describe('glidepath emulator start', () => {
       [['start', '--frobnicate'], /unknown option --frobnicate/],
       [['start', '--blob-endpoint', 'localhost:10000'], /--blob-endpoint must be/],
       [['start', '--blob-in-memory', '--no-blob-storage'], /give one of --blob-in-memory, --no-blob-storage/],
+      [['start', '--collect-flush-interval', '1ms'], /--collect-flush-interval must be from 10ms to 10m/],
       [['traffic', '--url', 'https://127.0.0.1:1'], /--endpoint is required/],
       [['traffic', '--url', 'https://127.0.0.1:1', '--endpoint', 'e', '--key', 'k', '--rps', '5000', '--duration', '1s'], /--rps must be/],
       [['traffic', '--url', 'https://127.0.0.1:1', '--endpoint', 'e', '--key', 'k', '--rps', '5', '--duration', '1h'], /--duration must be/],
