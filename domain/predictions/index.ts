@@ -10,3 +10,4 @@ export * from './drift.js';
 export * from './field-path.js';
 export * from './gate.js';
 export * from './pairing.js';
+export * from './read-input.js';
