@@ -30,7 +30,7 @@ import { heartbeat } from './heartbeat.js';
 import type { ReadPredictionPairsInput, ReadPredictionPairsResult } from './types.js';
 
 export interface PredictionActivityOptions {
-  /** Blobs downloaded at once (default 8). */
+  /** Blobs downloaded at once (default 4: each is held as a buffer and a string while it is parsed). */
   concurrency?: number;
   /** Stop reading past this many bytes in one analysis (default 256 MiB); the rest is counted as not read. */
   maxBytes?: number;
@@ -80,7 +80,7 @@ async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => 
 
 export function createPredictionActivities(factory: AzureClientFactory, opts: PredictionActivityOptions = {}) {
   const blobServiceFor = opts.blobService ?? ((url: string) => factory.blobService(url));
-  const concurrency = opts.concurrency ?? 8;
+  const concurrency = opts.concurrency ?? 4;
   const maxBytes = opts.maxBytes ?? 256 * 2 ** 20;
 
   return {
@@ -147,6 +147,8 @@ export function createPredictionActivities(factory: AzureClientFactory, opts: Pr
         }
       }
       heartbeat({ phase: 'reading', blobs: jobs.length });
+      const listedAt = Date.now();
+      let parseMs = 0;
 
       await mapLimit(jobs, concurrency, async (job) => {
         if (read.bytes >= maxBytes) {
@@ -163,7 +165,9 @@ export function createPredictionActivities(factory: AzureClientFactory, opts: Pr
           throw unavailable(`reading ${job.name}`, err);
         }
         read.blobs += 1;
+        const parseStart = Date.now();
         const p: ParsedLines = parseCollectedLines(text, { collection: input.collections[job.kind] });
+        parseMs += Date.now() - parseStart;
         read.lines += p.lines;
         for (const [k, v] of Object.entries(p.skipped) as [LineSkipReason, number][]) read.skipped[k] += v;
         const into = units[job.side][job.kind];
@@ -174,6 +178,7 @@ export function createPredictionActivities(factory: AzureClientFactory, opts: Pr
         if (read.blobs % 50 === 0) heartbeat({ phase: 'reading', blobs: jobs.length, read: read.blobs });
       });
 
+      const readAt = Date.now();
       const summary = pairPredictions(units.baseline, units.candidate, {
         label: input.label.steps,
         ...(input.score ? { score: input.score.steps } : {}),
@@ -191,6 +196,7 @@ export function createPredictionActivities(factory: AzureClientFactory, opts: Pr
             candidate: { inputs: units.candidate.inputs.length, outputs: units.candidate.outputs.length },
           },
           elapsedMs: Date.now() - started,
+          timings: { listMs: listedAt - started, readMs: readAt - listedAt, parseMs, pairMs: Date.now() - readAt },
         },
         summary,
       };

@@ -174,6 +174,8 @@ export interface ReadPredictionPairsResult {
     skipped: Record<LineSkipReason, number>;
     units: { baseline: { inputs: number; outputs: number }; candidate: { inputs: number; outputs: number } };
     elapsedMs: number;
+    /** Where the time went: listing folders, downloading and parsing blobs (parseMs of it: parsing), pairing. */
+    timings: { listMs: number; readMs: number; parseMs: number; pairMs: number };
   };
   summary: PairingSummary;
 }

@@ -61,8 +61,16 @@ export function emptySkips(): Record<LineSkipReason, number> {
   return { malformed_json: 0, not_an_object: 0, missing_time: 0, missing_data: 0, data_in_blob: 0, wrong_collection: 0, empty_data: 0 };
 }
 
-/** `x-ms-client-request-id` → `xmsclientrequestid`: how id names are compared. */
-const norm = (k: string) => k.toLowerCase().replace(/[^a-z0-9]/g, '');
+/** `x-ms-client-request-id` → `xmsclientrequestid`: how id names are compared. Memoised: rows repeat their keys. */
+const normCache = new Map<string, string>();
+const norm = (k: string): string => {
+  let n = normCache.get(k);
+  if (n === undefined) {
+    n = k.toLowerCase().replace(/[^a-z0-9]/g, '');
+    if (normCache.size < 10_000) normCache.set(k, n);
+  }
+  return n;
+};
 const CLIENT_ID_NAMES = new Set(['xmsclientrequestid', 'clientrequestid']);
 const CORRELATION_NAMES = new Set(['correlationid']);
 

@@ -414,3 +414,11 @@ describe('gates.predictions schema', () => {
 // Keep the CollectedUnit type in use for readers of this file: a unit is plain data.
 const _unit: CollectedUnit = { time: 0, clientRequestId: null, correlationId: null, row: 0, value: null };
 void _unit;
+
+test('canonical JSON: key order does not matter, nested objects and arrays are kept whole, flat and nested agree with one rule', async () => {
+  const { canonicalJson } = await import('../../domain/predictions/index.js');
+  assert.equal(canonicalJson({ b: 1, a: 'x', c: null }), '{"a":"x","b":1,"c":null}');
+  assert.equal(canonicalJson({ b: { z: 1, y: [2, { q: 1, p: 2 }] }, a: 1 }), '{"a":1,"b":{"y":[2,{"p":2,"q":1}],"z":1}}');
+  assert.equal(canonicalJson({ b: 1, a: 2 }), canonicalJson({ a: 2, b: 1 }));
+  assert.notEqual(canonicalJson({ a: '1' }), canonicalJson({ a: 1 }));
+});

@@ -292,7 +292,7 @@ export class FakeAzure {
     window: input.window,
     read: {
       folders: 0, missingFolders: 0, missingFolderExamples: [], blobs: 0, bytes: 0, blobsNotRead: 0, lines: 0, outsideWindow: 0, skipped: emptySkips(),
-      units: { baseline: { inputs: 0, outputs: 0 }, candidate: { inputs: 0, outputs: 0 } }, elapsedMs: 0,
+      units: { baseline: { inputs: 0, outputs: 0 }, candidate: { inputs: 0, outputs: 0 } }, elapsedMs: 0, timings: { listMs: 0, readMs: 0, parseMs: 0, pairMs: 0 },
     },
     summary: pairPredictions({ inputs: [], outputs: [] }, { inputs: [], outputs: [] }, { label: ['label'] }),
   });
