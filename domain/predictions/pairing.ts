@@ -13,7 +13,9 @@
  * 3. a hash of the request row (canonical JSON, id columns removed) where both sides have the input, the
  *    nearest in time within ±`joinWindowMs` (2 s).
  * An id join whose two inputs are both known and hash differently is refused (`idConflicts`): it means
- * the two sides batched different requests under one line id; those units go on to the next key.
+ * the two sides batched different requests under one line id; those units go on to the next key. A second
+ * or later row under one id joins by id only when both inputs are known and equal (`unconfirmedRows`
+ * otherwise): Azure's batched lines carry one id for several requests' rows.
  * A unit seen twice on a side (same ids and row) counts once (`duplicates`).
  */
 import { binIndex, DEFAULT_SCORE_EDGES, jensenShannonDistance, ksFromBins, ksStatistic, psi } from './drift.js';
@@ -79,8 +81,10 @@ export interface PairingSummary {
     byCorrelationId: number;
     byPayloadHash: number;
     unjoined: { baseline: number; candidate: number };
-    /** Id joins refused because the two inputs differ. */
+    /** Id joins refused because the two inputs differ (counted once per id kind tried). */
     idConflicts: number;
+    /** Id joins of a second or later row under one id not made because an input was missing (per id kind tried). */
+    unconfirmedRows: number;
     duplicates: { baseline: number; candidate: number };
     /** Outputs whose input was not collected (sampling drops them independently). */
     withoutInput: { baseline: number; candidate: number };
@@ -212,7 +216,7 @@ function prepareSide(side: SideUnits): { units: Prepared[]; duplicates: number; 
 }
 
 /** Joins by an id; returns pairs and how many id joins were refused for differing inputs. */
-function joinById(b: Prepared[], c: Prepared[], key: (u: CollectedUnit) => string | null, pairs: [Prepared, Prepared][]): { joined: number; conflicts: number } {
+function joinById(b: Prepared[], c: Prepared[], key: (u: CollectedUnit) => string | null, pairs: [Prepared, Prepared][]): { joined: number; conflicts: number; unconfirmed: number } {
   const index = new Map<string, Prepared>();
   for (const p of c) {
     if (p.used) continue;
@@ -221,6 +225,7 @@ function joinById(b: Prepared[], c: Prepared[], key: (u: CollectedUnit) => strin
   }
   let joined = 0;
   let conflicts = 0;
+  let unconfirmed = 0;
   for (const p of b) {
     if (p.used) continue;
     const k = key(p.unit);
@@ -231,12 +236,19 @@ function joinById(b: Prepared[], c: Prepared[], key: (u: CollectedUnit) => strin
       conflicts += 1;
       continue;
     }
+    // Row 1, 2, … under one id is either a request that scored several rows or a line that batched several
+    // requests under its first one's id: only equal inputs tell, so without both inputs it is not joined
+    // by id (a lost pair costs less than a wrong one).
+    if ((p.unit.row > 0 || q.unit.row > 0) && (p.inputHash === null || q.inputHash === null)) {
+      unconfirmed += 1;
+      continue;
+    }
     p.used = true;
     q.used = true;
     pairs.push([p, q]);
     joined += 1;
   }
-  return { joined, conflicts };
+  return { joined, conflicts, unconfirmed };
 }
 
 /** Joins the rest by input hash, nearest in time within ±windowMs, each unit once. */
@@ -413,6 +425,7 @@ export function pairPredictions(baseline: SideUnits, candidate: SideUnits, setti
       byPayloadHash: byHash,
       unjoined: { baseline: B.units.filter((p) => !p.used).length, candidate: C.units.filter((p) => !p.used).length },
       idConflicts: byClient.conflicts + byCorrelation.conflicts,
+      unconfirmedRows: byClient.unconfirmed + byCorrelation.unconfirmed,
       duplicates: { baseline: B.duplicates, candidate: C.duplicates },
       withoutInput: { baseline: B.withoutInput, candidate: C.withoutInput },
     },

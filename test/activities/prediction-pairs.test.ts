@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
 import { BlobServiceClient, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { AZURITE_ACCOUNT, AzureClientFactory } from '../../activities/azure-clients.js';
+import { createActivities } from '../../activities/create-activities.js';
 import { createPredictionActivities } from '../../activities/predictions.js';
 import type { ReadPredictionPairsInput } from '../../activities/types.js';
 import { ErrorType } from '../../domain/errors.js';
@@ -107,6 +108,14 @@ describe('readPredictionPairs on Azurite', () => {
       assert.ok(!json.includes(String(req.input.txn)) && !json.includes(String(req.input.amount)), 'an input value is in the result');
       assert.ok(!json.includes(String(req.output.fraudProbability)), 'a score is in the result');
     }
+  });
+
+  test('the worker registers it: createActivities(deps).readPredictionPairs reads the same pairs', async () => {
+    const t = mirroredTraffic({ n: 30, seed: 17, flip: 0, startMs: T0 + 60_000 });
+    await writeSide('ep-registered', 'blue', linesPerRequest(t.baseline));
+    await writeSide('ep-registered', 'green', linesPerRequest(t.candidate, 'green'));
+    const r = await createActivities({ azure: factory }).readPredictionPairs(input('ep-registered'));
+    assert.equal(r.summary.pairs.joined, 30);
   });
 
   test('lists only the hour folders the window touches: lines of other hours are never read', async () => {

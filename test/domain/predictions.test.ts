@@ -422,3 +422,24 @@ test('canonical JSON: key order does not matter, nested objects and arrays are k
   assert.equal(canonicalJson({ b: 1, a: 2 }), canonicalJson({ a: 2, b: 1 }));
   assert.notEqual(canonicalJson({ a: '1' }), canonicalJson({ a: 1 }));
 });
+
+test('lines as the emulator writes them (batched rows under the first request ids, captured headers, time to the second): the rows pair with their own request or not at all', () => {
+  const t0 = Date.parse('2026-11-26T10:00:00Z');
+  const line = (collection: string, ids: string, rows: unknown[], sec: number) =>
+    JSON.stringify({ specversion: '1.0', id: `e-${collection}-${ids}-${sec}`, source: '/subscriptions/…/deployments/x', type: `azureml.inference.${collection}`, datacontenttype: 'application/json', time: new Date(t0 + sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'), data: rows, contentrange: 'bytes 0-9/10', correlationid: `corr-${ids}`, xrequestid: `corr-${ids}`, modelversion: 'default', collectdatatype: 'pandas.core.frame.DataFrame', agent: 'azureml-ai-monitoring/1.0.0', headers: { 'x-ms-client-request-id': `cli-${ids}` } });
+  const inp = (k: string) => ({ txn: k, merchantCategory: 'online' });
+  const out = (v: boolean) => ({ isFraud: v, fraudProbability: v ? 0.9 : 0.1 });
+  // Live: A and B batched under A's ids; C alone. Mirror (candidate): A and C batched under A's ids (B was not mirrored).
+  const base = { inputs: [line('model_inputs', 'A', [inp('A'), inp('B')], 0), line('model_inputs', 'C', [inp('C')], 1)].join('\n'), outputs: [line('model_outputs', 'A', [out(false), out(true)], 0), line('model_outputs', 'C', [out(false)], 1)].join('\n') };
+  const cand = { inputs: line('model_inputs', 'A', [inp('A'), inp('C')], 1), outputs: line('model_outputs', 'A', [out(false), out(false)], 1) };
+  const s = pairPredictions(side(base), side(cand), settings());
+  assert.equal(s.pairs.joined, 2, 'A with A, C with C');
+  assert.equal(s.pairs.byClientRequestId, 1);
+  assert.equal(s.pairs.byPayloadHash, 1);
+  assert.equal(s.labels.disagreements, 0, 'B (fraud) was never compared with C');
+  // Without the candidate's inputs (sampled out), its second row cannot be confirmed: left unjoined, not paired with B.
+  const noInputs = pairPredictions(side(base), side({ inputs: '', outputs: cand.outputs }), settings());
+  assert.equal(noInputs.pairs.joined, 1);
+  assert.ok(noInputs.pairs.unconfirmedRows >= 1);
+  assert.equal(noInputs.labels.disagreements, 0);
+});
