@@ -75,8 +75,10 @@ const CLIENT_ID_NAMES = new Set(['xmsclientrequestid', 'clientrequestid']);
 const CORRELATION_NAMES = new Set(['correlationid']);
 
 function stringField(obj: Record<string, unknown>, names: ReadonlySet<string>): string | null {
-  for (const [k, v] of Object.entries(obj)) {
-    if (names.has(norm(k)) && typeof v === 'string' && v !== '') return v;
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const v = obj[k];
+    if (typeof v === 'string' && v !== '' && names.has(norm(k))) return v;
   }
   return null;
 }
