@@ -47,7 +47,13 @@ describe('the shipped example plans', () => {
       r.plan.strategy.map((s) => s.kind),
       ['mirror', 'approval', 'canary', 'canary', 'promote', 'retire'],
     );
-    assert.deepEqual(r.plan.gates, DEFAULT_GATES);
+    assert.deepEqual(r.plan.gates, {
+      latencyP50Ms: { tolerance: 1.1 },
+      latencyP99Ms: { tolerance: 1.25 },
+      errorRate: { tolerance: { ratio: 1.25, additive: 0.001 } },
+      modelErrorRate: { tolerance: { ratio: 1.25, additive: 0.001 } },
+    });
+    assert.equal(Object.keys(DEFAULT_GATES).length, 4);
     assert.deepEqual(r.plan.analysis, { intervalMs: 60_000, failureLimit: 2, minRequests: 100, onInconclusive: 'extend', maxExtensions: 3 });
     assert.deepEqual(r.plan.approvals, { approvers: [], anyone: true, fourEyes: true, verified: false, people: {} });
     assert.deepEqual(r.plan.rollback, { deleteCandidate: false });
