@@ -24,7 +24,7 @@
  */
 import { formatDuration } from './duration.js';
 import type { GateResult, MetricsSnapshot, Verdict } from './gates.js';
-import type { AnalysisSettings, Gates, RolloutPlan } from './plan.js';
+import type { AnalysisSettings, Gates } from './plan.js';
 import { DEFAULT_FALSE_ALARM_BUDGET, fmtRatio, judgeLook, startJudge, type GateObservation, type JudgeSettings, type JudgeState, type StepJudgement } from './judge/judge.js';
 import type { Tolerance } from './judge/count-test.js';
 import type { BakeDecision, BakeProgress } from './analysis.js';

@@ -122,7 +122,7 @@ const approvalFields = z.strictObject({
  */
 const bakeSchema = z
   .union([duration(1000), z.strictObject({ min: duration(1000), max: duration(1000) })], {
-    error: 'must be a duration like 15m, or { min: 5m, max: 30m }',
+    error: 'must be a duration like 45s, 30m or 24h, or { min: 5m, max: 30m }',
   })
   .superRefine((b, ctx) => {
     if (typeof b === 'object' && b.min > b.max) {
@@ -610,6 +610,12 @@ export function planIssues(error: z.ZodError, document: unknown): PlanIssue[] {
         const hint = near && near[1] <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${near[0]}'?)` : known.length ? ` (known keys: ${known.join(', ')})` : '';
         out.push({ path: formatPath([...issue.path, key]), message: `unknown key${hint}` });
       }
+    } else if (issue.code === 'invalid_union' && unionBranch(issue)) {
+      // One of the shapes matched the value's type (a string for `bake: 30`): its own message says more.
+      for (const inner of unionBranch(issue)!) {
+        const path = [...issue.path, ...inner.path];
+        out.push({ path: formatPath(path), message: inner.code === 'invalid_type' && valueAt(document, path) === undefined ? 'is required' : inner.message });
+      }
     } else if (issue.code === 'invalid_type' && valueAt(document, issue.path) === undefined) {
       out.push({ path: formatPath(issue.path), message: 'is required' });
     } else {
@@ -617,6 +623,14 @@ export function planIssues(error: z.ZodError, document: unknown): PlanIssue[] {
     }
   }
   return out;
+}
+
+/** The issues of the one union branch whose type matched (no type error at its root), if exactly one did. */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] | undefined {
+  const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors;
+  if (!branches) return undefined;
+  const typed = branches.filter((b) => b.length > 0 && !b.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+  return typed.length === 1 ? typed[0] : undefined;
 }
 
 function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {
