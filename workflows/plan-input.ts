@@ -14,7 +14,7 @@ import type { SafeRolloutInput } from '../domain/rollout.js';
 export function planOf(input: SafeRolloutInput): RolloutPlan {
   if (input.normalized) return input.normalized;
   const doc = input.plan as { gates?: unknown };
-  const parsed = parsePlan(doc && typeof doc === 'object' && doc.gates === undefined ? { ...input.plan, gates: structuredClone(LEGACY_DEFAULT_GATES) } : input.plan);
+  const parsed = parsePlan(doc && typeof doc === 'object' && doc.gates === undefined ? { ...input.plan, gates: JSON.parse(JSON.stringify(LEGACY_DEFAULT_GATES)) as typeof LEGACY_DEFAULT_GATES } : input.plan);
   if (parsed.ok) return parsed.plan;
   throw ApplicationFailure.create({
     type: ErrorType.InvalidPlan,
