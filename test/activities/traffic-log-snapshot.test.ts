@@ -103,6 +103,19 @@ describe('the traffic log in the metrics snapshot (instant telemetry)', () => {
     for (const r of served.slice(0, 20)) assert.ok(!text.includes(r.requestId), 'no request id reaches the snapshot');
   });
 
+  test('the judge’s frozen thresholds (fractional ms) are counted per deployment, and the metrics carry 5xx and 424 counts', async () => {
+    const s = await snapshot(b, { endpoint: ref('logs-ep'), baseline: 'blue', candidate: 'green', windowMs: windowMs(), logs: { workspaceId: WORKSPACE, exceedanceMs: [] }, judgeExceedanceMs: [0.5, 1, 2.75] });
+    assert.equal(s.logsProblem, undefined);
+    for (const [name, m] of [['blue', s.baseline], ['green', s.candidate]] as const) {
+      const mine = served.filter((r) => r.deployment === name);
+      const ms = mine.map((r) => Math.max(0, Math.round(r.latencyMs)));
+      assert.deepEqual(m?.log?.judgeExceedances, [0.5, 1, 2.75].map((aboveMs) => ({ aboveMs, count: ms.filter((x) => x > aboveMs).length })), `${name} judge exceedances`);
+      assert.equal(m?.errors424, mine.filter((r) => r.statusCode === 424).length, `${name} 424 count`);
+      assert.equal(m?.errors5xx, mine.filter((r) => r.statusCode >= 500).length, `${name} 5xx count`);
+    }
+    assert.ok((s.candidate?.errors424 ?? 0) > 0, 'the faulty candidate’s 424s are counted');
+  });
+
   test('the plan’s where filter narrows the evidence, and only the evidence', async () => {
     const s = await snapshot(b, { endpoint: ref('logs-ep'), baseline: 'blue', candidate: 'green', windowMs: windowMs(), logs: { workspaceId: WORKSPACE, where: 'ResponseCode == 200', exceedanceMs: [] } });
     const ok = served.filter((r) => r.deployment === 'green' && r.statusCode === 200).length;
