@@ -30,11 +30,18 @@ describe('the shipped example plans', () => {
     assert.equal(p.deadlineMs, 72 * 3_600_000);
   });
 
-  test('examples/rollout.yaml is the same plan the test builders use, but for requiring signed decisions', () => {
+  test('examples/rollout.yaml is the same plan the test builders use, but for requiring signed decisions and using the judge', () => {
     // The builders test other behaviour with unsigned decisions (verified: false) and no person mapping; test/security covers those.
+    // They keep fixed-threshold gates (the rules before the judge, still supported); the example shows judged gates.
     const example_ = aPlanDocument((d) => {
       d.approvals.verified = true;
       d.approvals.people = { 'alice@contoso.com': ['github:alice', 'slack:U024BE7LH'] };
+      d.analysis.falseAlarmBudget = 0.01;
+      d.strategy[3].canary.bake = { min: '5m', max: '15m' };
+      d.gates.latencyP99Ms = { max: 250, tolerance: 1.25 };
+      d.gates.latencyP50Ms = { max: 80, tolerance: 1.1 };
+      d.gates.errorRate = { max: 0.05, tolerance: '1.25x + 0.1%', passTolerance: '1.1x + 0.1%' };
+      d.gates.modelErrorRate = { max: 0.01, tolerance: '1.25x + 0.1%' };
     });
     assert.deepEqual(example('rollout.yaml'), example_);
   });
