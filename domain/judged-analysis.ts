@@ -215,7 +215,37 @@ export function judgeAnalysis(
 ): { state: StepJudgeState; judgement: StepJudgement } {
   const { observations, thresholdsMs } = gateObservations(plan, state, snapshot);
   const r = judgeLook(settings, state.judge, observations);
-  return { state: { judge: r.state, ...(thresholdsMs ? { thresholdsMs } : {}) }, judgement: r.judgement };
+  return { state: { judge: r.state, ...(thresholdsMs ? { thresholdsMs } : {}) }, judgement: explainLatency(plan, thresholdsMs, r.judgement) };
+}
+
+/**
+ * A latency gate's counts are not requests with errors: its reason says what was counted, e.g.
+ * `latency p50 (intervals in which the candidate's p50 was above 1.1× the baseline's, vs below): …`.
+ */
+function explainLatency(plan: { gates: Gates; analysis: Pick<AnalysisSettings, 'logs'> }, thresholdsMs: Record<string, number> | undefined, j: StepJudgement): StepJudgement {
+  const notes = new Map<string, string>();
+  for (const g of judgedGatesOf(plan.gates)) {
+    if (g.kind !== 'latency') continue;
+    const q = thresholdsMs?.[g.name];
+    notes.set(
+      g.name,
+      plan.analysis.logs
+        ? q === undefined
+          ? ''
+          : ` (requests above the baseline's ${g.quantile} ${q}ms, the candidate's counted above ${candidateThreshold(q, g.slowdown)}ms = ${g.slowdown}×)`
+        : ` (intervals in which the candidate's ${g.quantile} was above ${g.slowdown}× the baseline's, vs below)`,
+    );
+  }
+  if (notes.size === 0) return j;
+  const rewrite = new Map<string, string>();
+  const gates = j.gates.map((g) => {
+    const note = notes.get(g.gate);
+    if (!note || !g.reason.startsWith(`${g.gate}:`)) return g;
+    const reason = `${g.gate}${note}:${g.reason.slice(g.gate.length + 1)}`;
+    rewrite.set(g.reason, reason);
+    return { ...g, reason };
+  });
+  return { ...j, gates, reasons: j.reasons.map((r) => rewrite.get(r) ?? r) };
 }
 
 /**

@@ -17,14 +17,14 @@ import {
   type StepJudgeState,
 } from '../../domain/judged-analysis.js';
 import type { StepJudgement } from '../../domain/judge/judge.js';
-import { parsePlan, type AnalysisSettings, type PlanDocument, type RolloutPlan } from '../../domain/plan.js';
-import { aMinimalPlanDocument } from '../support/builders.js';
+import { parsePlan, type AnalysisSettings, type RolloutPlan } from '../../domain/plan.js';
+import { aMinimalPlanDocument, type ExamplePlan } from '../support/builders.js';
 
 const minute = 60_000;
 const LA = '11111111-2222-3333-4444-555555555555';
 
-function plan(patch: (d: PlanDocument & Record<string, any>) => void = () => undefined): RolloutPlan {
-  const r = parsePlan(aMinimalPlanDocument(patch as never));
+function plan(patch: (d: ExamplePlan) => void = () => undefined): RolloutPlan {
+  const r = parsePlan(aMinimalPlanDocument(patch));
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.plan;
 }
@@ -101,6 +101,11 @@ describe('what the judge sees in a snapshot', () => {
     }],
     ['a missing percentile is missing data', snap(side(4000, 20), side(1000, 5, { latencyP99Ms: null })), { 'latency p99': { kind: 'missing', detail: 'no p99 latency metric for the candidate' } }],
   ];
+  test('a per-interval latency verdict says that it counts intervals', () => {
+    const r = judgeAnalysis(p, judgeSettingsOf(p)!, state, snap(side(4000, 20), side(1000, 9, { latencyP99Ms: 200 })));
+    assert.match(r.judgement.gates[1]!.reason, /^latency p99 \(intervals in which the candidate's p99 was above 1\.1× the baseline's, vs below\): candidate 1\/1 /);
+    assert.ok(r.judgement.reasons.some((x) => x === r.judgement.gates[1]!.reason), 'the step reasons quote the same text');
+  });
   for (const [what, s, expected] of table) {
     test(what, () => {
       const { observations } = gateObservations(p, state, s);
@@ -139,6 +144,7 @@ describe('latency from the traffic log: thresholds frozen at the first analysis'
     assert.deepEqual(second.state.thresholdsMs, { 'latency p99': 120 }, 'frozen: a later baseline p99 (400 ms) does not move it');
     assert.deepEqual(second.judgement.gates[0]!.totals, { candidateRequests: 1000, candidateEvents: 500, baselineRequests: 1000, baselineEvents: 10 });
     assert.equal(second.judgement.status, 'fail');
+    assert.match(second.judgement.reasons[0]!, /^latency p99 \(requests above the baseline's p99 120ms, the candidate's counted above 150ms = 1\.25×\): candidate 500\/1,000/);
   });
 
   test('a partial traffic-log answer is a partial window; a failed query is missing data', () => {
