@@ -126,6 +126,12 @@ export interface GetMetricsSnapshotInput {
   windowMs: number;
   /** The plan's `analysis.logs`: read the traffic log too (per-request counts, exceedances, percentiles). */
   logs?: LogsSettings;
+  /**
+   * With `logs`: latencies (ms, may be fractional) the judge needs exceedance counts above — its thresholds
+   * frozen at the step's first analysis (domain/judged-analysis.ts). Returned per deployment in
+   * `log.judgeExceedances`.
+   */
+  judgeExceedanceMs?: number[];
 }
 /** Requests, 5xx rate, 424 rate, p50/p95/p99, CPU and memory per deployment; a deployment without data is null. */
 export type GetMetricsSnapshotResult = MetricsSnapshot;
