@@ -5,6 +5,7 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import { formatDuration } from '../domain/duration.js';
+import { withLastVerdict } from '../domain/evidence.js';
 import { evaluateGates, formatVerdict, withWebhook, type Verdict } from '../domain/gates.js';
 import { candidateLivePercent, type RolloutPair } from '../domain/transitions.js';
 import { azure, webhook } from './activity-options.js';
@@ -22,7 +23,7 @@ export async function analyse(ctx: AnalysisContext, stepIndex: number, n: number
   const { state, plan, endpoint, pair } = ctx;
   const { baseline, candidate } = pair;
   const a = plan.analysis;
-  const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: `metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}` }, [
+  const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: withLastVerdict(`metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}`, state.status.lastVerdicts, stepIndex) }, [
     { endpoint: endpoint, baseline, candidate, windowMs: a.intervalMs, ...(a.logs ? { logs: a.logs } : {}) },
   ]);
   let verdict = evaluateGates(plan.gates, snapshot, { minRequests: a.minRequests });
