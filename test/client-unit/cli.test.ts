@@ -198,6 +198,24 @@ describe('commands', () => {
     assert.match(text, /Cost estimate: skipped/);
   });
 
+  test('plan explain --rps must be a positive number (exit 2 naming the value); a plan without judged gates prints nothing new', async () => {
+    for (const bad of ['abc', '0', '-5', '', 'Infinity']) {
+      const r = await run(['plan', 'explain', 'plan.yaml', '--no-prices', `--rps=${bad}`]);
+      assert.equal(r.code, 2, `--rps ${bad}`);
+      assert.match(r.err.join('\n'), new RegExp(`--rps '${bad}' must be a positive number of requests per second`));
+    }
+    const rate = await run(['plan', 'explain', 'plan.yaml', '--no-prices', '--rps', '50', '--baseline-rate', '120%']);
+    assert.equal(rate.code, 2);
+    assert.match(rate.err.join('\n'), /--baseline-rate '120%' must be the baseline's event rate per request, below 100%/);
+    const alone = await run(['plan', 'explain', 'plan.yaml', '--no-prices', '--baseline-rate', '0.5%']);
+    assert.equal(alone.code, 2);
+    assert.match(alone.err.join('\n'), /--baseline-rate needs --rps/);
+    const plain = await run(['plan', 'explain', 'plan.yaml', '--no-prices']);
+    const withRps = await run(['plan', 'explain', 'plan.yaml', '--no-prices', '--rps', '0.5', '--baseline-rate', '0.5%']);
+    assert.equal(withRps.code, 0, withRps.err.join('\n'));
+    assert.deepEqual(withRps.out, plain.out, 'fixed-threshold gates: no time-to-verdict section');
+  });
+
   test('plan explain prices the candidate from the Retail Prices API: the Linux pay-as-you-go meter, every page, the region as Azure spells it', async () => {
     const t = testRuntime({ files });
     const asked: string[] = [];
