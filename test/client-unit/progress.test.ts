@@ -94,7 +94,7 @@ describe('progress', () => {
       assert.equal(out.length, 3);
       assert.match(out[0]!, /^08:10:00 canary 10% \(step 4\/7\) · blue 90% \| green 10% \| mirror 0% · last analysis fail, analysis \d+ · bake ~10m left$/);
       assert.match(out[1]!, /^ {11}5xx {10}candidate \d+\/[\d,]+ vs baseline \d+\/[\d,]+ · evidence \S+ ≥ 200: worse than 1\.5×$/);
-      assert.match(out[2]!, /^ {11}latency p99  candidate /);
+      assert.match(out[2]!, /^ {11}latency p99 {2}candidate /);
     });
 
     test('a step whose latest analysis has no judgement, or a judgement of an earlier step, prints as before', () => {
