@@ -106,6 +106,17 @@ export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, 
   return judged ? [line, ...judgementLines(judged, '           ')].join('\n') : line;
 }
 
+/**
+ * For a finished rollout: the evidence of the last analysed step, when the judge decided it
+ * (`  evidence   step 4 (analysis 3, fail)` then one line per gate); nothing for fixed-threshold plans.
+ */
+export function finalEvidenceLines(verdicts: readonly VerdictRecord[]): string[] {
+  const last = [...verdicts].reverse().find((v) => v.snapshot !== null);
+  const judged = last ? latestJudged(verdicts, last.stepIndex) : null;
+  if (!judged) return [];
+  return [`  evidence   step ${judged.stepIndex + 1} (${judgedHead(judged)})`, ...judgementLines(judged, '             ')];
+}
+
 /** A multi-line status for `rollout status` (human form). */
 export function formatStatus(status: RolloutStatus, plan: RolloutPlan | null, nowMs: number): string {
   const lines = [

@@ -97,6 +97,15 @@ describe('progress', () => {
       assert.match(out[2]!, /^ {11}latency p99 {2}candidate /);
     });
 
+    test('a gate name cannot move the terminal: control characters are dropped from the evidence lines', () => {
+      const evil = judgedVerdicts({ gates: [{ name: '5xx\u001b[2J\nfake', tolerance: 2 }] }, [
+        { stepIndex: 3, analyses: 1, candidateRequests: 300, baselineRequests: 2700, rates: { '5xx\u001b[2J\nfake': { baseline: 0.005, candidate: 0.005 } } },
+      ], { seed: 1, startIso: '2026-11-25T08:05:00.000Z', intervalMs: 60_000 });
+      const text = formatStatus(canary(evil), plan, NOW) + formatProgress(canary(evil), plan, NOW);
+      assert.ok(!text.includes('\u001b'), 'no escape sequence');
+      assert.ok(!/\nfake/.test(text), 'no line break from the name');
+    });
+
     test('a step whose latest analysis has no judgement, or a judgement of an earlier step, prints as before', () => {
       const plain = canary([...healthy, aVerdict(3, 4, [98, 0.002], [120, 0.004])]);
       assert.equal(formatProgress(plain, plan, NOW), '08:10:00 canary 10% (step 4/7) · blue 90% | green 10% | mirror 0% · last analysis pass: all gates pass · bake ~10m left');
