@@ -58,7 +58,7 @@ export interface GateVerdictTime {
   candidateRps: number;
   baselineRps: number;
   baselineRate: number;
-  /** The worse candidate's rate, and its ratio to the baseline's. */
+  /** The worse candidate's rate, and its ratio to the baseline's (Infinity when the baseline's rate is 0; null in JSON). */
   failRate: number;
   failRatio: number;
   timeToFailMs: number | null;
@@ -164,9 +164,8 @@ export function predictVerdictTimes(settings: JudgeSettings, steps: readonly Jud
   for (const r of rows.filter((x) => x.tooShort)) {
     const step = steps.find((s) => s.index === r.step)!;
     const needs = r.timeToFailMs === null ? 'cannot be detected within 30 days' : `needs ${approx(r.timeToFailMs)} to detect`;
-    warnings.push(
-      `step ${r.step + 1} (${step.title}): bake ${formatSpan(r.bakeMs)} at ${fmtRps(r.candidateRps)} req/s to the candidate: a ${fmtRatio(r.failRatio)} rise in ${r.gate} ${needs}`,
-    );
+    const rise = Number.isFinite(r.failRatio) ? `a ${fmtRatio(r.failRatio)} rise in ${r.gate}` : `${r.gate} at ${pctText(r.failRate)} (baseline 0%)`;
+    warnings.push(`step ${r.step + 1} (${step.title}): bake ${formatSpan(r.bakeMs)} at ${fmtRps(r.candidateRps)} req/s to the candidate: ${rise} ${needs}`);
   }
   const method = `expected counts through the count test's e-value (a plug-in, not a simulation): roughly the median time; some bakes decide later`;
   const rateText =
@@ -184,7 +183,8 @@ export function predictVerdictTimes(settings: JudgeSettings, steps: readonly Jud
     for (const r of mine) {
       const fail = r.timeToFailMs === null ? 'not within 30 days' : `${approx(r.timeToFailMs)}${r.tooShort ? ' (longer than the bake)' : ''}`;
       const pass = passThreshold === null ? '' : ` · no difference: ${r.timeToPassMs === null ? (r.passNote ?? 'no early pass within 30 days') : `pass ${approx(r.timeToPassMs)}${r.timeToPassMs > r.bakeMs ? ' (longer than the bake: bakes in full)' : ''}`}`;
-      lines.push(`       ${r.gate.padEnd(width)}  ${fmtRatio(r.failRatio)} the baseline's rate: fail ${fail}${pass}`);
+      const worse = Number.isFinite(r.failRatio) ? `${fmtRatio(r.failRatio)} the baseline's rate` : `rate ${pctText(r.failRate)} (baseline 0%)`;
+      lines.push(`       ${r.gate.padEnd(width)}  ${worse}: fail ${fail}${pass}`);
     }
   }
   lines.push(`  (${method}.)`);

@@ -70,6 +70,15 @@ describe('time to a verdict', () => {
     assert.match(r.passNote ?? '', /never passes early: a candidate equal to the baseline sits at the pass tolerance 1×/);
   });
 
+  test('an additive tolerance is judged even when the baseline never errs: silence counts', () => {
+    const additive = parseJudgeSettings({ gates: [{ name: 'timeouts', tolerance: '+0.1%' }] });
+    const p = predictVerdictTimes(additive, [canary10], { rps: 50, intervalMs: MIN, baselineRate: 0 });
+    const r = p.rows[0]!;
+    assert.equal(r.failRate, 0.002, 'twice the +0.1% boundary');
+    assert.ok(r.timeToFailMs !== null && r.timeToPassMs !== null, 'both verdicts can come');
+    assert.match(p.text, /timeouts {2}rate 0\.2% \(baseline 0%\): fail ~\d/);
+  });
+
   test('half the traffic takes about twice as long', () => {
     const at = (rps: number) => predictVerdictTimes(one, [{ ...canary10, bakeMs: 60 * MIN }], { rps, intervalMs: 10_000, baselineRate: 0.01 }).rows[0]!.timeToFailMs!;
     const ratio = at(25) / at(50);
