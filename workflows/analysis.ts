@@ -5,6 +5,7 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import { formatDuration } from '../domain/duration.js';
+import { withLastVerdict } from '../domain/evidence.js';
 import { evaluateGates, formatVerdict, withWebhook, type Verdict } from '../domain/gates.js';
 import { guardrailsOf, judgeAnalysis, judgeExceedanceMs, judgedVerdict, startStepJudge, type StepJudgeState } from '../domain/judged-analysis.js';
 import type { JudgeSettings, StepJudgement } from '../domain/judge/judge.js';
@@ -42,7 +43,7 @@ export async function analyse(ctx: AnalysisContext, stepIndex: number, n: number
   const a = plan.analysis;
   const judgeState = judge ? (judge.state ?? startStepJudge(judge.settings)) : undefined;
   const thresholds = judge && a.logs ? judgeExceedanceMs(plan.gates, judgeState) : [];
-  const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: `metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}` }, [
+  const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: withLastVerdict(`metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}`, state.status.lastVerdicts, stepIndex) }, [
     { endpoint: endpoint, baseline, candidate, windowMs: a.intervalMs, ...(a.logs ? { logs: a.logs } : {}), ...(thresholds.length ? { judgeExceedanceMs: thresholds } : {}) },
   ]);
   const guardrailGates = judge ? guardrailsOf(plan.gates) : plan.gates;
