@@ -79,14 +79,14 @@ function exampleAnalysisAndGates(): { analysis: Record<string, unknown>; gates: 
 }
 
 /** One canary of 60 minutes (long enough that every fault can be seen), then promote. No mirror step: see the results. */
-function plan(endpoint: string, telemetry: Telemetry): PlanDocument {
+function plan(endpoint: string, candidate: string, telemetry: Telemetry): PlanDocument {
   const { analysis, gates } = exampleAnalysisAndGates();
   return {
     apiVersion: 'glidepath/v1',
     kind: 'Rollout',
     target: { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint },
     baseline: 'blue',
-    candidate: { name: 'green', deployment: { model: 'azureml:fraud-detector:2', instance_type: 'Standard_DS3_v2', instance_count: 1, request_settings: { request_timeout_ms: 3000, max_concurrent_requests_per_instance: 4 } } },
+    candidate: { name: candidate, deployment: { model: 'azureml:fraud-detector:2', instance_type: 'Standard_DS3_v2', instance_count: 1, request_settings: { request_timeout_ms: 3000, max_concurrent_requests_per_instance: 4 } } },
     strategy: [{ canary: { percent: CANARY_PERCENT, bake: '60m' } }, { promote: { rollbackWindow: '1m' } }],
     analysis: { ...analysis, ...(telemetry === 'logs' ? { logs: { workspaceId: WORKSPACE_ID } } : {}) },
     gates,
@@ -113,6 +113,9 @@ async function trafficUntil(emu: Emulator, endpoint: string, key: string, seed: 
 
 async function oneRun(i: number, telemetry: Telemetry, emu: Emulator, arm: AzureMachineLearningWorkspaces, client: Client, taskQueue: string, rand: () => number): Promise<Row> {
   const endpoint = `aze2e-${telemetry[0]}${i}-${process.pid % 10000}`;
+  // Its own candidate name: the emulator keys fault behaviours by deployment name (a second endpoint's
+  // setBehaviour('green', …) would take the fault away from the first).
+  const candidate = `green-${telemetry[0]}${i}`;
   const faultAfterMs = FAULT_AFTER_MS.min + rand() * (FAULT_AFTER_MS.max - FAULT_AFTER_MS.min);
   const key = await anEndpointWith(arm, endpoint, { blue: 'azureml:fraud-detector:1' });
   await setTraffic(arm, endpoint, { blue: 100 });
@@ -126,12 +129,12 @@ async function oneRun(i: number, telemetry: Telemetry, emu: Emulator, arm: Azure
   try {
     // A minute of baseline-only traffic first, so the endpoint has telemetry before the rollout begins.
     await sleep(MINUTE);
-    h = await startRollout(client, { plan: plan(endpoint, telemetry), startedBy: 'bench@contoso.com', taskQueue });
+    h = await startRollout(client, { plan: plan(endpoint, candidate, telemetry), startedBy: 'bench@contoso.com', taskQueue });
     let canaryAtMs = NaN;
     for (let k = 0; k < 1200 && !Number.isFinite(canaryAtMs); k++) {
       const s = await h.query(status);
       if (s.outcome) throw new Error(`${endpoint} ended before its canary: ${s.outcome}`);
-      if (s.stage === 'canary' && (s.traffic?.live.green ?? 0) > 0) canaryAtMs = Date.now();
+      if (s.stage === 'canary' && (s.traffic?.live[candidate] ?? 0) > 0) canaryAtMs = Date.now();
       else await sleep(500);
     }
     if (!Number.isFinite(canaryAtMs)) throw new Error(`${endpoint}: the canary did not start within 10 minutes`);
@@ -147,7 +150,7 @@ async function oneRun(i: number, telemetry: Telemetry, emu: Emulator, arm: Azure
       await sleep(Math.min(5000, Math.max(0, canaryAtMs + faultAfterMs - Date.now())));
     }
     const faultAtMs = Date.now();
-    if (!early) emu.faults.setBehaviour('green', { errorRate: FAULT_SHARE }, endpoint);
+    if (!early) emu.faults.setBehaviour(candidate, { errorRate: FAULT_SHARE }, endpoint);
     let reactionS: number | null = null;
     let lastStatusAt = 0;
     while (!early && Date.now() < faultAtMs + GIVE_UP_AFTER_FAULT_MS) {
@@ -335,7 +338,7 @@ async function main(): Promise<void> {
       giveUpAfterFaultS: GIVE_UP_AFTER_FAULT_MS / 1000,
       emulator: { azureTiming: true, metricsLagS: AZURE_METRICS_LAG_MS / 1000, logDelayS: [AZURE_LOG_DELAY_MS.min / 1000, AZURE_LOG_DELAY_MS.max / 1000], provisionTimeMs: 2000 },
       worker: { ingestionDelay: 'azure', windowEndsBeforeNowS: { metrics: AZURE_INGESTION_DELAYS.metricsMs / 1000, logs: AZURE_INGESTION_DELAYS.logsMs / 1000 }, pollIntervalMs: 2000 },
-      plan: plan('<endpoint>', 'logs'),
+      plan: plan('<endpoint>', '<candidate>', 'logs'),
     },
     results,
     simulation: sim,
