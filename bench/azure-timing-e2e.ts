@@ -395,7 +395,7 @@ async function main(): Promise<void> {
     simLine('metrics', 'metrics only'),
     simLine('logs', 'with logs'),
     '',
-    `The emulator's traffic write (a long-running operation of ${2000 / 1000} s here, polled every 2 s) is faster than Azure's, which is typically tens of seconds: on Azure add that difference to "baseline 100%".`,
+    `Decision → baseline 100% is about a second here because the emulator shows the requested traffic on \`GET\` as soon as it accepts the write (requests follow when its ${2000 / 1000} s operation completes). Azure's traffic write is typically tens of seconds: on Azure add that to "baseline 100%" (the simulation assumed 30 s).`,
     '',
     ...(failures.length ? ['Runs that failed to run (not counted above):', '', ...failures.map((x) => `- ${x}`), ''] : []),
     'Per run:',
