@@ -44,7 +44,7 @@ export function kubernetesOnly(what: string): string {
 // ───────────────────────────── asset references ─────────────────────────────
 
 const ARM_VERSION_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.MachineLearningServices\/(?:workspaces|registries)\/[^/]+\/(models|environments|codes)\/[^/]+\/versions\/[^/]+$/i;
-const REGISTRY_URI = /^azureml:\/\/registries\/([^/]+)\/(models|environments)\/([^/]+)\/versions\/([^/]+)$/;
+const REGISTRY_URI = /^azureml:\/\/registries\/([^/]+)\/(models|environments)\/([^/]+)\/(versions|labels)\/([^/]+)$/;
 const WORKSPACE_VERSION = /^azureml:([A-Za-z0-9_][A-Za-z0-9_.-]{0,254}):(.+)$/;
 const WORKSPACE_LABEL = /^azureml:([A-Za-z0-9_][A-Za-z0-9_.-]{0,254})@([^@/:]+)$/;
 const WORKSPACE_NAME_ONLY = /^azureml:([A-Za-z0-9_][A-Za-z0-9_.-]{0,254})$/;
@@ -55,6 +55,7 @@ export type AssetRef =
   | { form: 'latest'; name: string }
   | { form: 'curated'; name: string }
   | { form: 'registry'; registry: string; name: string; version: string }
+  | { form: 'registryLabel'; registry: string; name: string; label: string }
   | { form: 'armId'; id: string };
 
 /**
@@ -70,7 +71,9 @@ export function parseAssetRef(text: string, kind: 'models' | 'environments' | 'c
   const reg = REGISTRY_URI.exec(text);
   if (reg) {
     if (kind === 'codes') return { problem: `must be ${forms} (code is not taken from a registry)` };
-    return reg[2] === kind ? { form: 'registry', registry: reg[1]!, name: reg[3]!, version: reg[4]! } : { problem: `names registry ${reg[2]}, not ${kind}` };
+    if (reg[2] !== kind) return { problem: `names registry ${reg[2]}, not ${kind}` };
+    // `…/labels/latest` is in Azure's samples (a curated environment); the registry resolves it.
+    return reg[4] === 'labels' ? { form: 'registryLabel', registry: reg[1]!, name: reg[3]!, label: reg[5]! } : { form: 'registry', registry: reg[1]!, name: reg[3]!, version: reg[5]! };
   }
   if (kind === 'environments' && /^azureml:AzureML-[^/]+$/.test(text)) return { form: 'curated', name: text.slice('azureml:'.length) };
   const label = WORKSPACE_LABEL.exec(text);
