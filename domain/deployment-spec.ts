@@ -197,7 +197,8 @@ const dataCollector = z.strictObject({
  * `endpoint_name` and `$schema` are accepted so a deployment file can be used as written; the plan checks
  * that `name` and `endpoint_name` agree with `candidate.name` and `target.endpoint`.
  */
-export const DeploymentSpecSchema = z
+/** The managed deployment's keys alone (without the Kubernetes pre-check), for the editor's JSON Schema. */
+export const ManagedDeploymentSchema = z
   .strictObject({
     $schema: z.string({ error: 'must be a string' }).optional(),
     name: z.string({ error: 'must be a string' }).optional(),
@@ -242,30 +243,46 @@ export const DeploymentSpecSchema = z
     data_collector: dataCollector.optional(),
     egress_public_network_access: z.enum(['enabled', 'disabled'], { error: 'must be enabled or disabled' }).optional(),
     private_network_connection: z.boolean({ error: 'must be true or false' }).optional(),
-    // Kubernetes online deployments only: declared so they are refused by name, not as unknown keys.
-    resources: z.unknown().optional(),
-  })
-  .superRefine((d, ctx) => {
-    const k8s = (path: PropertyKey[], what: string, extra = '') => ctx.addIssue({ code: 'custom', path, message: kubernetesOnly(what) + extra });
-    if (d.type !== undefined && d.type.toLowerCase() !== 'managed') {
-      if (d.type.toLowerCase() === 'kubernetes') k8s(['type'], 'type: kubernetes', '; Glidepath rolls out to managed online endpoints');
-      else ctx.addIssue({ code: 'custom', path: ['type'], message: 'must be managed' });
-    }
-    if (d.$schema !== undefined && /kubernetesOnlineDeployment/i.test(d.$schema)) k8s(['$schema'], `the Kubernetes online deployment schema (${d.$schema})`);
-    if (d.resources !== undefined) k8s(['resources'], 'resources');
-    if (!/^standard_/i.test(d.instance_type)) {
-      k8s(['instance_type'], `instance_type: ${d.instance_type}`, ' — a managed deployment names an Azure VM size such as Standard_DS3_v2');
-    }
-    if (d.scale_settings) {
-      const { type, ...rest } = d.scale_settings;
-      if (type.toLowerCase() === 'target_utilization') k8s(['scale_settings', 'type'], 'scale_settings.type: target_utilization');
-      else if (type.toLowerCase() !== 'default') ctx.addIssue({ code: 'custom', path: ['scale_settings', 'type'], message: 'must be default' });
-      for (const key of Object.keys(rest)) {
-        if (['polling_interval', 'target_utilization_percentage', 'min_instances', 'max_instances'].includes(key)) k8s(['scale_settings', key], `scale_settings.${key}`);
-        else ctx.addIssue({ code: 'custom', path: ['scale_settings', key], message: 'unknown key (known keys: type)' });
-      }
-    }
   });
+
+const K8S_SCALE_KEYS = ['polling_interval', 'target_utilization_percentage', 'min_instances', 'max_instances'];
+
+/**
+ * Refuses what only Kubernetes online deployments take, by name, before anything else is checked (a
+ * Kubernetes deployment lacks keys a managed one needs, and "instance_type: is required" would say the
+ * wrong thing): `type: kubernetes`, the Kubernetes schema, `resources`, a cluster instance type,
+ * `scale_settings.type: target_utilization` and its settings.
+ */
+function refuseKubernetesKeys(input: unknown, ctx: z.RefinementCtx): void {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return; // the schema says what it must be
+  const d = input as Record<string, unknown>;
+  const k8s = (path: PropertyKey[], what: string, extra = '') => ctx.addIssue({ code: 'custom', path, message: kubernetesOnly(what) + extra });
+  if (typeof d.type === 'string' && d.type.toLowerCase() === 'kubernetes') k8s(['type'], 'type: kubernetes', '; Glidepath rolls out to managed online endpoints');
+  else if (d.type !== undefined && (typeof d.type !== 'string' || d.type.toLowerCase() !== 'managed')) ctx.addIssue({ code: 'custom', path: ['type'], message: 'must be managed' });
+  if (typeof d.$schema === 'string' && /kubernetesOnlineDeployment/i.test(d.$schema)) k8s(['$schema'], `the Kubernetes online deployment schema (${d.$schema})`);
+  if (d.resources !== undefined) k8s(['resources'], 'resources');
+  if (typeof d.instance_type === 'string' && d.instance_type !== '' && !/^standard_/i.test(d.instance_type)) {
+    k8s(['instance_type'], `instance_type: ${d.instance_type}`, ' — a managed deployment names an Azure VM size such as Standard_DS3_v2');
+  }
+  const scale = d.scale_settings;
+  if (scale !== null && typeof scale === 'object' && !Array.isArray(scale)) {
+    const { type, ...rest } = scale as Record<string, unknown>;
+    if (typeof type === 'string' && type.toLowerCase() === 'target_utilization') k8s(['scale_settings', 'type'], 'scale_settings.type: target_utilization');
+    else if (typeof type !== 'string' || type.toLowerCase() !== 'default') ctx.addIssue({ code: 'custom', path: ['scale_settings', 'type'], message: 'must be default' });
+    for (const key of Object.keys(rest)) {
+      if (K8S_SCALE_KEYS.includes(key)) k8s(['scale_settings', key], `scale_settings.${key}`);
+      else ctx.addIssue({ code: 'custom', path: ['scale_settings', key], message: 'unknown key (known keys: type)' });
+    }
+  }
+}
+
+/**
+ * The Azure ML CLI v2 managed online deployment keys, snake_case as users write them. `name`,
+ * `endpoint_name` and `$schema` are accepted so a deployment file can be used as written; the plan checks
+ * that `name` and `endpoint_name` agree with `candidate.name` and `target.endpoint`. Kubernetes-only keys
+ * are refused first, by name.
+ */
+export const DeploymentSpecSchema = z.unknown().superRefine(refuseKubernetesKeys).pipe(ManagedDeploymentSchema) as unknown as typeof ManagedDeploymentSchema;
 
 /** The candidate deployment, as the plan describes it. */
 export type DeploymentSpec = z.output<typeof DeploymentSpecSchema>;

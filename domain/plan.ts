@@ -518,7 +518,11 @@ function unwrap(schema: unknown): unknown {
     const def = (schema as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
     if (!def) return schema;
     if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') schema = def.innerType;
-    else if (def.type === 'pipe') schema = def.in;
+    else if (def.type === 'pipe') {
+      // A pre-check piped into an object (DeploymentSpecSchema) has its keys on the out side.
+      const inType = (def.in as { _zod?: { def?: { type?: string } } })._zod?.def?.type;
+      schema = inType === 'unknown' || inType === 'any' ? def.out : def.in;
+    }
     else return schema;
   }
   return schema;

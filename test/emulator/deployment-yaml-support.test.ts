@@ -160,7 +160,7 @@ describe('model versions and deployments without a model', () => {
 
   test('a deployment without a model (a custom container) is created and answers scoring requests', async () => {
     const body = aDeployment('azureml:fraud-detector:1');
-    const { model: _model, ...props } = body.properties as { model?: string } & Record<string, unknown>;
+    const { model: _model, ...props } = body.properties as unknown as { model?: string } & Record<string, unknown>;
     body.properties = { ...props, environmentId: 'azureml:tfserving-env:1', modelMountPath: '/var/tfserving-model-mount' } as unknown as typeof body.properties;
     const d = await arm.onlineDeployments.beginCreateOrUpdateAndWait(RG, WS, 'sku-ep', 'nomodel', body, POLL);
     assert.equal(d.properties.provisioningState, 'Succeeded');
