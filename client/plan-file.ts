@@ -5,7 +5,7 @@
  */
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { pendingAssets } from '../domain/deployment-spec.js';
+import { parseAssetRef, pendingAssets } from '../domain/deployment-spec.js';
 import { approverIssues, formatPlanIssue, parsePlan, type PlanDocument, type RolloutPlan } from '../domain/plan.js';
 import { formatPolicyViolation, policyViolations } from '../domain/policies.js';
 import { InvalidInputError } from './errors.js';
@@ -232,6 +232,13 @@ export async function loadPlan(path: string, overrides: readonly string[], io: P
  * upload and register them yet, so nothing would work, and no local path may reach the workflow.
  */
 export function checkAssetsRegistered({ plan, source }: LoadedPlan): void {
+  const env = plan.candidate.deployment.environment;
+  const envRef = typeof env === 'string' ? parseAssetRef(env, 'environments') : undefined;
+  if (typeof env === 'string' && envRef && 'form' in envRef && envRef.form === 'latest') {
+    throw new InvalidInputError(
+      `${source}: candidate.deployment.environment: ${env} — glidepath resolves @latest for models only (az ml resolves an environment's @latest on the client); name the version, ${env.replace(/@latest$/, ':<version>')}`,
+    );
+  }
   const pending = pendingAssets(plan.candidate.deployment);
   if (pending.length === 0) return;
   const lines = pending.map((p) => `candidate.deployment.${p.path}: ${p.value} (${p.local ? `local ${p.what} files to upload and register` : `an inline ${p.what} to register`})`);

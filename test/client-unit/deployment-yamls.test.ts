@@ -147,6 +147,15 @@ describe('what the plan checks about a deployment file', () => {
     assert.match(r.err, /candidate\.deploymentFile: give candidate\.deployment or candidate\.deploymentFile, not both/);
   });
 
+  test('an environment named @latest is refused by rollout start (only a model @latest is resolved), and plan validate accepts it', async () => {
+    const sets = ['--set', 'candidate.deployment.environment=azureml:fraud-env@latest'];
+    assert.equal((await run(['plan', 'validate', 'plans/keyvault.yml', ...sets])).code, 0);
+    const r = await run(['rollout', 'start', 'plans/keyvault.yml', '--as', 'ci@contoso.com', ...sets]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /candidate\.deployment\.environment: azureml:fraud-env@latest — glidepath resolves @latest for models only .* name the version, azureml:fraud-env:<version>/);
+    assert.deepEqual(r.gateway.started, []);
+  });
+
   test('--set overrides a key of the file after it is read', async () => {
     const r = await run(['plan', 'validate', 'plans/keyvault.yml', '--set', 'candidate.deployment.instance_count=0']);
     assert.equal(r.code, 2);
@@ -161,6 +170,15 @@ describe('what the plan checks about a deployment file', () => {
     assert.match(r.err, /deployments\/keyvault\.yml: environment_variables\.DB_PASSWORD: looks like a secret/);
     assert.doesNotMatch(r.err, /KV_SECRET_MULTIPLIER|FEATURE_STORE_KEY/);
   });
+});
+
+test('the README shows examples/azure-ml/green-deployment.yml as it is, and the example plan that takes it is valid', async () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const file = readFileSync(join(root, 'examples', 'azure-ml', 'green-deployment.yml'), 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n').trim();
+  assert.ok(readme.includes('```yaml\n' + file + '\n```'), 'the README block is the file (without its comment lines)');
+  const t = testRuntime({ files: { 'examples/deployment-file.yaml': readFileSync(join(root, 'examples', 'deployment-file.yaml'), 'utf8'), 'examples/azure-ml/green-deployment.yml': readFileSync(join(root, 'examples', 'azure-ml', 'green-deployment.yml'), 'utf8') } });
+  assert.equal(await main(['plan', 'validate', 'examples/deployment-file.yaml'], t.runtime), 0, t.err.join(''));
 });
 
 describe('the ARM body of the samples', () => {
