@@ -213,7 +213,10 @@ export function createAzureMlActivities(factory: AzureClientFactory, opts: Azure
         if (err instanceof UnregisteredAssetError) throw failure(ErrorType.InvalidPlan, `deployment '${name}': ${err.message} (glidepath rollout start refuses such plans; no local path is sent to Azure)`, { cause: err });
         throw err;
       }
-      const extra = extraDeploymentProperties(spec);
+      const extra = extraDeploymentProperties(
+        spec,
+        `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${ref.workspace}`,
+      );
       // A crashed earlier attempt may have left an operation running: wait for it instead of colliding (409).
       const existing = await settleDeployment(ref, name, await readDeployment(ref, name));
       const result = (d: OnlineDeployment, created: boolean): EnsureDeploymentResult => ({

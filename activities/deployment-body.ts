@@ -40,15 +40,32 @@ export class UnregisteredAssetError extends Error {
   }
 }
 
-/** `data_collector` → `properties.dataCollector` (reference azure-monitor-logs-and-data-collection.md §4.1). */
-export function dataCollectorBody(dc: NonNullable<DeploymentSpec['data_collector']>): Record<string, unknown> {
+/**
+ * The ARM id of a data asset version, as the CLI sends `dataId`: `azureml:<name>:<version>` and
+ * `{ name, version }` become `<workspace id>/data/<name>/versions/<version>`; an ARM id passes through.
+ */
+function dataAssetId(data: string | { name?: string; version?: string }, workspaceId: string | undefined): string | undefined {
+  if (typeof data === 'string') {
+    const m = /^azureml:([^:@/]+):(.+)$/.exec(data);
+    return m && workspaceId ? `${workspaceId}/data/${m[1]}/versions/${m[2]}` : data;
+  }
+  if (!data.name || !data.version) return undefined; // the service's default data asset for the collection
+  return workspaceId ? `${workspaceId}/data/${data.name}/versions/${data.version}` : `azureml:${data.name}:${data.version}`;
+}
+
+/**
+ * `data_collector` → `properties.dataCollector` (reference azure-monitor-logs-and-data-collection.md §4.1).
+ * `workspaceId` (the workspace's ARM id) turns data asset references into the ARM ids the CLI sends.
+ */
+export function dataCollectorBody(dc: NonNullable<DeploymentSpec['data_collector']>, workspaceId?: string): Record<string, unknown> {
   const collections: Record<string, unknown> = {};
   for (const [name, c] of Object.entries(dc.collections)) {
+    const dataId = c.data === undefined ? undefined : dataAssetId(c.data, workspaceId);
     collections[name] = {
       dataCollectionMode: c.enabled ? 'Enabled' : 'Disabled',
       ...(dc.sampling_rate !== undefined ? { samplingRate: dc.sampling_rate } : {}),
       ...(c.client_id ? { clientId: c.client_id } : {}),
-      ...(typeof c.data === 'string' ? { dataId: c.data } : c.data?.name && c.data.version ? { dataId: `azureml:${c.data.name}:${c.data.version}` } : {}),
+      ...(dataId ? { dataId } : {}),
     };
   }
   return {
@@ -64,9 +81,9 @@ export function dataCollectorBody(dc: NonNullable<DeploymentSpec['data_collector
  * them through the `x-glidepath-deployment-properties` header, which a pipeline policy merges back
  * into the PUT body (activities/azure-clients.ts).
  */
-export function extraDeploymentProperties(spec: DeploymentSpec): Record<string, unknown> | undefined {
+export function extraDeploymentProperties(spec: DeploymentSpec, workspaceId?: string): Record<string, unknown> | undefined {
   const extra: Record<string, unknown> = {};
-  if (spec.data_collector) extra.dataCollector = dataCollectorBody(spec.data_collector);
+  if (spec.data_collector) extra.dataCollector = dataCollectorBody(spec.data_collector, workspaceId);
   if (spec.private_network_connection !== undefined) extra.privateNetworkConnection = spec.private_network_connection;
   return Object.keys(extra).length > 0 ? extra : undefined;
 }

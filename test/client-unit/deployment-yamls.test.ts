@@ -219,6 +219,17 @@ describe('the ARM body of the samples', () => {
     });
   });
 
+  test('data assets named in data_collector become the ARM ids the CLI sends', () => {
+    const ws = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
+    const spec = specOf('data-collector.yml');
+    spec.data_collector!.collections.model_inputs!.data = { name: 'fraud-inputs', version: '3' };
+    spec.data_collector!.collections.model_outputs!.data = 'azureml:fraud-outputs:1';
+    const dc = extraDeploymentProperties(spec, ws)!.dataCollector as { collections: Record<string, { dataId?: string }> };
+    assert.equal(dc.collections.model_inputs!.dataId, `${ws}/data/fraud-inputs/versions/3`);
+    assert.equal(dc.collections.model_outputs!.dataId, `${ws}/data/fraud-outputs/versions/1`);
+    assert.equal(dc.collections.request!.dataId, undefined, 'no data named: the service\'s default asset');
+  });
+
   test('a deployment without a model has no model in its body', () => {
     const p = deploymentBody(specOf('custom-container-no-model.yml'), 'eastus').properties as unknown as Record<string, unknown>;
     assert.equal('model' in p, false);
