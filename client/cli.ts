@@ -29,7 +29,8 @@ Usage:
   glidepath plan explain  <plan.yaml|-> [--set key=value]... [--region R] [--no-prices] [--json]
   glidepath rollout start <plan.yaml|-> [--set key=value]... [--wait] [--timeout D] [--as who] [--json]
   glidepath rollout status <rollout-id|endpoint> [--workspace W] [--subscription S] [--json]
-  glidepath rollout watch  <rollout-id|endpoint> [--workspace W] [--subscription S] [--timeout D] [--json]
+  glidepath rollout watch|wait <rollout-id|endpoint> [--workspace W] [--subscription S] [--timeout D] [--json]
+                                         follow a rollout until it ends (wait: resume in a later CI job)
   glidepath rollout approve|reject <rollout-id|endpoint> --step N --as <who> [--comment TEXT]
   glidepath rollout pause|resume|abort <rollout-id|endpoint> --as <who> [--reason TEXT]
   glidepath rollout list [--endpoint NAME] [--running] [--limit N] [--json]
@@ -217,7 +218,8 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
           if (values.help) return help(rt);
           return (await rolloutCommands()).rolloutStatus({ target: positionals[0]!, pick: pickOf(values) }, withTemporalFlags(deps, values));
         }
-        case 'watch': {
+        case 'watch':
+        case 'wait': {
           const { values, positionals } = parse(rest, { ...poll, ...pickOpts, timeout: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
           if (values.help) return help(rt);
           return (await rolloutCommands()).rolloutWatch(
