@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { runProcess, shortPlan, startRig, type Rig } from './support.js';
 import { repoRoot } from '../support/temporal.js';
+import { RG, WS, armClient } from '../emulator/support.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
 const work = realpathSync(mkdtempSync(join(tmpdir(), 'glidepath-package-')));
@@ -226,7 +227,9 @@ test('the action explains the plan, starts the rollout with the --set overrides,
     assert.match(s.slice(explained, outcome), /Rollout of green on action-wait \(baseline blue\)/, 'the explanation is of the plan with the overrides (candidate draft → green)');
     assert.match(s, /Cost estimate: 1 × Standard_DS3_v2 .* ≈ \$\d/, 'priced from the (emulated) Retail Prices API');
     assert.ok(s.includes(`Temporal UI: [${run.outputs['rollout-id']}](http://ui.example:8080/namespaces/default/workflows/${encodeURIComponent(run.outputs['rollout-id']!)})`), s);
-    assert.match(s, /<details><summary>Rollout report<\/summary>[\s\S]*fraud-detector:2[\s\S]*<\/details>/, 'the report, of the overridden model');
+    assert.match(s, /<details><summary>Rollout report<\/summary>[\s\S]*\*\*Outcome:\*\* promoted[\s\S]*<\/details>/, 'the rollout report follows');
+    const deployed = await armClient(rig.emulator).onlineDeployments.get(RG, WS, 'action-wait', 'green');
+    assert.match(String(deployed.properties.model), /fraud-detector.*2$/, 'the model of the --set override was deployed');
     assert.match(s, /started.*github:octocat|github:octocat/, 'started as the GitHub actor by default');
   } finally {
     await repo.stopTraffic();
