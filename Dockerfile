@@ -35,12 +35,14 @@ ENV NODE_ENV=production \
     GLIDEPATH_METRICS_ADDRESS=0.0.0.0:9464 \
     NODE_COMPILE_CACHE=/tmp/node-compile-cache
 WORKDIR /app
-# What `npm install <tarball>` gives a user, with the dependency versions of the lockfile (npm ci).
+# What `npm install <tarball>` gives a user, with the dependency versions of the lockfile (npm ci); `glidepath`
+# on PATH too, for CI systems that run steps in the image with their own entry point (Azure DevOps container jobs).
 COPY --from=build /tmp/glidepath.tgz /src/package-lock.json /tmp/
 RUN tar -xzf /tmp/glidepath.tgz -C /app --strip-components=1 \
  && mv /tmp/package-lock.json /app/ \
  && npm ci --omit=dev --no-audit --no-fund \
  && rm /tmp/glidepath.tgz && npm cache clean --force \
+ && printf '#!/bin/sh\nexec node /app/bin/glidepath.js "$@"\n' > /usr/local/bin/glidepath && chmod 755 /usr/local/bin/glidepath \
  && mkdir -p /var/lib/glidepath/emulator && chown -R 1000:1000 /var/lib/glidepath
 # the image's `node` user (uid and gid 1000), numeric so that runtimes enforcing non-root can check it
 USER 1000:1000
