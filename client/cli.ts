@@ -25,7 +25,7 @@ export { ExitCode } from './errors.js';
 export const usage = `glidepath — safe rollouts of model versions to Azure ML managed online endpoints
 
 Usage:
-  glidepath plan validate <plan.yaml|-> [--set key=value]... [--json]
+  glidepath plan validate <plan.yaml|-> [--set key=value]... [--resolve [--dry-run]] [--json]
   glidepath plan explain  <plan.yaml|-> [--set key=value]... [--region R] [--no-prices] [--rps N [--baseline-rate R]] [--json]
   glidepath rollout start <plan.yaml|-> [--set key=value]... [--wait] [--timeout D] [--as who] [--json]
   glidepath rollout status <rollout-id|endpoint> [--workspace W] [--subscription S] [--json]
@@ -121,6 +121,7 @@ export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       progress: (line) => process.stdout.write(`${line}\n`),
       fetch: globalThis.fetch,
+      assetTarget: async (plan) => (await import('./asset-target.js')).assetTargetFromEnv(env, plan),
     },
     close: async () => {
       const g = await gateway?.catch(() => undefined);
@@ -195,9 +196,10 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
   switch (group) {
     case 'plan': {
       if (sub === 'validate') {
-        const { values, positionals } = parse(rest, planOpts, { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' });
+        const { values, positionals } = parse(rest, { ...planOpts, resolve: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' });
         if (values.help) return help(rt);
-        return (await planCommands()).planValidate({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [] }, deps);
+        if (values['dry-run'] && !values.resolve) throw new InvalidInputError('--dry-run only applies with --resolve');
+        return (await planCommands()).planValidate({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], resolve: Boolean(values.resolve), dryRun: Boolean(values['dry-run']) }, deps);
       }
       if (sub === 'explain') {
         const { values, positionals } = parse(

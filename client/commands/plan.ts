@@ -6,13 +6,20 @@ import { formatDuration } from '../../domain/duration.js';
 import { armRegionName, costEstimate, lookUpHourlyPrice, retailPricesSource } from '../../domain/prices.js';
 import { AZURE_INGESTION_DELAYS, timingWarnings } from '../../domain/telemetry-timing.js';
 import { DEFAULT_BASELINE_RATE, judgedStepsOf, judgeSettingsOf, latencyBaselineRates, latencyVerdictNotes, predictVerdictTimes, type VerdictTimePrediction } from '../../domain/verdict-time.js';
-import { ExitCode } from '../errors.js';
-import { checkPolicies, loadPlan } from '../plan-file.js';
+import { describeAsset, maxAssetFileBytes, readLocalAssets, registerAssets, type ResolvedAsset } from '../assets.js';
+import { ExitCode, InvalidInputError } from '../errors.js';
+import { checkAssetsRegistered, checkPolicies, loadPlan, type LoadedPlan } from '../plan-file.js';
 import type { CommandDeps, CommandOutput } from './types.js';
 
 export interface PlanOptions {
   path: string;
   sets: string[];
+}
+
+export interface ValidateOptions extends PlanOptions {
+  /** `--resolve`: read the local assets (files, bytes, hashes); upload and register them unless `dryRun`. */
+  resolve?: boolean;
+  dryRun?: boolean;
 }
 
 export interface ExplainOptions extends PlanOptions {
@@ -46,16 +53,22 @@ async function hourlyPrice(args: { pricesUrl: string; region: string; instanceTy
  * preflight checks), throws InvalidInputError listing every issue with its path. A valid plan whose
  * interval or bakes are too short to judge at Azure Monitor's timing gets warnings (still exit 0).
  */
-export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps, 'files'>): Promise<CommandOutput> {
+export async function planValidate(options: ValidateOptions, deps: Pick<CommandDeps, 'files'> & Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>>): Promise<CommandOutput> {
   const loaded = await loadPlan(options.path, options.sets, deps.files);
   checkPolicies(loaded);
+  if (options.resolve) return validateResolve(loaded, options, deps);
   const { plan, source } = loaded;
   const warnings = timingWarnings(plan, AZURE_INGESTION_DELAYS);
   const lines = [`${source}: valid plan — ${plan.candidate.name} (${modelLabel(plan.candidate.deployment)}) on ${plan.target.endpoint}, ${plan.strategy.length} steps`];
   for (const w of warnings) lines.push(`warning: ${w.path}: ${w.message} (at Azure's timing)`);
   const pending = pendingAssets(plan.candidate.deployment);
   for (const p of pending) {
-    lines.push(`note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start needs it uploaded and registered first (not done by glidepath yet)`);
+    const uploads = p.local && (p.what === 'code' || p.what === 'model');
+    lines.push(
+      uploads
+        ? `note: candidate.deployment.${p.path}: ${p.value} is a local path; rollout start uploads and registers it (see plan validate --resolve --dry-run)`
+        : `note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start needs it registered first (not done by glidepath yet for this kind)`,
+    );
   }
   return {
     exitCode: ExitCode.ok,
@@ -71,6 +84,30 @@ export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps,
       pendingAssets: pending,
     },
   };
+}
+
+/**
+ * `plan validate --resolve [--dry-run]`: what rollout start would upload and register (files, bytes,
+ * content-hashed names), read from disk; without --dry-run it uploads and registers them and prints the
+ * ARM ids (a later rollout start then uploads nothing).
+ */
+async function validateResolve(loaded: LoadedPlan, options: ValidateOptions, deps: Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>>): Promise<CommandOutput> {
+  checkAssetsRegistered(loaded, { uploadsLocal: true });
+  const local = await readLocalAssets(loaded.plan.candidate.deployment, loaded.baseDir, maxAssetFileBytes(deps.env ?? {}));
+  let resolved: ResolvedAsset[] = [];
+  if (!options.dryRun && local.length > 0) {
+    if (!deps.assetTarget) throw new InvalidInputError(`${loaded.source}: no workspace to upload the local assets to`);
+    resolved = await registerAssets({ ...(await deps.assetTarget(loaded.plan)), ...(deps.progress ? { progress: deps.progress } : {}) }, local);
+  }
+  const lines = [`${loaded.source}: valid plan — ${local.length === 0 ? 'no local assets to upload' : `${local.length} local asset${local.length === 1 ? '' : 's'}${options.dryRun ? ' (dry run: nothing uploaded or registered)' : ''}`}`];
+  lines.push(...local.map((a, i) => describeAsset(a, resolved[i])));
+  const json = {
+    valid: true,
+    source: loaded.source,
+    dryRun: Boolean(options.dryRun),
+    assets: local.map((a, i) => ({ path: a.path, written: a.written, what: a.what, files: a.files.map((f) => ({ path: f.rel, bytes: f.size })), bytes: a.bytes, hash: a.hash, ...(a.name ? { name: a.name, version: '1' } : {}), ...(resolved[i] ? { id: resolved[i].id, reused: resolved[i].reused, bytesUploaded: resolved[i].bytesUploaded } : {}) })),
+  };
+  return { exitCode: ExitCode.ok, text: lines.join('\n'), json };
 }
 
 /**
