@@ -55,6 +55,9 @@ Options:
                     baseline, per bake step (its mirror or canary share), with a warning when a bake is
                     too short; --baseline-rate R (e.g. 0.5% or 0.005; default 1%) is the baseline's
                     event rate assumed for every judged gate
+  --resolve         plan validate: read the candidate's local code folder and model path (files, bytes,
+                    content hashes) and upload and register them as rollout start would; with
+                    --dry-run, only list what would be uploaded and registered
   --wait            follow the rollout until it ends (progress on stdout; on stderr with --json)
   --timeout D       give up waiting after D (e.g. 30m, 2h): exit 4, the rollout keeps running
   --as who          who you are: an e-mail address or slack:<user id> (start: default $GLIDEPATH_AS or user@host)
