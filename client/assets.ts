@@ -270,7 +270,7 @@ export interface AssetTarget {
 
 /** What resolving did for one asset. */
 export interface ResolvedAsset {
-  what: 'code' | 'model';
+  what: 'code' | 'model' | 'environment';
   path: string;
   written: string;
   id: string;
@@ -399,6 +399,7 @@ export function withAssetIds(deployment: Record<string, unknown>, resolved: read
   const d = structuredClone(deployment);
   for (const r of resolved) {
     if (r.what === 'model') d.model = r.id;
+    else if (r.what === 'environment') d.environment = r.id;
     else d.code_configuration = { ...(d.code_configuration as Record<string, unknown>), code: r.id };
   }
   return d;
@@ -413,4 +414,96 @@ export function describeAsset(a: LocalAsset, r?: ResolvedAsset): string {
       : `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register an anonymous code version <uuid>:1 with content hash ${a.hash}, unless one with that hash is already registered`;
   }
   return r.reused ? `${head}: already registered as ${r.id}; uploaded 0 bytes` : `${head}: uploaded ${r.bytesUploaded} bytes, registered ${r.id}`;
+}
+
+// ───────────────────────────── inline environments ─────────────────────────────
+
+/** The CLI's name for every anonymous environment (reference §3.3). */
+export const ANONYMOUS_ENVIRONMENT = 'CliV2AnonymousEnvironment';
+
+/** An inline `{ image, conda_file?, inference_config?, os_type? }` environment, read and hashed. */
+export interface InlineEnvironmentAsset {
+  what: 'environment';
+  path: 'environment';
+  written: string;
+  image: string;
+  condaFile?: string;
+  inferenceConfig?: { livenessRoute: { port: number; path: string }; readinessRoute: { port: number; path: string }; scoringRoute: { port: number; path: string } };
+  osType?: 'Linux' | 'Windows';
+  version: string;
+}
+
+/** Python's `sep.join(hex)`: `sep` between every character of `hex` (what the CLI's version hash does). */
+const pyJoin = (sep: string, hex: string): string => [...hex].join(sep);
+
+/**
+ * Reads an inline image environment: its conda file (a path relative to `baseDir`, or the spec itself) as
+ * YAML with sorted keys, and its version the CLI's way: H = sha256hex(image), then H.join(sha256hex(yaml of
+ * inference_config)), then H.join(sha256hex(conda YAML)); version = sha256hex(H). The YAML text is not
+ * byte-identical to PyYAML's, so versions can differ from the CLI's for the same conda file; they are
+ * stable for Glidepath (same inputs → same version). Undefined when the spec has no inline image environment.
+ */
+export async function readInlineEnvironment(spec: DeploymentSpec, baseDir: string): Promise<InlineEnvironmentAsset | undefined> {
+  const env = spec.environment;
+  if (env === undefined || typeof env === 'string' || env.image === undefined || env.build !== undefined) return undefined;
+  const { parse, stringify } = await import('yaml');
+  const sorted = (v: unknown) => stringify(v, { sortMapEntries: true });
+  let condaFile: string | undefined;
+  if (typeof env.conda_file === 'string') {
+    const file = isAbsolute(env.conda_file) ? env.conda_file : resolve(baseDir, env.conda_file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw unreadable('candidate.deployment.environment.conda_file', file, err);
+    }
+    let doc: unknown;
+    try {
+      doc = parse(text);
+    } catch (err) {
+      throw new InvalidInputError(`candidate.deployment.environment.conda_file: ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, [], { cause: err });
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new InvalidInputError(`candidate.deployment.environment.conda_file: ${file} does not hold a conda environment (a mapping with channels and dependencies)`);
+    condaFile = sorted(doc);
+  } else if (env.conda_file !== undefined) condaFile = sorted(env.conda_file);
+  const ic = env.inference_config;
+  let h = sha256hex(env.image);
+  if (ic) h = pyJoin(h, sha256hex(sorted(ic)));
+  if (condaFile !== undefined) h = pyJoin(h, sha256hex(condaFile));
+  return {
+    what: 'environment',
+    path: 'environment',
+    written: `image ${env.image}${typeof env.conda_file === 'string' ? ` + conda_file ${env.conda_file}` : env.conda_file ? ' + inline conda_file' : ''}`,
+    image: env.image,
+    ...(condaFile !== undefined ? { condaFile } : {}),
+    ...(ic ? { inferenceConfig: { livenessRoute: ic.liveness_route, readinessRoute: ic.readiness_route, scoringRoute: ic.scoring_route } } : {}),
+    ...(env.os_type ? { osType: env.os_type === 'windows' ? ('Windows' as const) : ('Linux' as const) } : {}),
+    version: sha256hex(h),
+  };
+}
+
+/** Registers the anonymous environment version (PUT is idempotent: the same inputs give the same version). */
+export async function registerEnvironment(t: AssetTarget, e: InlineEnvironmentAsset): Promise<ResolvedAsset> {
+  let existing: { id?: string } | undefined;
+  try {
+    existing = await t.ml.environmentVersions.get(t.resourceGroup, t.workspace, ANONYMOUS_ENVIRONMENT, e.version);
+  } catch (err) {
+    if (!is404(err)) throw new AssetUploadError(`looking up environment ${ANONYMOUS_ENVIRONMENT}:${e.version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err });
+  }
+  if (existing?.id) return { what: 'environment', path: e.path, written: e.written, id: existing.id, reused: true, files: 0, bytesUploaded: 0 };
+  try {
+    const r = await t.ml.environmentVersions.createOrUpdate(t.resourceGroup, t.workspace, ANONYMOUS_ENVIRONMENT, e.version, {
+      properties: { image: e.image, ...(e.condaFile !== undefined ? { condaFile: e.condaFile } : {}), ...(e.inferenceConfig ? { inferenceConfig: e.inferenceConfig } : {}), ...(e.osType ? { osType: e.osType } : {}), isAnonymous: true, isArchived: false },
+    });
+    return { what: 'environment', path: e.path, written: e.written, id: r.id!, reused: false, files: 0, bytesUploaded: 0 };
+  } catch (err) {
+    throw new AssetUploadError(`registering environment ${ANONYMOUS_ENVIRONMENT}:${e.version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** One line for people about an inline environment. */
+export function describeEnvironment(e: InlineEnvironmentAsset, r?: ResolvedAsset): string {
+  const head = `candidate.deployment.environment: ${e.written}`;
+  if (!r) return `${head}: would register anonymous environment ${ANONYMOUS_ENVIRONMENT}:${e.version}, unless it is already registered`;
+  return r.reused ? `${head}: already registered as ${r.id}` : `${head}: registered ${r.id}`;
 }

@@ -1,5 +1,5 @@
 // Workspace assets registered by clients (reference azure-ml-cli-assets.md §1 steps 4–9): code versions
-// (`…/codes/{name}/versions/{v}`, with the CLI's `?hash=&hashVersion=` lookup that matches regardless of
+// (`…/codes/{name}/versions/{v}`; anonymous environments `…/environments/{name}/versions/{v}`; with the CLI's `?hash=&hashVersion=` lookup that matches regardless of
 // name) and model versions created with PUT (`…/models/{name}/versions/{v}`). Shipped models stay in
 // emulator/models/registry.ts; model GETs that miss here fall through to it (handleArm).
 import type { RequestContext } from './arm.js';
@@ -10,7 +10,7 @@ const PROVIDER = 'Microsoft.MachineLearningServices';
 const eq = (a: string | undefined, b: string): boolean => a !== undefined && a.toLowerCase() === b.toLowerCase();
 
 interface AssetVersion {
-  kind: 'codes' | 'models';
+  kind: 'codes' | 'models' | 'environments';
   prefix: string;
   name: string;
   version: string;
@@ -29,7 +29,7 @@ const keyOf = (prefix: string, kind: string, name: string, version: string): str
 /** True for `…/workspaces/{ws}/codes[/…]` (every method) and `…/workspaces/{ws}/models/{n}/versions/{v}` PUTs and registered GETs. */
 export function isAssetPath(core: EmulatorCore, method: string, segments: string[]): boolean {
   if (!(segments.length >= 9 && eq(segments[0], 'subscriptions') && eq(segments[2], 'resourceGroups') && eq(segments[6], 'workspaces'))) return false;
-  if (eq(segments[8], 'codes')) return true;
+  if (eq(segments[8], 'codes') || eq(segments[8], 'environments')) return true;
   if (!eq(segments[8], 'models') || segments.length !== 12 || !eq(segments[10], 'versions')) return false;
   if (method === 'PUT') return true;
   return storeOf(core).has(keyOf(segments.slice(0, 8).join('/'), 'models', segments[9] ?? '', segments[11] ?? ''));
@@ -46,6 +46,7 @@ function resource(a: AssetVersion): Record<string, unknown> {
   };
 }
 
+const LABEL = { codes: 'code', models: 'model', environments: 'environment' } as const;
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
 /** Code versions (GET list with `hash`, GET, PUT) and model version PUT/GET of registered models. */
@@ -53,13 +54,13 @@ export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
   const s = ctx.segments;
   if (!ctx.query.get('api-version')) throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
   const prefix = s.slice(0, 8).join('/');
-  const kind = eq(s[8], 'codes') ? 'codes' : 'models';
+  const kind = eq(s[8], 'codes') ? 'codes' : eq(s[8], 'environments') ? 'environments' : 'models';
   const [name, versions, version] = [s[9], s[10], s[11]];
   const store = storeOf(core);
-  if (kind === 'codes' && s.length === 9) {
+  if (kind !== 'models' && s.length === 9) {
     if (ctx.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${ctx.method}'.`);
-    const names = [...new Set([...store.values()].filter((a) => a.kind === 'codes' && eq(a.prefix, prefix)).map((a) => a.name))];
-    return { status: 200, body: { value: names.map((n) => ({ id: `/${prefix}/codes/${n}`, name: n, type: `${PROVIDER}/workspaces/codes`, properties: {} })) } };
+    const names = [...new Set([...store.values()].filter((a) => a.kind === kind && eq(a.prefix, prefix)).map((a) => a.name))];
+    return { status: 200, body: { value: names.map((n) => ({ id: `/${prefix}/${kind}/${n}`, name: n, type: `${PROVIDER}/workspaces/${kind}`, properties: {} })) } };
   }
   if (!name || !eq(versions, 'versions')) throw notFound(ctx.path);
   if (s.length === 11) {
@@ -73,7 +74,7 @@ export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
   const key = keyOf(prefix, kind, name, version);
   if (ctx.method === 'GET') {
     const a = store.get(key);
-    if (!a) throw notFound(`${kind === 'codes' ? 'code' : 'model'} version '${name}:${version}'`);
+    if (!a) throw notFound(`${LABEL[kind]} version '${name}:${version}'`);
     return { status: 200, body: resource(a) };
   }
   if (ctx.method !== 'PUT') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${ctx.method}'.`);
@@ -81,12 +82,12 @@ export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
   const body = parseJson(ctx.body) as { properties?: Record<string, unknown> } | null;
   const props = body?.properties;
   if (!props || typeof props !== 'object') throw badArgument('The request body needs properties.', 'properties');
-  const uriKey = kind === 'codes' ? 'codeUri' : 'modelUri';
+  const uriKey = kind === 'codes' ? 'codeUri' : kind === 'environments' ? 'image' : 'modelUri';
   if (typeof props[uriKey] !== 'string' || props[uriKey] === '') throw badArgument(`properties.${uriKey} is required.`, `properties.${uriKey}`);
   const existing = store.get(key);
   if (existing) {
     // Asset versions are immutable: Azure refuses a changed URI on an existing version.
-    if (existing.properties[uriKey] !== props[uriKey]) throw new ArmError(409, 'UserError', `${kind === 'codes' ? 'Code' : 'Model'} version ${name}:${version} already exists with a different ${uriKey}.`);
+    if (existing.properties[uriKey] !== props[uriKey]) throw new ArmError(409, 'UserError', `${LABEL[kind]} version ${name}:${version} already exists with a different ${uriKey}.`);
     return { status: 200, body: resource(existing) };
   }
   const a: AssetVersion = { kind, prefix, name, version, properties: { ...props }, createdAt: isoNow() };

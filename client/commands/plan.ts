@@ -6,7 +6,7 @@ import { formatDuration } from '../../domain/duration.js';
 import { armRegionName, costEstimate, lookUpHourlyPrice, retailPricesSource } from '../../domain/prices.js';
 import { AZURE_INGESTION_DELAYS, timingWarnings } from '../../domain/telemetry-timing.js';
 import { DEFAULT_BASELINE_RATE, judgedStepsOf, judgeSettingsOf, latencyBaselineRates, latencyVerdictNotes, predictVerdictTimes, type VerdictTimePrediction } from '../../domain/verdict-time.js';
-import { describeAsset, maxAssetFileBytes, readLocalAssets, registerAssets, type ResolvedAsset } from '../assets.js';
+import { ANONYMOUS_ENVIRONMENT, describeAsset, describeEnvironment, maxAssetFileBytes, readInlineEnvironment, readLocalAssets, registerAssets, registerEnvironment, type ResolvedAsset } from '../assets.js';
 import { ExitCode, InvalidInputError } from '../errors.js';
 import { checkAssetsRegistered, checkPolicies, loadPlan, type LoadedPlan } from '../plan-file.js';
 import type { CommandDeps, CommandOutput } from './types.js';
@@ -63,10 +63,12 @@ export async function planValidate(options: ValidateOptions, deps: Pick<CommandD
   for (const w of warnings) lines.push(`warning: ${w.path}: ${w.message} (at Azure's timing)`);
   const pending = pendingAssets(plan.candidate.deployment);
   for (const p of pending) {
-    const uploads = p.local && (p.what === 'code' || p.what === 'model');
+    const env = plan.candidate.deployment.environment;
+    const imageEnv = p.what === 'environment' && typeof env === 'object' && env.image !== undefined && (typeof env.conda_file !== 'string' || p.local);
+    const uploads = (p.local && (p.what === 'code' || p.what === 'model')) || imageEnv;
     lines.push(
       uploads
-        ? `note: candidate.deployment.${p.path}: ${p.value} is a local path; rollout start uploads and registers it (see plan validate --resolve --dry-run)`
+        ? `note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start ${imageEnv ? 'registers it as an anonymous environment' : 'uploads and registers it'} (see plan validate --resolve --dry-run)`
         : `note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start needs it registered first (not done by glidepath yet for this kind)`,
     );
   }
@@ -94,18 +96,25 @@ export async function planValidate(options: ValidateOptions, deps: Pick<CommandD
 async function validateResolve(loaded: LoadedPlan, options: ValidateOptions, deps: Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>>): Promise<CommandOutput> {
   checkAssetsRegistered(loaded, { uploadsLocal: true });
   const local = await readLocalAssets(loaded.plan.candidate.deployment, loaded.baseDir, maxAssetFileBytes(deps.env ?? {}));
+  const env = await readInlineEnvironment(loaded.plan.candidate.deployment, loaded.baseDir);
   let resolved: ResolvedAsset[] = [];
-  if (!options.dryRun && local.length > 0) {
+  let envResolved: ResolvedAsset | undefined;
+  if (!options.dryRun && (local.length > 0 || env)) {
     if (!deps.assetTarget) throw new InvalidInputError(`${loaded.source}: no workspace to upload the local assets to`);
-    resolved = await registerAssets({ ...(await deps.assetTarget(loaded.plan)), ...(deps.progress ? { progress: deps.progress } : {}) }, local);
+    const target = await deps.assetTarget(loaded.plan);
+    resolved = await registerAssets({ ...target, ...(deps.progress ? { progress: deps.progress } : {}) }, local);
+    if (env) envResolved = await registerEnvironment(target, env);
   }
-  const lines = [`${loaded.source}: valid plan — ${local.length === 0 ? 'no local assets to upload' : `${local.length} local asset${local.length === 1 ? '' : 's'}${options.dryRun ? ' (dry run: nothing uploaded or registered)' : ''}`}`];
+  const n = local.length + (env ? 1 : 0);
+  const lines = [`${loaded.source}: valid plan — ${n === 0 ? 'no local assets to upload' : `${n} asset${n === 1 ? '' : 's'} to upload or register${options.dryRun ? ' (dry run: nothing uploaded or registered)' : ''}`}`];
   lines.push(...local.map((a, i) => describeAsset(a, resolved[i])));
+  if (env) lines.push(describeEnvironment(env, envResolved));
   const json = {
     valid: true,
     source: loaded.source,
     dryRun: Boolean(options.dryRun),
     assets: local.map((a, i) => ({ path: a.path, written: a.written, what: a.what, files: a.files.map((f) => ({ path: f.rel, bytes: f.size })), bytes: a.bytes, hash: a.hash, ...(a.name ? { name: a.name, version: '1' } : {}), ...(resolved[i] ? { id: resolved[i].id, reused: resolved[i].reused, bytesUploaded: resolved[i].bytesUploaded } : {}) })),
+    ...(env ? { environment: { name: ANONYMOUS_ENVIRONMENT, version: env.version, image: env.image, ...(envResolved ? { id: envResolved.id, reused: envResolved.reused } : {}) } } : {}),
   };
   return { exitCode: ExitCode.ok, text: lines.join('\n'), json };
 }

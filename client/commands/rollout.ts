@@ -13,7 +13,7 @@ import { formatTraffic } from '../../domain/traffic.js';
 import { endpointRefOf } from '../../domain/ids.js';
 import { CliError, ExitCode, InvalidInputError, MessageRefusedError, NoWorkerError, RolloutNotFoundError } from '../errors.js';
 import { checkAssetsRegistered, checkPolicies, loadPlan, type LoadedPlan } from '../plan-file.js';
-import { describeAsset, maxAssetFileBytes, readLocalAssets, registerAssets, withAssetIds, type ResolvedAsset } from '../assets.js';
+import { describeAsset, describeEnvironment, maxAssetFileBytes, readInlineEnvironment, readLocalAssets, registerAssets, registerEnvironment, withAssetIds, type ResolvedAsset } from '../assets.js';
 import { decisionCommand, describeStep } from '../../domain/approvals.js';
 import { finalEvidenceLines, formatDecision, formatProgress, formatStatus, pendingApprovalView, progressKey } from '../progress.js';
 import { oneLine } from '../sanitize.js';
@@ -219,15 +219,19 @@ export async function follow(
  */
 export async function resolveLocalAssets(loaded: LoadedPlan, deps: Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>): Promise<LoadedPlan & { assetLines: string[]; assets: ResolvedAsset[] }> {
   const local = await readLocalAssets(loaded.plan.candidate.deployment, loaded.baseDir, maxAssetFileBytes(deps.env));
-  if (local.length === 0) return { ...loaded, assetLines: [], assets: [] };
+  const env = await readInlineEnvironment(loaded.plan.candidate.deployment, loaded.baseDir);
+  if (local.length === 0 && !env) return { ...loaded, assetLines: [], assets: [] };
   if (!deps.assetTarget) throw new InvalidInputError(`${loaded.source}: the candidate names local assets to upload, and this glidepath has no workspace to upload them to`);
   const target = await deps.assetTarget(loaded.plan);
   const assets = await registerAssets({ ...target, progress: deps.progress }, local);
+  const envAsset = env ? await registerEnvironment(target, env) : undefined;
   const doc = loaded.document as unknown as { candidate: { deployment: Record<string, unknown> } };
-  const document = { ...loaded.document, candidate: { ...doc.candidate, deployment: withAssetIds(doc.candidate.deployment, assets) } } as typeof loaded.document;
+  const document = { ...loaded.document, candidate: { ...doc.candidate, deployment: withAssetIds(doc.candidate.deployment, envAsset ? [...assets, envAsset] : assets) } } as typeof loaded.document;
   const parsed = parsePlan(document);
   if (!parsed.ok) throw new InvalidInputError(`${loaded.source}: the plan with its registered asset ids is not valid: ${parsed.issues.map(formatPlanIssue).join('; ')}`);
-  return { ...loaded, document, plan: parsed.plan, assetLines: local.map((a, i) => describeAsset(a, assets[i])), assets };
+  const lines = local.map((a, i) => describeAsset(a, assets[i]));
+  if (env && envAsset) lines.push(describeEnvironment(env, envAsset));
+  return { ...loaded, document, plan: parsed.plan, assetLines: lines, assets: envAsset ? [...assets, envAsset] : assets };
 }
 
 export interface StartOptions {

@@ -245,3 +245,43 @@ describe('ignore-file globs', () => {
     test(`${path}${isDir ? '/' : ''} → ${want ? 'ignored' : 'kept'}`, () => assert.equal(isIgnored(rules, path, isDir), want));
   }
 });
+
+describe('inline image environments become anonymous environment versions', { timeout: 60_000 }, () => {
+  const ENV = { image: 'mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:latest', conda_file: './conda.yml' };
+
+  test('rollout start registers CliV2AnonymousEnvironment:<hash> with the conda file, and the workflow gets its id', async () => {
+    writeFileSync(join(dir, 'conda.yml'), 'name: fraud\ndependencies:\n  - python=3.10\n  - pip\nchannels:\n  - conda-forge\n');
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], planText({ environment: ENV }));
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out) as StartJson;
+    const env = j.assets.find((a) => a.path === 'environment')!;
+    assert.match(env.id, /\/environments\/CliV2AnonymousEnvironment\/versions\/[0-9a-f]{64}$/);
+    assert.equal(env.reused, false);
+    const input = JSON.parse(r.input!) as { candidate: { deployment: { environment: unknown } } };
+    assert.equal(input.candidate.deployment.environment, env.id);
+    assert.ok(!r.input!.includes('conda.yml'), 'no conda file path in the workflow input');
+    const got = await armClient(emu).environmentVersions.get(RG, WS, 'CliV2AnonymousEnvironment', env.id.split('/').pop()!);
+    assert.equal(got.properties.image, ENV.image);
+    assert.equal(got.properties.isAnonymous, true);
+    assert.equal(got.properties.condaFile, 'channels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - pip\nname: fraud\n', 'the conda file, keys sorted');
+
+    const again = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], planText({ environment: ENV }));
+    const env2 = (JSON.parse(again.out) as StartJson).assets.find((a) => a.path === 'environment')!;
+    assert.deepEqual([env2.id, env2.reused], [env.id, true]);
+
+    const other = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], planText({ environment: { image: `${ENV.image}-other`, conda_file: ENV.conda_file } }));
+    assert.notEqual((JSON.parse(other.out) as StartJson).assets.find((a) => a.path === 'environment')!.id, env.id, 'another image, another version');
+    const dry = await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--dry-run'], planText({ environment: ENV }));
+    assert.match(dry.out, new RegExp(`environment: image .* \\+ conda_file \\./conda\\.yml: would register anonymous environment CliV2AnonymousEnvironment:${env.id.split('/').pop()!}`));
+  });
+
+  test('a missing conda file is refused (exit 2) naming it; a build context is still refused by name', async () => {
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { ...ENV, conda_file: './nope.yml' } }));
+    assert.equal(r.code, 2);
+    assert.match(r.err, /candidate\.deployment\.environment\.conda_file: cannot read .*nope\.yml: no such file or folder/);
+    const b = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { build: { path: './ctx' } } }));
+    assert.equal(b.code, 2);
+    assert.match(b.err, /glidepath does not do that yet for this kind .*: candidate\.deployment\.environment\.build\.path: \.\/ctx/);
+    assert.equal(b.gateway.started.length, 0);
+  });
+});
