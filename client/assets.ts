@@ -440,14 +440,15 @@ const pyJoin = (sep: string, hex: string): string => [...hex].join(sep);
  * Reads an inline image environment: its conda file (a path relative to `baseDir`, or the spec itself) as
  * YAML with sorted keys, and its version the CLI's way: H = sha256hex(image), then H.join(sha256hex(yaml of
  * inference_config)), then H.join(sha256hex(conda YAML)); version = sha256hex(H). The YAML text is not
- * byte-identical to PyYAML's, so versions can differ from the CLI's for the same conda file; they are
+ * always byte-identical to PyYAML's (it is for plain channel/dependency lists), so versions can differ from the CLI's for the same conda file; they are
  * stable for Glidepath (same inputs → same version). Undefined when the spec has no inline image environment.
  */
 export async function readInlineEnvironment(spec: DeploymentSpec, baseDir: string): Promise<InlineEnvironmentAsset | undefined> {
   const env = spec.environment;
   if (env === undefined || typeof env === 'string' || env.image === undefined || env.build !== undefined) return undefined;
   const { parse, stringify } = await import('yaml');
-  const sorted = (v: unknown) => stringify(v, { sortMapEntries: true });
+  // PyYAML's default block style: sorted keys, list items not indented under their key.
+  const sorted = (v: unknown) => stringify(v, { sortMapEntries: true, indentSeq: false });
   let condaFile: string | undefined;
   if (typeof env.conda_file === 'string') {
     const file = isAbsolute(env.conda_file) ? env.conda_file : resolve(baseDir, env.conda_file);

@@ -6,6 +6,7 @@
  * uploads 0 bytes; a refused credential exits 3 and registers nothing; bad paths exit 2 naming the file.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -263,7 +264,7 @@ describe('inline image environments become anonymous environment versions', { ti
     const got = await armClient(emu).environmentVersions.get(RG, WS, 'CliV2AnonymousEnvironment', env.id.split('/').pop()!);
     assert.equal(got.properties.image, ENV.image);
     assert.equal(got.properties.isAnonymous, true);
-    assert.equal(got.properties.condaFile, 'channels:\n  - conda-forge\ndependencies:\n  - python=3.10\n  - pip\nname: fraud\n', 'the conda file, keys sorted');
+    assert.equal(got.properties.condaFile, 'channels:\n- conda-forge\ndependencies:\n- python=3.10\n- pip\nname: fraud\n', 'the conda file as PyYAML dumps it (reference §3.3)');
 
     const again = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], planText({ environment: ENV }));
     const env2 = (JSON.parse(again.out) as StartJson).assets.find((a) => a.path === 'environment')!;
@@ -273,6 +274,16 @@ describe('inline image environments become anonymous environment versions', { ti
     assert.notEqual((JSON.parse(other.out) as StartJson).assets.find((a) => a.path === 'environment')!.id, env.id, 'another image, another version');
     const dry = await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--dry-run'], planText({ environment: ENV }));
     assert.match(dry.out, new RegExp(`environment: image .* \\+ conda_file \\./conda\\.yml: would register anonymous environment CliV2AnonymousEnvironment:${env.id.split('/').pop()!}`));
+  });
+
+  test('an image-only environment gets the version the CLI computes: sha256hex(sha256hex(image)) (reference §3.3, verified)', async () => {
+    const r = await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--dry-run', '--json'], planText({ environment: { image: ENV.image } }));
+    assert.equal(r.code, 0, r.err);
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    assert.equal((JSON.parse(r.out) as { environment: { version: string } }).environment.version, sha(sha(ENV.image)));
+    const withConda = await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--dry-run', '--json'], planText({ environment: { image: ENV.image, conda_file: { channels: ['conda-forge'] } } }));
+    const h = [...sha('channels:\n- conda-forge\n')].join(sha(ENV.image)); // Python's H.join(X): H between every character of X
+    assert.equal((JSON.parse(withConda.out) as { environment: { version: string } }).environment.version, sha(h));
   });
 
   test('a missing conda file is refused (exit 2) naming it; a build context is still refused by name', async () => {
