@@ -37,9 +37,16 @@ function planText(deployment: Record<string, unknown>): string {
 
 const DEPLOYMENT = { model: { path: './model', type: 'mlflow_model' }, code_configuration: { code: './src', scoring_script: 'score.py' } };
 
-async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv; badKey?: boolean } = {}) {
+async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv; badKey?: boolean; onProgress?: (line: string) => void } = {}) {
   const gateway = new FakeGateway();
   const t = testRuntime({ files: { [join(dir, 'plan.yaml')]: plan }, gateway, env: opts.env ?? {} });
+  if (opts.onProgress) {
+    const progress = t.runtime.deps.progress;
+    t.runtime.deps.progress = (l) => {
+      progress(l);
+      opts.onProgress!(l);
+    };
+  }
   t.runtime.deps.assetTarget = async (p) => {
     const target = await assetTargetFromEnv({ GLIDEPATH_EMULATOR_URL: emu.url, GLIDEPATH_EMULATOR_CA: caPath }, p);
     if (opts.badKey) {
@@ -180,6 +187,30 @@ describe('local code and model assets on rollout start', { timeout: 120_000 }, (
     assert.notEqual(code.id, firstIds[0]);
     assert.ok(code.bytesUploaded > 0);
     assert.deepEqual([model.reused, model.bytesUploaded, model.id], [true, 0, firstIds[1]]);
+  });
+
+  test('an upload interrupted after some files registers nothing; the next start uploads every file again', async () => {
+    mkdirSync(join(dir, 'flaky'));
+    writeFileSync(join(dir, 'flaky', 'a.py'), 'a = 1\n');
+    writeFileSync(join(dir, 'flaky', 'b.py'), 'b = 2\n');
+    const plan = planText({ code_configuration: { code: './flaky', scoring_script: 'a.py' } });
+    const containers = async () => {
+      const names = [];
+      for await (const c of armClient(emu).codeContainers.list(RG, WS)) names.push(c.name);
+      return names.sort();
+    };
+    const before = await containers();
+    // b.py disappears once a.py is uploaded (the first progress line comes right after the first file).
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], plan, { onProgress: () => rmSync(join(dir, 'flaky', 'b.py'), { force: true }) });
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.err, /code_configuration\.code: cannot read .*flaky\/b\.py: no such file or folder/);
+    assert.equal(r.gateway.started.length, 0);
+    assert.deepEqual(await containers(), before, 'no code version registered');
+    writeFileSync(join(dir, 'flaky', 'b.py'), 'b = 2\n');
+    const again = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    assert.equal(again.code, 0, again.err);
+    const a = (JSON.parse(again.out) as StartJson).assets[0]!;
+    assert.deepEqual([a.reused, a.bytesUploaded, a.files], [false, 12, 2]);
   });
 
   test('a single model file is uploaded as LocalUpload/<hash>/<file name>', async () => {
