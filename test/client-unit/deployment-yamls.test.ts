@@ -19,7 +19,7 @@ const FIXTURES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
 
 /** Each fixture, what `rollout start` must do with it, and the local or inline assets it names. */
 // `refused` names the asset rollout start refuses: local code folders and model paths are uploaded and image
-// environments registered (test/client-unit/asset-upload.test.ts), so the samples' missing folders are refused as unreadable.
+// environments registered (test/activities/asset-upload.test.ts), so the samples' missing folders are refused as unreadable.
 const EXPECTED: Record<string, { start: 'starts' | 'refused-assets' | 'missing-local' | 'refused-k8s'; pending?: string[]; refused?: string }> = {
   'local-assets-blue.yml': { start: 'missing-local', pending: ['model.path', 'environment.conda_file', 'code_configuration.code'], refused: 'code_configuration.code' },
   'tfserving-custom-container.yml': { start: 'missing-local', pending: ['model.path', 'environment'], refused: 'model.path' },

@@ -18,7 +18,7 @@ import { main } from '../../client/cli.js';
 import { isIgnored, parseIgnore } from '../../client/assets.js';
 import type { Emulator } from '../../emulator/index.js';
 import { armClient, RG, startTestEmulator, SUB, WS } from '../emulator/support.js';
-import { FakeGateway, testRuntime } from './fake-gateway.js';
+import { FakeGateway, testRuntime } from '../client-unit/fake-gateway.js';
 
 const MLMODEL = 'flavors:\n  python_function: {}\n';
 let emu: Emulator;
