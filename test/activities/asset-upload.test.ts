@@ -213,6 +213,22 @@ describe('local code and model assets on rollout start', { timeout: 120_000 }, (
     assert.deepEqual([a.reused, a.bytesUploaded, a.files], [false, 12, 2]);
   });
 
+  test('plan validate --resolve (no --dry-run) uploads and registers, so the rollout start after it uploads 0 bytes', async () => {
+    mkdirSync(join(dir, 'pre'));
+    writeFileSync(join(dir, 'pre', 'score.py'), 'x = 3\n');
+    const plan = planText({ code_configuration: { code: './pre', scoring_script: 'score.py' } });
+    const v = await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--json'], plan);
+    assert.equal(v.code, 0, v.err);
+    const asset = (JSON.parse(v.out) as { assets: { id: string; bytesUploaded: number }[] }).assets[0]!;
+    assert.equal(asset.bytesUploaded, 6);
+    const s = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    const a = (JSON.parse(s.out) as StartJson).assets[0]!;
+    assert.deepEqual([a.id, a.reused, a.bytesUploaded], [asset.id, true, 0]);
+    const bad = await run(['plan', 'validate', join(dir, 'plan.yaml'), '--dry-run'], plan);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--dry-run only applies with --resolve/);
+  });
+
   test('a single model file is uploaded as LocalUpload/<hash>/<file name>', async () => {
     writeFileSync(join(dir, 'model.pkl'), 'pickled');
     const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], planText({ model: { path: 'model.pkl' } }));
