@@ -25,7 +25,7 @@ export { ExitCode } from './errors.js';
 export const usage = `glidepath — safe rollouts of model versions to Azure ML managed online endpoints
 
 Usage:
-  glidepath plan validate <plan.yaml|-> [--set key=value]... [--json]
+  glidepath plan validate <plan.yaml|-> [--set key=value]... [--resolve [--dry-run]] [--json]
   glidepath plan explain  <plan.yaml|-> [--set key=value]... [--region R] [--no-prices] [--rps N [--baseline-rate R]] [--json]
   glidepath rollout start <plan.yaml|-> [--set key=value]... [--wait] [--timeout D] [--as who] [--json]
   glidepath rollout status <rollout-id|endpoint> [--workspace W] [--subscription S] [--json]
@@ -55,6 +55,9 @@ Options:
                     baseline, per bake step (its mirror or canary share), with a warning when a bake is
                     too short; --baseline-rate R (e.g. 0.5% or 0.005; default 1%) is the baseline's
                     event rate assumed for every judged gate
+  --resolve         plan validate: read the candidate's local code folder and model path (files, bytes,
+                    content hashes) and upload and register them as rollout start would; with
+                    --dry-run, only list what would be uploaded and registered
   --wait            follow the rollout until it ends (progress on stdout; on stderr with --json)
   --timeout D       give up waiting after D (e.g. 30m, 2h): exit 4, the rollout keeps running
   --as who          who you are: an e-mail address or slack:<user id> (start: default $GLIDEPATH_AS or user@host)
@@ -121,6 +124,7 @@ export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       progress: (line) => process.stdout.write(`${line}\n`),
       fetch: globalThis.fetch,
+      assetTarget: async (plan) => (await import('./asset-target.js')).assetTargetFromEnv(env, plan),
     },
     close: async () => {
       const g = await gateway?.catch(() => undefined);
@@ -195,9 +199,10 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
   switch (group) {
     case 'plan': {
       if (sub === 'validate') {
-        const { values, positionals } = parse(rest, planOpts, { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' });
+        const { values, positionals } = parse(rest, { ...planOpts, resolve: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' });
         if (values.help) return help(rt);
-        return (await planCommands()).planValidate({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [] }, deps);
+        if (values['dry-run'] && !values.resolve) throw new InvalidInputError('--dry-run only applies with --resolve');
+        return (await planCommands()).planValidate({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], resolve: Boolean(values.resolve), dryRun: Boolean(values['dry-run']) }, deps);
       }
       if (sub === 'explain') {
         const { values, positionals } = parse(
