@@ -6,6 +6,7 @@ import { newKey, type EmulatorCore } from './core.js';
 import { enabledCollections, workspaceContainer, type CollectionSpec, type DataCollectorSpec } from './data-collection.js';
 import { workspaceGuid } from './log-tables.js';
 import { ArmError, badArgument, isoNow, notFound, parseJson, type Reply } from './http.js';
+import { isRegisteredModel } from './assets.js';
 import { CONTAINER_STAND_IN, findModel, modelCreatedAt, parseModelRef, resolveModel, shippedModels } from './models/registry.js';
 import { INSTANCE_TYPES } from './prices.js';
 import { deploymentKey, endpointKey, type DeploymentRecord, type EndpointRecord, type OperationRecord, type SystemData } from './state.js';
@@ -486,7 +487,7 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
         core.log(key, `[InferenceServer] Provisioning failed: ${fault.code}: ${fault.message}`);
         throw fault;
       }
-      const model = record.properties.model === undefined ? CONTAINER_STAND_IN : resolveModel(record.properties.model);
+      const model = record.properties.model === undefined ? CONTAINER_STAND_IN : (resolveModel(record.properties.model) ?? (isRegisteredModel(core, record.properties.model) ? CONTAINER_STAND_IN : undefined));
       if (!model) {
         const msg = `Model '${record.properties.model}' was not found in workspace '${ep.workspace}' or the registry it names. Check the model name and version.`;
         core.log(key, `[StorageInitializer] ${msg}`);

@@ -94,3 +94,18 @@ export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
   store.set(key, a);
   return { status: 201, body: resource(a) };
 }
+
+/**
+ * True when `ref` (a deployment's model: an ARM id or `azureml:name:version`) names a model version
+ * registered here with PUT (an uploaded local model). The emulator cannot run uploaded files, so such a
+ * deployment is served by the stand-in scoring logic, and its log says so (emulator/README.md).
+ */
+export function isRegisteredModel(core: EmulatorCore, ref: string): boolean {
+  const m = /(?:^azureml:([^:/]+):([^:/]+)$)|(?:\/models\/([^/]+)\/versions\/([^/]+)$)/i.exec(ref);
+  const name = m?.[1] ?? m?.[3];
+  const version = m?.[2] ?? m?.[4];
+  if (!name || !version) return false;
+  const suffix = `/models/${name}/versions/${version}`.toLowerCase();
+  for (const key of storeOf(core).keys()) if (key.endsWith(suffix)) return true;
+  return false;
+}

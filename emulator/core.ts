@@ -7,6 +7,7 @@ import { DataCollectionWriter, enabledCollections, type DataCollectionOptions, t
 import { FaultState } from './faults.js';
 import { DEFAULT_TRAFFIC_LOG_OPTIONS, TrafficLogStore, type TrafficLogOptions } from './log-tables.js';
 import { MetricsStore } from './metrics.js';
+import { isRegisteredModel } from './assets.js';
 import { CONTAINER_STAND_IN, resolveModel } from './models/registry.js';
 import {
   deploymentKey,
@@ -143,9 +144,12 @@ export class EmulatorCore {
   async startContainer(dep: DeploymentRecord): Promise<ModelContainer> {
     const key = deploymentKey(dep.endpoint, dep.name);
     const ref = dep.properties.model;
-    const model = ref === undefined ? CONTAINER_STAND_IN : resolveModel(ref);
+    const uploaded = ref !== undefined && !resolveModel(ref) && isRegisteredModel(this, ref);
+    const model = ref === undefined || uploaded ? CONTAINER_STAND_IN : resolveModel(ref);
     if (!model) throw new Error(`model ${ref} is not available`);
-    if (ref === undefined) {
+    if (uploaded) {
+      this.log(key, `[StorageInitializer] Downloading model ${ref} (uploaded files: the emulator cannot run them and stands in with the scoring logic of ${model.name}:${model.version})`);
+    } else if (ref === undefined) {
       const image = typeof dep.properties.environmentId === 'string' ? dep.properties.environmentId : 'its environment';
       this.log(key, `[InferenceServer] No model: the container of ${image} serves on its own (the emulator stands in with the scoring logic of ${model.name}:${model.version})`);
     } else {

@@ -17,7 +17,7 @@ import { assetTargetFromEnv } from '../../client/asset-target.js';
 import { main } from '../../client/cli.js';
 import { isIgnored, parseIgnore } from '../../client/assets.js';
 import type { Emulator } from '../../emulator/index.js';
-import { armClient, RG, startTestEmulator, SUB, WS } from '../emulator/support.js';
+import { aDeployment, anEndpointWith, armClient, POLL, RG, score, setTraffic, startTestEmulator, SUB, WS } from '../emulator/support.js';
 import { FakeGateway, testRuntime } from '../client-unit/fake-gateway.js';
 
 const MLMODEL = 'flavors:\n  python_function: {}\n';
@@ -174,6 +174,22 @@ describe('local code and model assets on rollout start', { timeout: 120_000 }, (
     const text = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText(DEPLOYMENT));
     assert.match(text.out, /code_configuration\.code: \.\/src \(2 files, \d+ bytes\): already registered as \/subscriptions\/.*; uploaded 0 bytes/);
     firstIds = j.assets.map((a) => a.id);
+  });
+
+  test('a deployment of the uploaded model and code provisions and serves (the emulator stands in for the uploaded files, and its log says so)', async () => {
+    assert.ok(firstIds.length === 2, 'needs the upload test before it');
+    const [codeId, modelId] = [firstIds.find((i) => i.includes('/codes/'))!, firstIds.find((i) => i.includes('/models/'))!];
+    const ml = armClient(emu);
+    const key = await anEndpointWith(ml, 'uploaded-ep', { blue: 'azureml:fraud-detector:1' });
+    await setTraffic(ml, 'uploaded-ep', { blue: 100 });
+    const d = aDeployment(modelId);
+    d.properties.codeConfiguration = { codeId, scoringScript: 'score.py' };
+    const created = await ml.onlineDeployments.beginCreateOrUpdateAndWait(RG, WS, 'uploaded-ep', 'green', d, POLL);
+    assert.equal(created.properties.provisioningState, 'Succeeded');
+    const r = await score(emu, 'uploaded-ep', key, { deployment: 'green' });
+    assert.equal(r.status, 200, r.text);
+    const logs = await ml.onlineDeployments.getLogs(RG, WS, 'uploaded-ep', 'green', { containerType: 'StorageInitializer', tail: 50 });
+    assert.match(logs.content ?? '', /uploaded files: the emulator cannot run them and stands in/);
   });
 
   test('a changed file changes the content hash: the code is uploaded and registered again; the model is not', async () => {
