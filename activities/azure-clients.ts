@@ -174,6 +174,32 @@ export function mirrorTrafficPolicy(): PipelinePolicy {
   };
 }
 
+/** Private header carrying deployment properties the 2.1.1 models would drop (`dataCollector`, …); never sent to Azure. */
+export const DEPLOYMENT_PROPERTIES_HEADER = 'x-glidepath-deployment-properties';
+
+/**
+ * Merges the properties in {@link DEPLOYMENT_PROPERTIES_HEADER} into the JSON body of a deployment PUT:
+ * `dataCollector` and `privateNetworkConnection` are not in the 2022-10-01 models of
+ * `@azure/arm-machinelearning` 2.1.1, whose serializer drops them (like `mirrorTraffic`).
+ */
+export function deploymentPropertiesPolicy(): PipelinePolicy {
+  return {
+    name: 'glidepathDeploymentProperties',
+    async sendRequest(request, next) {
+      const extra = request.headers.get(DEPLOYMENT_PROPERTIES_HEADER);
+      if (extra !== undefined) {
+        request.headers.delete(DEPLOYMENT_PROPERTIES_HEADER);
+        if (request.method === 'PUT' && typeof request.body === 'string' && /\/deployments\/[^/?]+(\?|$)/i.test(request.url)) {
+          const body = JSON.parse(request.body) as { properties?: Record<string, unknown> };
+          body.properties = { ...(body.properties ?? {}), ...(JSON.parse(extra) as Record<string, unknown>) };
+          request.body = JSON.stringify(body);
+        }
+      }
+      return next(request);
+    },
+  };
+}
+
 const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
 
 /** Parses `Retry-After` (seconds or an HTTP date) and the millisecond variants, capped at `capMs`. */
@@ -313,6 +339,7 @@ export class AzureClientFactory {
     ml.pipeline.addPolicy(retry, { phase: 'Retry' });
     ml.pipeline.addPolicy(armBudgetPolicy(budget), { afterPhase: 'Retry' });
     ml.pipeline.addPolicy(mirrorTrafficPolicy(), { afterPhase: 'Serialize' });
+    ml.pipeline.addPolicy(deploymentPropertiesPolicy(), { afterPhase: 'Serialize' });
     if (this.options.onCall) ml.pipeline.addPolicy(callCounterPolicy('ml', this.options.onCall), { afterPhase: 'Retry' });
 
     // Metrics and logs are data-plane APIs, not ARM: no ARM budget. Their default retry policies already

@@ -12,8 +12,8 @@ import { createPipelineRequest } from '@azure/core-rest-pipeline';
 import { ErrorType } from '../domain/errors.js';
 import type { EndpointRef } from '../domain/ids.js';
 import { deletionViolation, normalizeTraffic, sameTraffic, trafficViolations, type TrafficMap, type TrafficState } from '../domain/traffic.js';
-import { MIRROR_TRAFFIC_HEADER, type AzureClientFactory, type AzureClients } from './azure-clients.js';
-import { deploymentBody, deploymentDifferences } from './deployment-body.js';
+import { DEPLOYMENT_PROPERTIES_HEADER, MIRROR_TRAFFIC_HEADER, type AzureClientFactory, type AzureClients } from './azure-clients.js';
+import { deploymentBody, deploymentDifferences, extraDeploymentProperties, UnregisteredAssetError } from './deployment-body.js';
 import { azureErrorDetails, failure, genericAzureFailure, statusOf } from './failures.js';
 import { currentContext, heartbeat } from './heartbeat.js';
 import type {
@@ -130,6 +130,24 @@ export function createAzureMlActivities(factory: AzureClientFactory, opts: Azure
     return e;
   }
 
+  /**
+   * `azureml:<name>@latest` → the most recently created version, as the Azure ML CLI resolves it
+   * (`$orderBy=createdtime desc`, `$top=1`: "latest" is the newest created, not the highest version).
+   */
+  async function resolveLatestModel(ref: EndpointRef, name: string): Promise<CheckModelExistsResult> {
+    const c = clients(ref);
+    try {
+      const pages = c.ml.modelVersions.list(ref.resourceGroup, ref.workspace, name, { orderBy: 'createdtime desc', top: 1, abortSignal: abortSignal() }).byPage();
+      const first = await pages.next();
+      const item = first.done ? undefined : first.value[0];
+      if (!item?.name) return { exists: false };
+      return { exists: true, resolvedId: item.id ?? `azureml:${name}:${item.name}`, resolvedModel: `azureml:${name}:${item.name}` };
+    } catch (err) {
+      if (statusOf(err) === 404) return { exists: false };
+      throw genericAzureFailure(`listing the versions of model '${name}'`, err);
+    }
+  }
+
   function deploymentFailure(name: string, err: unknown) {
     const d = azureErrorDetails(err);
     const said = `${d.azureCode ?? 'Failed'}: ${d.azureMessage ?? ''}`.trim();
@@ -153,6 +171,8 @@ export function createAzureMlActivities(factory: AzureClientFactory, opts: Azure
 
     async checkModelExists({ endpoint: ref, model }: CheckModelExistsInput): Promise<CheckModelExistsResult> {
       const c = clients(ref);
+      const latest = /^azureml:([^:/@]+)@latest$/.exec(model);
+      if (latest) return resolveLatestModel(ref, latest[1]!);
       const workspaceModel = /^azureml:([^:/@]+):([^:/@]+)$/.exec(model);
       const registryModel = /^azureml:\/\/registries\/([^/]+)\/models\/([^/]+)\/versions\/([^/]+)$/.exec(model);
       let path: string;
@@ -186,7 +206,17 @@ export function createAzureMlActivities(factory: AzureClientFactory, opts: Azure
       const c = clients(ref);
       const endpoint = await readEndpoint(ref);
       const location = endpoint.location;
-      const desired = deploymentBody(spec, location);
+      let desired: OnlineDeployment;
+      try {
+        desired = deploymentBody(spec, location);
+      } catch (err) {
+        if (err instanceof UnregisteredAssetError) throw failure(ErrorType.InvalidPlan, `deployment '${name}': ${err.message} (glidepath rollout start refuses such plans; no local path is sent to Azure)`, { cause: err });
+        throw err;
+      }
+      const extra = extraDeploymentProperties(
+        spec,
+        `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${ref.workspace}`,
+      );
       // A crashed earlier attempt may have left an operation running: wait for it instead of colliding (409).
       const existing = await settleDeployment(ref, name, await readDeployment(ref, name));
       const result = (d: OnlineDeployment, created: boolean): EnsureDeploymentResult => ({
@@ -203,6 +233,7 @@ export function createAzureMlActivities(factory: AzureClientFactory, opts: Azure
       try {
         const poller = await c.ml.onlineDeployments.beginCreateOrUpdate(ref.resourceGroup, ref.workspace, ref.endpoint, name, desired, {
           updateIntervalInMs: opts.pollIntervalMs,
+          ...(extra ? { requestOptions: { customHeaders: { [DEPLOYMENT_PROPERTIES_HEADER]: JSON.stringify(extra) } } } : {}),
           abortSignal: abortSignal(),
         });
         poller.onProgress((state) => heartbeat({ deployment: name, done: state.isCompleted ?? false }));

@@ -4,6 +4,7 @@
  * comparison that lets `ensureDeployment` skip a write when the deployment already is what the plan says.
  */
 import type { ManagedOnlineDeployment, OnlineDeployment, ProbeSettings } from '@azure/arm-machinelearning';
+import { modelReference, pendingAssets } from '../domain/deployment-spec.js';
 import type { DeploymentSpec } from '../domain/plan.js';
 
 /**
@@ -31,15 +32,79 @@ function probeSettings(p: ProbeSpec | undefined): ProbeSettings | undefined {
   return out;
 }
 
-/** The ARM body (`PUT …/onlineEndpoints/{ep}/deployments/{name}`) for a plan's deployment spec. */
+/** Thrown when a spec still holds an inline or local asset: ARM takes asset ids, never a path on the CLI's machine. */
+export class UnregisteredAssetError extends Error {
+  constructor(readonly assets: string[]) {
+    super(`the deployment has assets that must be uploaded and registered first: ${assets.join(', ')}`);
+    this.name = 'UnregisteredAssetError';
+  }
+}
+
+/**
+ * The ARM id of a data asset version, as the CLI sends `dataId`: `azureml:<name>:<version>` and
+ * `{ name, version }` become `<workspace id>/data/<name>/versions/<version>`; an ARM id passes through.
+ */
+function dataAssetId(data: string | { name?: string; version?: string }, workspaceId: string | undefined): string | undefined {
+  if (typeof data === 'string') {
+    const m = /^azureml:([^:@/]+):(.+)$/.exec(data);
+    return m && workspaceId ? `${workspaceId}/data/${m[1]}/versions/${m[2]}` : data;
+  }
+  if (!data.name || !data.version) return undefined; // the service's default data asset for the collection
+  return workspaceId ? `${workspaceId}/data/${data.name}/versions/${data.version}` : `azureml:${data.name}:${data.version}`;
+}
+
+/**
+ * `data_collector` → `properties.dataCollector` (reference azure-monitor-logs-and-data-collection.md §4.1).
+ * `workspaceId` (the workspace's ARM id) turns data asset references into the ARM ids the CLI sends.
+ */
+export function dataCollectorBody(dc: NonNullable<DeploymentSpec['data_collector']>, workspaceId?: string): Record<string, unknown> {
+  const collections: Record<string, unknown> = {};
+  for (const [name, c] of Object.entries(dc.collections)) {
+    const dataId = c.data === undefined ? undefined : dataAssetId(c.data, workspaceId);
+    collections[name] = {
+      dataCollectionMode: c.enabled ? 'Enabled' : 'Disabled',
+      ...(dc.sampling_rate !== undefined ? { samplingRate: dc.sampling_rate } : {}),
+      ...(c.client_id ? { clientId: c.client_id } : {}),
+      ...(dataId ? { dataId } : {}),
+    };
+  }
+  return {
+    collections,
+    ...(dc.rolling_rate ? { rollingRate: dc.rolling_rate[0]!.toUpperCase() + dc.rolling_rate.slice(1) } : {}),
+    ...(dc.request_logging ? { requestLogging: { captureHeaders: [...dc.request_logging.capture_headers] } } : {}),
+  };
+}
+
+/**
+ * Properties of the ARM body that the 2022-10-01 models of `@azure/arm-machinelearning` 2.1.1 do not
+ * know and would drop when serialising (`dataCollector`, `privateNetworkConnection`): the activity sends
+ * them through the `x-glidepath-deployment-properties` header, which a pipeline policy merges back
+ * into the PUT body (activities/azure-clients.ts).
+ */
+export function extraDeploymentProperties(spec: DeploymentSpec, workspaceId?: string): Record<string, unknown> | undefined {
+  const extra: Record<string, unknown> = {};
+  if (spec.data_collector) extra.dataCollector = dataCollectorBody(spec.data_collector, workspaceId);
+  if (spec.private_network_connection !== undefined) extra.privateNetworkConnection = spec.private_network_connection;
+  return Object.keys(extra).length > 0 ? extra : undefined;
+}
+
+/**
+ * The ARM body (`PUT …/onlineEndpoints/{ep}/deployments/{name}`) for a plan's deployment spec. Throws
+ * {@link UnregisteredAssetError} when the spec still names a local or inline asset: such a spec is
+ * refused by `rollout start` before it reaches a workflow, and this keeps a path from ever reaching ARM.
+ */
 export function deploymentBody(spec: DeploymentSpec, location: string): OnlineDeployment {
+  const pending = pendingAssets(spec);
+  if (pending.length > 0) throw new UnregisteredAssetError(pending.map((p) => `${p.path}: ${p.value}`));
   const properties: ManagedOnlineDeployment = {
     endpointComputeType: 'Managed',
-    model: spec.model,
     instanceType: spec.instance_type,
     scaleSettings: { scaleType: 'Default' },
   };
-  if (spec.environment !== undefined) properties.environmentId = spec.environment;
+  const model = modelReference(spec);
+  if (model !== undefined) properties.model = model;
+  if (spec.model_mount_path !== undefined) properties.modelMountPath = spec.model_mount_path;
+  if (typeof spec.environment === 'string') properties.environmentId = spec.environment;
   if (spec.code_configuration) {
     properties.codeConfiguration = { codeId: spec.code_configuration.code, scoringScript: spec.code_configuration.scoring_script };
   }
@@ -62,6 +127,7 @@ export function deploymentBody(spec: DeploymentSpec, location: string): OnlineDe
   const readiness = probeSettings(spec.readiness_probe);
   if (readiness) properties.readinessProbe = readiness;
   if (spec.description !== undefined) properties.description = spec.description;
+  if (spec.properties) properties.properties = { ...spec.properties };
   return {
     location,
     properties,
@@ -87,6 +153,7 @@ export function deploymentDifferences(existing: OnlineDeployment, desired: Onlin
   };
   same('model', e.model, d.model);
   same('environment', e.environmentId, d.environmentId);
+  same('model_mount_path', e.modelMountPath, d.modelMountPath);
   same('code_configuration', e.codeConfiguration && { codeId: e.codeConfiguration.codeId, scoringScript: e.codeConfiguration.scoringScript }, d.codeConfiguration);
   same('instance_type', e.instanceType, d.instanceType);
   same('instance_count', existing.sku?.capacity, desired.sku?.capacity);

@@ -53,6 +53,8 @@ export interface CheckModelExistsResult {
   exists: boolean;
   /** The resolved asset id when it exists. */
   resolvedId?: string;
+  /** For `azureml:<name>@latest`: the version it resolved to, as `azureml:<name>:<version>` (what the rollout deploys). */
+  resolvedModel?: string;
 }
 
 export interface EnsureDeploymentInput {

@@ -3,7 +3,9 @@
  * overrides applied before validation, so an override is checked exactly like the file
  * (`--set candidate.deployment.instance_count=0` → `candidate.deployment.instance_count: must be 1..50`).
  */
+import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
+import { parseAssetRef, pendingAssets } from '../domain/deployment-spec.js';
 import { approverIssues, formatPlanIssue, parsePlan, type PlanDocument, type RolloutPlan } from '../domain/plan.js';
 import { formatPolicyViolation, policyViolations } from '../domain/policies.js';
 import { InvalidInputError } from './errors.js';
@@ -120,7 +122,7 @@ export function applyOverrides(document: unknown, overrides: readonly PlanOverri
 }
 
 /** Parses YAML (or JSON) text; a syntax error names its line and column. */
-export function parsePlanText(text: string, source: string): unknown {
+export function parsePlanText(text: string, source: string, holds = 'a plan: expected a YAML mapping with apiVersion: glidepath/v1 and kind: Rollout'): unknown {
   if (text.trim() === '') throw new InvalidInputError(`${source} is empty`);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_PLAN_BYTES) {
@@ -140,7 +142,7 @@ export function parsePlanText(text: string, source: string): unknown {
     throw new InvalidInputError(`${source} expands YAML aliases (*name) beyond the limit of ${MAX_ALIAS_COUNT}: refused as a resource-exhaustion attempt`, [], { cause: err });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidInputError(`${source} does not hold a plan: expected a YAML mapping with apiVersion: glidepath/v1 and kind: Rollout`);
+    throw new InvalidInputError(`${source} does not hold ${holds}`);
   }
   const reserved = reservedKeyPaths(value);
   if (reserved.length > 0) {
@@ -178,21 +180,72 @@ export async function readPlanText(path: string, io: PlanSource): Promise<{ text
   }
 }
 
+/**
+ * `candidate.deploymentFile: ./blue-deployment.yml`: reads the Azure ML deployment YAML (relative to the
+ * plan file; to the working directory for a plan on stdin) and puts it, as written, in
+ * `candidate.deployment`, so the workflow input carries the spec and never a path. Returns the document
+ * unchanged when there is no file to read, and the file's name for error messages.
+ */
+export async function resolveDeploymentFile(document: unknown, planPath: string, io: PlanSource): Promise<{ document: unknown; file?: string }> {
+  const candidate = (document as { candidate?: unknown } | null)?.candidate;
+  if (candidate === null || typeof candidate !== 'object' || Array.isArray(candidate)) return { document };
+  const { deploymentFile, ...rest } = candidate as Record<string, unknown>;
+  // Not a string, or given together with `deployment`: the schema says what is wrong.
+  if (typeof deploymentFile !== 'string' || deploymentFile === '' || rest.deployment !== undefined) return { document };
+  const file = isAbsolute(deploymentFile) ? deploymentFile : join(planPath === '-' ? '.' : dirname(planPath), deploymentFile);
+  let text: string;
+  try {
+    text = await io.readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new InvalidInputError(`candidate.deploymentFile: cannot read ${file}: ${why}`, [], { cause: err });
+  }
+  const deployment = parsePlanText(text, file, 'an Azure ML deployment: expected a YAML mapping with instance_type, instance_count, model …');
+  return { document: { ...(document as Record<string, unknown>), candidate: { ...rest, deployment } }, file };
+}
+
 /** Reads, overrides and validates a plan. Invalid → InvalidInputError listing every issue with its path. */
 export async function loadPlan(path: string, overrides: readonly string[], io: PlanSource): Promise<LoadedPlan> {
   const parsedOverrides = overrides.map(parseOverride);
   const { text, source } = await readPlanText(path, io);
-  const document = applyOverrides(parsePlanText(text, source), parsedOverrides) as PlanDocument;
+  // `--set candidate.deploymentFile=…` picks the file; every other override applies to what it holds.
+  const fileOverrides = parsedOverrides.filter((o) => o.path[0] === 'candidate' && o.path[1] === 'deploymentFile');
+  const otherOverrides = parsedOverrides.filter((o) => !fileOverrides.includes(o));
+  const resolved = await resolveDeploymentFile(applyOverrides(parsePlanText(text, source), fileOverrides), path, io);
+  const document = applyOverrides(resolved.document, otherOverrides) as PlanDocument;
   const parsed = parsePlan(document);
   const result = parsed.ok && approverIssues(parsed.plan).length > 0 ? { ok: false as const, issues: approverIssues(parsed.plan) } : parsed;
   if (!result.ok) {
     const n = result.issues.length;
-    throw new InvalidInputError(
-      `${source} is not a valid plan (${n} problem${n === 1 ? '' : 's'}${parsedOverrides.length ? ', after --set' : ''}): ${formatPlanIssue(result.issues[0]!)}${n > 1 ? ' …' : ''}`,
-      result.issues.map(formatPlanIssue),
-    );
+    // Problems inside a deployment file name the file and the key as written there.
+    const where = (line: string) => (resolved.file && line.startsWith('candidate.deployment.') ? `${resolved.file}: ${line.slice('candidate.deployment.'.length)}` : line);
+    const lines = result.issues.map((i) => where(formatPlanIssue(i)));
+    throw new InvalidInputError(`${source} is not a valid plan (${n} problem${n === 1 ? '' : 's'}${parsedOverrides.length ? ', after --set' : ''}): ${lines[0]!}${n > 1 ? ' …' : ''}`, lines);
   }
   return { source, document, plan: result.plan };
+}
+
+/**
+ * Refuses to start a rollout whose candidate still names local or inline assets (a model folder, a conda
+ * file, a code directory, an inline environment): ARM takes registered asset ids, and Glidepath does not
+ * upload and register them yet, so nothing would work, and no local path may reach the workflow.
+ */
+export function checkAssetsRegistered({ plan, source }: LoadedPlan): void {
+  const env = plan.candidate.deployment.environment;
+  const envRef = typeof env === 'string' ? parseAssetRef(env, 'environments') : undefined;
+  if (typeof env === 'string' && envRef && 'form' in envRef && envRef.form === 'latest') {
+    throw new InvalidInputError(
+      `${source}: candidate.deployment.environment: ${env} — glidepath resolves @latest for models only (az ml resolves an environment's @latest on the client); name the version, ${env.replace(/@latest$/, ':<version>')}`,
+    );
+  }
+  const pending = pendingAssets(plan.candidate.deployment);
+  if (pending.length === 0) return;
+  const lines = pending.map((p) => `candidate.deployment.${p.path}: ${p.value} (${p.local ? `local ${p.what} files to upload and register` : `an inline ${p.what} to register`})`);
+  throw new InvalidInputError(
+    `${source}: the candidate deployment names ${pending.length} asset${pending.length === 1 ? '' : 's'} that must be uploaded and registered before a rollout, and glidepath does not do that yet: ${lines[0]!}${pending.length > 1 ? ' …' : ''}. Register ${pending.length === 1 ? 'it' : 'them'} with az ml (model/environment/code create) and reference ${pending.length === 1 ? 'it' : 'them'} as azureml:<name>:<version>; plan validate accepts the plan as written.`,
+    lines,
+  );
 }
 
 /**

@@ -35,6 +35,8 @@ export interface RolloutReport {
   endpoint: string;
   candidate: string;
   baseline: string | null;
+  /** The version `azureml:<name>@latest` resolved to at preflight, when the plan said @latest. */
+  resolvedModel?: string;
   startedBy: string;
   startedAt: string;
   finishedAt: string | null;
@@ -164,6 +166,7 @@ export function buildReport(src: ReportSources): RolloutReport {
     endpoint: result?.endpoint ?? status?.endpoint ?? summary.endpoint ?? plan?.target.endpoint ?? '?',
     candidate: result?.candidate ?? status?.candidate ?? summary.candidate ?? plan?.candidate.name ?? '?',
     baseline: result?.baseline ?? status?.baseline ?? plan?.baseline ?? null,
+    ...((result?.resolvedModel ?? status?.resolvedModel) ? { resolvedModel: (result?.resolvedModel ?? status?.resolvedModel)! } : {}),
     startedBy: result?.startedBy ?? status?.startedBy ?? input?.startedBy ?? '?',
     startedAt: result?.startedAt ?? status?.startedAt ?? summary.startedAt,
     finishedAt: result?.finishedAt ?? summary.closedAt,
@@ -276,6 +279,7 @@ export function renderMarkdown(r: RolloutReport): string {
   out.push('| | |', '|---|---|');
   out.push(`| Workflow | \`${mdCell(r.workflowId).replace(/`/g, '')}\` (run \`${mdCell(r.runId).replace(/`/g, '')}\`) |`);
   out.push(`| Baseline → candidate | ${mdCell(r.baseline ?? '?')} → ${mdCell(r.candidate)} |`);
+  if (r.resolvedModel) out.push(`| Model (@latest resolved at start) | ${mdCell(r.resolvedModel)} |`);
   out.push(`| Started | ${mdCell(r.startedAt)} by ${mdCell(r.startedBy)} |`);
   out.push(`| Finished | ${mdCell(r.finishedAt ?? 'still running')} |`);
   if (r.errorType) out.push(`| Error type | ${mdCell(r.errorType)} |`);
@@ -534,6 +538,7 @@ export function renderHtml(r: RolloutReport): string {
   parts.push('<table class="meta">');
   parts.push(row(['Workflow', `<code>${esc(r.workflowId)}</code><br>run <code>${esc(r.runId)}</code>`]));
   parts.push(row(['Baseline → candidate', `${esc(r.baseline ?? '?')} → ${esc(r.candidate)}`]));
+  if (r.resolvedModel) parts.push(row(['Model (@latest resolved at start)', `<code>${esc(r.resolvedModel)}</code>`]));
   parts.push(row(['Started', `${esc(r.startedAt)} by ${esc(r.startedBy)}`]));
   parts.push(row(['Finished', esc(r.finishedAt ?? 'still running')]));
   if (r.errorType) parts.push(row(['Error type', esc(r.errorType)]));

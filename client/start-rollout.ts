@@ -6,6 +6,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { rolloutAlreadyRunningMessage, rolloutStartOptions } from '../domain/audit.js';
+import { modelLabel } from '../domain/deployment-spec.js';
 import { ErrorType } from '../domain/errors.js';
 import type { PlanDocument, RolloutPlan } from '../domain/plan.js';
 import type { SafeRolloutInput } from '../domain/rollout.js';
@@ -51,7 +52,7 @@ export async function startSafeRollout(client: Client, args: StartRolloutArgs): 
         { key: GlidepathCandidate, value: o.searchAttributes.GlidepathCandidate },
         { key: GlidepathStage, value: o.searchAttributes.GlidepathStage },
         // Set once here, not upserted by the workflow: "when did model v7 ship?" and "what did this person start?" are one query.
-        { key: GlidepathModel, value: args.plan.candidate.deployment.model },
+        { key: GlidepathModel, value: modelLabel(args.plan.candidate.deployment) },
         { key: GlidepathStartedBy, value: args.startedBy },
         { key: GlidepathWorkspace, value: args.plan.target.workspace },
       ],

@@ -7,11 +7,12 @@
 import { formatDuration } from './duration.js';
 import { explain } from './explain.js';
 import { endpointResourceId, rolloutWorkflowId } from './ids.js';
+import { modelLabel } from './deployment-spec.js';
 import type { RolloutPlan } from './plan.js';
 
 /** One line: `Roll out green (azureml:fraud-detector:2) to fraud-detection, started by ci@contoso.com`. */
 export function rolloutStaticSummary(plan: RolloutPlan, startedBy: string): string {
-  return `Roll out ${plan.candidate.name} (${plan.candidate.deployment.model}) to ${plan.target.endpoint}, started by ${startedBy}`;
+  return `Roll out ${plan.candidate.name} (${modelLabel(plan.candidate.deployment)}) to ${plan.target.endpoint}, started by ${startedBy}`;
 }
 
 /** Markdown: the target, the candidate spec, the approvers, and the explained timeline of the plan. */
@@ -20,8 +21,8 @@ export function rolloutStaticDetails(plan: RolloutPlan, startedBy: string): stri
   const x = explain(plan);
   return [
     `**Endpoint** \`${endpointResourceId(plan.target)}\``,
-    `**Candidate** \`${plan.candidate.name}\`: model \`${spec.model}\`, ${spec.instance_count} × ${spec.instance_type}` +
-      (spec.environment ? `, environment \`${spec.environment}\`` : ''),
+    `**Candidate** \`${plan.candidate.name}\`: model \`${modelLabel(spec)}\`, ${spec.instance_count} × ${spec.instance_type}` +
+      (typeof spec.environment === 'string' ? `, environment \`${spec.environment}\`` : spec.environment ? ', inline environment' : ''),
     `**Baseline** ${plan.baseline ? `\`${plan.baseline}\`` : 'the deployment holding 100% live traffic'}`,
     `**Started by** ${startedBy}; **approvers** ${plan.approvals.approvers.length ? plan.approvals.approvers.join(', ') : 'anyone'}` +
       (plan.approvals.fourEyes ? ' (four-eyes: not the starter)' : ''),

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
 import { FalseAlarmBudgetSchema, ToleranceSchema, describeTolerance } from './judge/judge.js';
+import { DeploymentSpecSchema } from './deployment-spec.js';
 import { secretFindings, webhookUrlSecretReason } from './secrets.js';
 import { MAX_MIRROR_PERCENT } from './traffic.js';
 
@@ -56,55 +57,31 @@ const percent = (lo: number, hi: number) =>
 const positiveNumber = z.number({ error: 'must be a number' }).positive({ error: 'must be greater than 0' });
 const ratio = z.number({ error: 'must be a number' }).min(0, { error: 'must be 0..1' }).max(1, { error: 'must be 0..1' });
 
-/** Refuses entries that look like credentials (domain/secrets.ts): the plan travels in the workflow history (invariant 9). */
-function refuseSecrets(entries: Record<string, string>, ctx: z.RefinementCtx): void {
-  for (const f of secretFindings(entries)) ctx.addIssue({ code: 'custom', path: [f.key], message: f.reason });
-}
-
 // ───────────────────────────── candidate deployment ─────────────────────────────
 
-const probe = z.strictObject({
-  initial_delay: z.int().min(0).optional(),
-  period: z.int().min(1).optional(),
-  timeout: z.int().min(1).optional(),
-  success_threshold: z.int().min(1).optional(),
-  failure_threshold: z.int().min(1).optional(),
-});
+export { DeploymentSpecSchema, type DeploymentSpec } from './deployment-spec.js';
 
 /**
- * The Azure ML CLI v2 managed online deployment keys, snake_case as users write them in
- * `az ml online-deployment` YAML. The activity that creates the deployment maps them to the ARM body.
+ * `candidate`: the deployment's name and its spec, inline (`deployment:`) or as a file of its own
+ * (`deploymentFile: ./blue-deployment.yml`, relative to the plan), which the CLI reads and puts in
+ * `deployment` before the plan is validated (client/plan-file.ts): the workflow gets the spec, never a path.
  */
-export const DeploymentSpecSchema = z.strictObject({
-  model: nonEmpty,
-  environment: nonEmpty.optional(),
-  code_configuration: z
-    .strictObject({ code: nonEmpty, scoring_script: nonEmpty })
-    .optional(),
-  instance_type: nonEmpty,
-  instance_count: z
-    .number({ error: 'must be an integer 1..50' })
-    .int({ error: 'must be an integer 1..50' })
-    .min(1, { error: 'must be 1..50' })
-    .max(50, { error: 'must be 1..50' }),
-  app_insights_enabled: z.boolean({ error: 'must be true or false' }).optional(),
-  egress_public_network_access: z.enum(['enabled', 'disabled'], { error: 'must be enabled or disabled' }).optional(),
-  request_settings: z
-    .strictObject({
-      request_timeout_ms: z.int({ error: 'must be an integer' }).min(1).max(180_000, { error: 'must be 1..180000 (Azure caps managed endpoints at 180 s)' }).optional(),
-      max_concurrent_requests_per_instance: z.int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' }).optional(),
-      max_queue_wait_ms: z.int({ error: 'must be an integer' }).min(0).optional(),
-    })
-    .optional(),
-  environment_variables: z.record(z.string(), z.string({ error: 'must be a string' })).superRefine(refuseSecrets).optional(),
-  liveness_probe: probe.optional(),
-  readiness_probe: probe.optional(),
-  description: z.string().optional(),
-  tags: z.record(z.string(), z.string({ error: 'must be a string' })).superRefine(refuseSecrets).optional(),
-});
-
-/** The candidate deployment, as the plan describes it. */
-export type DeploymentSpec = z.output<typeof DeploymentSpecSchema>;
+const candidateSchema = z
+  .strictObject({
+    name: azureName,
+    deployment: DeploymentSpecSchema.optional(),
+    deploymentFile: nonEmpty.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.deployment === undefined && c.deploymentFile === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['deployment'], message: 'is required (or candidate.deploymentFile: the path of an Azure ML deployment YAML)' });
+    } else if (c.deployment !== undefined && c.deploymentFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['deploymentFile'], message: 'give candidate.deployment or candidate.deploymentFile, not both' });
+    } else if (c.deployment === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['deploymentFile'], message: `was not read: the glidepath CLI reads ${c.deploymentFile} relative to the plan file (plan validate, rollout start)` });
+    }
+  })
+  .transform((c) => ({ name: c.name, deployment: c.deployment! }));
 
 // ───────────────────────────── strategy steps ─────────────────────────────
 
@@ -432,7 +409,7 @@ export const PlanSchema = z
     kind: z.literal('Rollout', { error: 'must be Rollout' }),
     target: targetSchema,
     baseline: azureName.optional(),
-    candidate: z.strictObject({ name: azureName, deployment: DeploymentSpecSchema }),
+    candidate: candidateSchema,
     strategy: z.array(stepSchema, { error: 'must be a list of steps' }).default([]),
     analysis: analysisSchema.prefault({}),
     gates: gatesSchema.optional(),
@@ -457,6 +434,13 @@ export const PlanSchema = z
     deadline: duration(60_000).prefault('72h'),
   })
   .superRefine((p, ctx) => {
+    const d = p.candidate.deployment as { name?: string; endpoint_name?: string } | undefined;
+    if (d?.name !== undefined && d.name !== p.candidate.name) {
+      ctx.addIssue({ code: 'custom', path: ['candidate', 'deployment', 'name'], message: `is '${d.name}' but candidate.name is '${p.candidate.name}': they must agree (or drop name from the deployment)` });
+    }
+    if (d?.endpoint_name !== undefined && d.endpoint_name !== p.target.endpoint) {
+      ctx.addIssue({ code: 'custom', path: ['candidate', 'deployment', 'endpoint_name'], message: `is '${d.endpoint_name}' but target.endpoint is '${p.target.endpoint}': they must agree (or drop endpoint_name from the deployment)` });
+    }
     if (p.baseline !== undefined && p.baseline === p.candidate.name) {
       ctx.addIssue({ code: 'custom', path: ['baseline'], message: `must differ from candidate.name ('${p.candidate.name}')` });
     }
@@ -593,7 +577,11 @@ function unwrap(schema: unknown): unknown {
     const def = (schema as { _zod?: { def?: Record<string, unknown> } })?._zod?.def;
     if (!def) return schema;
     if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') schema = def.innerType;
-    else if (def.type === 'pipe') schema = def.in;
+    else if (def.type === 'pipe') {
+      // A pre-check piped into an object (DeploymentSpecSchema) has its keys on the out side.
+      const inType = (def.in as { _zod?: { def?: { type?: string } } })._zod?.def?.type;
+      schema = inType === 'unknown' || inType === 'any' ? def.out : def.in;
+    }
     else return schema;
   }
   return schema;

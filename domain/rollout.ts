@@ -179,6 +179,8 @@ export interface RolloutStatus {
   /** Runs of this rollout so far (it continues as a new run when its history grows long). */
   runs?: number;
   outcome: RolloutOutcome | null;
+  /** The model the candidate is deployed with when the plan said `azureml:<name>@latest`: the version preflight resolved it to. */
+  resolvedModel?: string;
 }
 
 /** What rolling back did, read back from the endpoint. */
@@ -210,6 +212,8 @@ export interface SafeRolloutResult {
   verdicts: VerdictRecord[];
   verdictsDropped?: number;
   timeline: TimelineEvent[];
+  /** The model the candidate was deployed with when the plan said `azureml:<name>@latest` (resolved at preflight). */
+  resolvedModel?: string;
 }
 
 /** The answer of an accepted update. */

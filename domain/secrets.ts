@@ -10,7 +10,8 @@
  *   `${{azureml://connections/<connection>[/credentials/<key>|/metadata/<key>|/target]}}`: Azure ML's
  *   secret injection for online deployments (reference/azure-ml-cli-assets.md §5);
  * - `@Microsoft.KeyVault(SecretUri=…)` / `@Microsoft.KeyVault(VaultName=…;SecretName=…)` (App Service's
- *   form) and `<name>@https://<vault>.vault.azure.net/secrets/<name>`: also references, not values;
+ *   form), `<name>@https://<vault>.vault.azure.net/secrets/<name>` and `<secret>@https://<vault>.vault.azure.net`
+ *   (Azure's keyvault sample, resolved by the scoring script): also references, not values;
  *   Azure ML passes them to the container unresolved, so prefer the `${{keyvault:…}}` form.
  *
  * Pure: no I/O. Heuristics, on purpose erring towards refusing: a refused name can be renamed, a leaked
@@ -29,6 +30,9 @@ const SECRET_REFERENCE = [
   new RegExp(String.raw`^@Microsoft\.KeyVault\(SecretUri=${VAULT_SECRET_URL}\)$`, 'i'),
   /^@Microsoft\.KeyVault\(VaultName=[A-Za-z0-9-]{3,24};SecretName=[A-Za-z0-9-]{1,127}(?:;SecretVersion=[A-Za-z0-9]{1,64})?\)$/i,
   new RegExp(String.raw`^[A-Za-z0-9_.-]{1,127}@${VAULT_SECRET_URL}$`, 'i'),
+  // Azure's keyvault sample (azureml-examples cli/endpoints/online/managed/keyvault): `<secret name>@<vault URL>`,
+  // read by the scoring script with the endpoint's identity.
+  new RegExp(String.raw`^[A-Za-z0-9-]{1,127}@https://${VAULT_HOST}(?::443)?/?$`, 'i'),
 ];
 
 /** True when `value` is a reference to a secret kept in Key Vault or a workspace connection (not the secret). */

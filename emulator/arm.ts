@@ -1,11 +1,12 @@
 // The Azure Resource Manager surface of Azure ML online endpoints: endpoints, deployments, keys, tokens,
 // logs, SKUs, model versions, and the long-running-operation status/result URLs (reference §1–§3).
+import { createHash } from 'node:crypto';
 import type { TrafficMap } from '../domain/traffic.js';
 import { newKey, type EmulatorCore } from './core.js';
 import { enabledCollections, workspaceContainer, type CollectionSpec, type DataCollectorSpec } from './data-collection.js';
 import { workspaceGuid } from './log-tables.js';
 import { ArmError, badArgument, isoNow, notFound, parseJson, type Reply } from './http.js';
-import { findModel, parseModelRef, resolveModel, shippedModels } from './models/registry.js';
+import { CONTAINER_STAND_IN, findModel, modelCreatedAt, parseModelRef, resolveModel, shippedModels } from './models/registry.js';
 import { INSTANCE_TYPES } from './prices.js';
 import { deploymentKey, endpointKey, type DeploymentRecord, type EndpointRecord, type OperationRecord, type SystemData } from './state.js';
 import {
@@ -75,6 +76,37 @@ function clean<T extends Record<string, unknown>>(o: T | null | undefined): Reco
 
 // ---- resource rendering ----
 
+/** The emulator's Microsoft Entra tenant: the tenantId of every managed identity it reports. */
+export const EMULATOR_TENANT_ID = '5f2a1c3e-7d4b-4e6a-9c1f-0e1d2c3b4a59';
+
+/** A stable GUID derived from `parts` (the same resource always gets the same identity ids). */
+function derivedGuid(...parts: string[]): string {
+  const h = createHash('sha256').update(parts.join('|')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * A managed identity as ARM returns it (ManagedServiceIdentity): `principalId` and `tenantId` for a
+ * system-assigned identity, `principalId` and `clientId` for each user-assigned one. The caller sends only
+ * `type` (and the user-assigned identities' ids); Azure fills the rest in.
+ */
+export function identityResource(identity: Record<string, unknown> | undefined, resourceId: string): Record<string, unknown> {
+  const type = typeof identity?.type === 'string' ? identity.type : 'None';
+  if (type === 'None') return { type: 'None' };
+  const out: Record<string, unknown> = { type };
+  if (/SystemAssigned/i.test(type)) {
+    out.principalId = derivedGuid('system-principal', resourceId.toLowerCase());
+    out.tenantId = EMULATOR_TENANT_ID;
+  }
+  const assigned = identity?.userAssignedIdentities;
+  if (/UserAssigned/i.test(type) && assigned && typeof assigned === 'object') {
+    out.userAssignedIdentities = Object.fromEntries(
+      Object.keys(assigned).map((id) => [id, { principalId: derivedGuid('user-principal', id.toLowerCase()), clientId: derivedGuid('user-client', id.toLowerCase()) }]),
+    );
+  }
+  return out;
+}
+
 export function endpointResource(core: EmulatorCore, ep: EndpointRecord): Record<string, unknown> {
   const id = `${wsPrefix(ep)}/onlineEndpoints/${ep.name}`;
   return {
@@ -84,7 +116,7 @@ export function endpointResource(core: EmulatorCore, ep: EndpointRecord): Record
     location: ep.location,
     tags: ep.tags,
     kind: ep.kind,
-    identity: ep.identity,
+    identity: identityResource(ep.identity, id),
     ...(ep.sku ? { sku: ep.sku } : {}),
     systemData: ep.systemData,
     properties: {
@@ -105,14 +137,15 @@ export function endpointResource(core: EmulatorCore, ep: EndpointRecord): Record
 export function deploymentResource(core: EmulatorCore, dep: DeploymentRecord): Record<string, unknown> {
   const ep = core.endpoint(dep.endpoint);
   const prefix = ep ? wsPrefix(ep) : '';
+  const id = `${prefix}/onlineEndpoints/${dep.endpoint}/deployments/${dep.name}`;
   return {
-    id: `${prefix}/onlineEndpoints/${dep.endpoint}/deployments/${dep.name}`,
+    id,
     name: dep.name,
     type: `${PROVIDER}/workspaces/onlineEndpoints/deployments`,
     location: dep.location,
     tags: dep.tags,
     kind: dep.kind,
-    ...(dep.identity ? { identity: dep.identity } : {}),
+    ...(dep.identity ? { identity: identityResource(dep.identity, id) } : {}),
     sku: dep.sku,
     systemData: dep.systemData,
     properties: { ...dep.properties, provisioningState: dep.provisioningState, ...(dep.lastError ? { error: dep.lastError } : {}) },
@@ -194,7 +227,13 @@ function operationResult(core: EmulatorCore, op: OperationRecord): Reply {
 
 // ---- paging ----
 
-function page<T>(core: EmulatorCore, ctx: RequestContext, items: T[], render: (t: T) => unknown): Reply {
+/**
+ * One page of a list, as Azure ML's list operations page: `$skip` is the continuation token of the
+ * nextLink (here an offset), `$top` caps the whole list ("top of list"), and `count` (on the endpoints
+ * list: "number of endpoints to be retrieved in a page of results") sets the page size; the nextLink
+ * keeps every query parameter, so the next page has the same size and filters.
+ */
+function page<T>(core: EmulatorCore, ctx: RequestContext, items: T[], render: (t: T) => unknown, opts: { countParam?: boolean } = {}): Reply {
   const skipText = ctx.query.get('$skip');
   const skip = skipText === null ? 0 : Number(skipText);
   if (!Number.isInteger(skip) || skip < 0) throw badArgument(`Invalid $skip '${skipText ?? ''}'.`, '$skip');
@@ -202,7 +241,10 @@ function page<T>(core: EmulatorCore, ctx: RequestContext, items: T[], render: (t
   const top = topText === null ? Number.POSITIVE_INFINITY : Number(topText);
   if (topText !== null && (!Number.isInteger(top) || top < 1)) throw badArgument(`Invalid $top '${topText}'.`, '$top');
   const limited = items.slice(0, Math.min(items.length, top));
-  const size = core.options.listPageSize;
+  const countText = opts.countParam ? ctx.query.get('count') : null;
+  const count = countText === null ? undefined : Number(countText);
+  if (count !== undefined && (!Number.isInteger(count) || count < 1)) throw badArgument(`Invalid count '${countText ?? ''}': it must be a whole number of at least 1.`, 'count');
+  const size = count ?? core.options.listPageSize;
   const slice = limited.slice(skip, skip + size);
   const body: Record<string, unknown> = { value: slice.map(render) };
   if (skip + size < limited.length) {
@@ -381,7 +423,7 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
   if (p.endpointComputeType !== 'Managed') {
     throw badArgument(`endpointComputeType '${p.endpointComputeType}' is not supported by a managed online endpoint; use 'Managed'.`, 'properties.endpointComputeType');
   }
-  if (!parseModelRef(p.model)) {
+  if (p.model !== undefined && p.model !== null && !parseModelRef(p.model)) {
     throw badArgument(`The model reference '${p.model}' is not valid; use azureml:<name>:<version>, an azureml://registries/… URI or a model version ARM id.`, 'properties.model');
   }
   const instanceType = p.instanceType ?? 'Standard_DS3_v2';
@@ -409,12 +451,13 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
     tags: { ...(body.tags ?? {}) },
     kind: body.kind ?? 'Managed',
     ...(body.identity ? { identity: clean(body.identity) } : {}),
-    sku: { name: body.sku?.name ?? 'Default', capacity, ...(body.sku?.tier ? { tier: body.sku.tier } : {}) },
+    // Azure keeps what the caller sent in sku (tier, size, family) and returns it.
+    sku: { name: body.sku?.name ?? 'Default', capacity, ...(body.sku?.tier ? { tier: body.sku.tier } : {}), ...(body.sku?.size ? { size: body.sku.size } : {}), ...(body.sku?.family ? { family: body.sku.family } : {}) },
     appliedCapacity: existing?.appliedCapacity ?? capacity,
     properties: {
       ...clean(p),
       endpointComputeType: 'Managed',
-      model: p.model,
+      ...(p.model ? { model: p.model } : {}),
       instanceType,
       scaleSettings: p.scaleSettings ? clean(p.scaleSettings) : { scaleType: 'Default' },
       requestSettings: { ...REQUEST_DEFAULTS, ...clean(p.requestSettings) },
@@ -443,7 +486,7 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
         core.log(key, `[InferenceServer] Provisioning failed: ${fault.code}: ${fault.message}`);
         throw fault;
       }
-      const model = resolveModel(record.properties.model);
+      const model = record.properties.model === undefined ? CONTAINER_STAND_IN : resolveModel(record.properties.model);
       if (!model) {
         const msg = `Model '${record.properties.model}' was not found in workspace '${ep.workspace}' or the registry it names. Check the model name and version.`;
         core.log(key, `[StorageInitializer] ${msg}`);
@@ -564,11 +607,11 @@ function modelVersionResource(prefix: string, name: string, version: string): Re
       jobName: null,
       flavors: { python_function: { data: { loader_module: 'glidepath_emulator.models' } } },
     },
-    systemData: systemData(),
+    systemData: { ...systemData(), createdAt: modelCreatedAt(m), lastModifiedAt: modelCreatedAt(m) },
   };
 }
 
-function modelRoutes(ctx: RequestContext, prefix: string, rest: string[]): Reply {
+function modelRoutes(core: EmulatorCore, ctx: RequestContext, prefix: string, rest: string[]): Reply {
   if (ctx.method !== 'GET') throw new ArmError(405, 'MethodNotAllowed', `The model registry of the emulator is read-only (${ctx.method} is not allowed).`);
   const [, name, versions, version] = rest;
   if (rest.length === 1) {
@@ -582,7 +625,18 @@ function modelRoutes(ctx: RequestContext, prefix: string, rest: string[]): Reply
     return { status: 200, body: { id: `${prefix}/models/${name}`, name, type: `${PROVIDER}/workspaces/models`, properties: { latestVersion: mine[mine.length - 1]?.version } } };
   }
   if (!eq(versions, 'versions')) throw notFound(ctx.path);
-  if (rest.length === 3) return { status: 200, body: { value: mine.map((m) => modelVersionResource(prefix, m.name, m.version)) } };
+  if (rest.length === 3) {
+    // `$orderBy=createdtime desc` and `$top=1` are how the Azure ML CLI resolves `azureml:<name>@latest`.
+    const orderBy = (ctx.query.get('$orderBy') ?? '').trim().toLowerCase();
+    const ordered = [...mine];
+    if (orderBy !== '') {
+      const m = /^(createdtime|version)\s*(asc|desc)?$/.exec(orderBy);
+      if (!m) throw badArgument(`Invalid $orderBy '${ctx.query.get('$orderBy') ?? ''}': order model versions by createdtime or version, asc or desc.`, '$orderBy');
+      const key = (x: (typeof mine)[number]) => (m[1] === 'version' ? Number(x.version) : Date.parse(modelCreatedAt(x)));
+      ordered.sort((a, b) => (key(a) - key(b)) * (m[2] === 'desc' ? -1 : 1));
+    }
+    return page(core, ctx, ordered, (m) => modelVersionResource(prefix, m.name, m.version));
+  }
   if (rest.length === 4 && version) {
     const r = modelVersionResource(prefix, name, version);
     if (!r) throw notFound(`model version '${name}:${version}'`);
@@ -622,7 +676,7 @@ export function handleArm(core: EmulatorCore, ctx: RequestContext): Reply {
   const prefix = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${PROVIDER}/${s[6] ?? ''}/${s[7] ?? ''}`;
   const rest = s.slice(8);
   if (eq(s[6], 'registries')) {
-    if (eq(rest[0], 'models')) return modelRoutes(ctx, prefix, rest);
+    if (eq(rest[0], 'models')) return modelRoutes(core, ctx, prefix, rest);
     throw notFound(ctx.path);
   }
   if (!eq(s[6], 'workspaces')) throw notFound(ctx.path);
@@ -635,7 +689,7 @@ export function handleArm(core: EmulatorCore, ctx: RequestContext): Reply {
       body: { id: wsPrefix(w), name: w.workspace, type: `${PROVIDER}/workspaces`, location: 'eastus', properties: { provisioningState: 'Succeeded', friendlyName: w.workspace } },
     };
   }
-  if (eq(rest[0], 'models')) return modelRoutes(ctx, wsPrefix(w), rest);
+  if (eq(rest[0], 'models')) return modelRoutes(core, ctx, wsPrefix(w), rest);
   if (!eq(rest[0], 'onlineEndpoints')) throw notFound(ctx.path);
   const epName = rest[1];
   const inWorkspace = (ep: EndpointRecord | undefined): EndpointRecord | undefined =>
@@ -647,7 +701,7 @@ export function handleArm(core: EmulatorCore, ctx: RequestContext): Reply {
     const nameFilter = ctx.query.get('name');
     if (nameFilter) eps = eps.filter((e) => e.name.toLowerCase().includes(nameFilter.toLowerCase()));
     eps.sort((a, b) => a.systemData.createdAt.localeCompare(b.systemData.createdAt) || a.name.localeCompare(b.name));
-    return page(core, ctx, eps, (e) => endpointResource(core, e));
+    return page(core, ctx, eps, (e) => endpointResource(core, e), { countParam: true });
   }
   if (!epName) throw notFound(ctx.path);
   const existingEp = inWorkspace(core.endpoint(epName));

@@ -7,7 +7,7 @@ import { DataCollectionWriter, enabledCollections, type DataCollectionOptions, t
 import { FaultState } from './faults.js';
 import { DEFAULT_TRAFFIC_LOG_OPTIONS, TrafficLogStore, type TrafficLogOptions } from './log-tables.js';
 import { MetricsStore } from './metrics.js';
-import { resolveModel } from './models/registry.js';
+import { CONTAINER_STAND_IN, resolveModel } from './models/registry.js';
 import {
   deploymentKey,
   endpointKey,
@@ -142,10 +142,17 @@ export class EmulatorCore {
   /** Starts a container for `dep` (its model must be shipped). Resolves when the model is loaded. */
   async startContainer(dep: DeploymentRecord): Promise<ModelContainer> {
     const key = deploymentKey(dep.endpoint, dep.name);
-    const model = resolveModel(dep.properties.model);
-    if (!model) throw new Error(`model ${dep.properties.model} is not available`);
-    this.log(key, `[StorageInitializer] Downloading model ${dep.properties.model} (${model.description})`);
-    this.log(key, `[StorageInitializer] Model ${model.name}:${model.version} downloaded to /var/azureml-app/azureml-models/${model.name}/${model.version}`);
+    const ref = dep.properties.model;
+    const model = ref === undefined ? CONTAINER_STAND_IN : resolveModel(ref);
+    if (!model) throw new Error(`model ${ref} is not available`);
+    if (ref === undefined) {
+      const image = typeof dep.properties.environmentId === 'string' ? dep.properties.environmentId : 'its environment';
+      this.log(key, `[InferenceServer] No model: the container of ${image} serves on its own (the emulator stands in with the scoring logic of ${model.name}:${model.version})`);
+    } else {
+      this.log(key, `[StorageInitializer] Downloading model ${ref} (${model.description})`);
+      const mount = typeof dep.properties.modelMountPath === 'string' ? dep.properties.modelMountPath : `/var/azureml-app/azureml-models/${model.name}/${model.version}`;
+      this.log(key, `[StorageInitializer] Model ${model.name}:${model.version} downloaded to ${mount}`);
+    }
     let lastMemorySample = 0;
     const container: ModelContainer = new ModelContainer(
       model,

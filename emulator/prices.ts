@@ -1,45 +1,35 @@
 // The Azure Retail Prices API (`GET /api/retail/prices?$filter=…`), answered from a committed table of
-// Virtual Machines meters for the instance types Azure ML managed online endpoints usually run on.
+// Virtual Machines meters: every SKU of Azure's managed online endpoint list (emulator/managed-skus.ts, where
+// the prices come from) and a few general-purpose sizes that are not on it (priced, so clients can look
+// them up, but refused by the deployment PUT as Azure refuses them).
 //
-// SOURCE AND DATE: the East US Linux pay-as-you-go hourly prices marked "ref" are the figures in
-// shared/reference/azure-ml-online-endpoints.md §6.1 (third-party snapshots of the Retail Prices API,
-// 2024–2025; approximate). The others ("est") are list prices of the same families scaled by vCPU count
-// from those figures, as of the same snapshots. Other regions apply a fixed regional factor, Windows rows
-// add the Windows licence uplift, Spot rows are a fixed discount: they exist so clients must filter as
-// they would against Azure. Not a source of truth for money; good enough to check cost arithmetic.
+// Other regions apply a fixed regional factor, Windows rows add the Windows licence uplift, Spot rows are a
+// fixed discount: they exist so clients must filter as they would against Azure. Not a source of truth for
+// money; good enough to check cost arithmetic.
 import { createHash } from 'node:crypto';
 import { ArmError } from './http.js';
+import { MANAGED_SKUS } from './managed-skus.js';
 
 interface SkuPrice {
   armSkuName: string;
   meter: string; // meterName / skuName without suffixes, e.g. "DS3 v2"
   series: string; // productName, e.g. "Virtual Machines DSv2 Series"
   usdPerHourEastUsLinux: number;
-  basis: 'ref' | 'est';
+  basis: 'ref' | 'est' | 'list';
 }
 
-/** Linux pay-as-you-go hourly prices, East US. */
+/**
+ * Linux pay-as-you-go hourly prices, East US: the managed online SKU list, then sizes that are not on it
+ * ("est": the figures of shared/reference/azure-ml-online-endpoints.md §6.1 or scaled by vCPU from them).
+ */
 export const VM_PRICES: readonly SkuPrice[] = [
-  { armSkuName: 'Standard_DS1_v2', meter: 'DS1 v2', series: 'Virtual Machines DSv2 Series', usdPerHourEastUsLinux: 0.073, basis: 'est' },
-  { armSkuName: 'Standard_DS2_v2', meter: 'DS2 v2', series: 'Virtual Machines DSv2 Series', usdPerHourEastUsLinux: 0.146, basis: 'ref' },
-  { armSkuName: 'Standard_DS3_v2', meter: 'DS3 v2', series: 'Virtual Machines DSv2 Series', usdPerHourEastUsLinux: 0.293, basis: 'ref' },
-  { armSkuName: 'Standard_DS4_v2', meter: 'DS4 v2', series: 'Virtual Machines DSv2 Series', usdPerHourEastUsLinux: 0.585, basis: 'est' },
-  { armSkuName: 'Standard_DS5_v2', meter: 'DS5 v2', series: 'Virtual Machines DSv2 Series', usdPerHourEastUsLinux: 1.17, basis: 'est' },
+  ...MANAGED_SKUS.map((s) => ({ armSkuName: s.armSkuName, meter: s.meter, series: s.series, usdPerHourEastUsLinux: s.usdPerHourEastUsLinux, basis: s.basis })),
   { armSkuName: 'Standard_D2_v2', meter: 'D2 v2', series: 'Virtual Machines Dv2 Series', usdPerHourEastUsLinux: 0.146, basis: 'ref' },
   { armSkuName: 'Standard_D3_v2', meter: 'D3 v2', series: 'Virtual Machines Dv2 Series', usdPerHourEastUsLinux: 0.293, basis: 'ref' },
   { armSkuName: 'Standard_D2s_v3', meter: 'D2s v3', series: 'Virtual Machines Dsv3 Series', usdPerHourEastUsLinux: 0.096, basis: 'ref' },
   { armSkuName: 'Standard_D4s_v3', meter: 'D4s v3', series: 'Virtual Machines Dsv3 Series', usdPerHourEastUsLinux: 0.192, basis: 'est' },
   { armSkuName: 'Standard_D8s_v3', meter: 'D8s v3', series: 'Virtual Machines Dsv3 Series', usdPerHourEastUsLinux: 0.384, basis: 'est' },
   { armSkuName: 'Standard_D16s_v3', meter: 'D16s v3', series: 'Virtual Machines Dsv3 Series', usdPerHourEastUsLinux: 0.768, basis: 'est' },
-  { armSkuName: 'Standard_E4s_v3', meter: 'E4s v3', series: 'Virtual Machines Esv3 Series', usdPerHourEastUsLinux: 0.252, basis: 'est' },
-  { armSkuName: 'Standard_E8s_v3', meter: 'E8s v3', series: 'Virtual Machines Esv3 Series', usdPerHourEastUsLinux: 0.504, basis: 'est' },
-  { armSkuName: 'Standard_F2s_v2', meter: 'F2s v2', series: 'Virtual Machines FSv2 Series', usdPerHourEastUsLinux: 0.0846, basis: 'est' },
-  { armSkuName: 'Standard_F4s_v2', meter: 'F4s v2', series: 'Virtual Machines FSv2 Series', usdPerHourEastUsLinux: 0.169, basis: 'ref' },
-  { armSkuName: 'Standard_F8s_v2', meter: 'F8s v2', series: 'Virtual Machines FSv2 Series', usdPerHourEastUsLinux: 0.338, basis: 'est' },
-  { armSkuName: 'Standard_F16s_v2', meter: 'F16s v2', series: 'Virtual Machines FSv2 Series', usdPerHourEastUsLinux: 0.677, basis: 'est' },
-  { armSkuName: 'Standard_NC4as_T4_v3', meter: 'NC4as T4 v3', series: 'Virtual Machines NCasT4_v3 Series', usdPerHourEastUsLinux: 0.526, basis: 'est' },
-  { armSkuName: 'Standard_NC6s_v3', meter: 'NC6s v3', series: 'Virtual Machines NCSv3 Series', usdPerHourEastUsLinux: 3.06, basis: 'ref' },
-  { armSkuName: 'Standard_NC24ads_A100_v4', meter: 'NC24ads A100 v4', series: 'Virtual Machines NCadsA100v4 Series', usdPerHourEastUsLinux: 3.673, basis: 'est' },
 ];
 
 const REGIONS: readonly { armRegionName: string; location: string; factor: number }[] = [
@@ -48,8 +38,8 @@ const REGIONS: readonly { armRegionName: string; location: string; factor: numbe
   { armRegionName: 'westus2', location: 'US West 2', factor: 1 },
 ];
 
-/** Instance types a deployment may ask for. */
-export const INSTANCE_TYPES: ReadonlySet<string> = new Set(VM_PRICES.map((p) => p.armSkuName.toLowerCase()));
+/** Instance types a managed online deployment may ask for (lower case): Azure's managed SKU list. */
+export const INSTANCE_TYPES: ReadonlySet<string> = new Set(MANAGED_SKUS.map((p) => p.armSkuName.toLowerCase()));
 
 export type PriceItem = Record<string, string | number | boolean | null>;
 

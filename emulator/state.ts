@@ -49,7 +49,7 @@ export interface DeploymentRecord {
   sku: { name: string; capacity: number; tier?: string; size?: string; family?: string };
   /** Capacity routing and the 429 rule use (applied when a scale operation finishes). */
   appliedCapacity: number;
-  properties: Record<string, unknown> & { model: string; instanceType: string };
+  properties: Record<string, unknown> & { model?: string; instanceType: string };
   provisioningState: ProvisioningState;
   /** Error of the last failed operation, shown in the resource like Azure's deployment errors. */
   lastError?: { code: string; message: string };

@@ -138,7 +138,7 @@ export const deploymentPutSchema = z.looseObject({
   sku: sku.nullish(),
   properties: z.looseObject({
     endpointComputeType: z.enum(['Managed', 'Kubernetes', 'AzureMLCompute']),
-    model: z.string().min(1),
+    model: z.string().min(1).nullish(),
     modelMountPath: z.string().nullish(),
     codeConfiguration: z.looseObject({ codeId: z.string().nullish(), scoringScript: z.string().min(1) }).nullish(),
     environmentId: z.string().nullish(),

@@ -8,6 +8,7 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
+import { ManagedDeploymentSchema } from '../domain/deployment-spec.js';
 import { PlanSchema } from '../domain/plan.js';
 
 const out = new URL('../examples/rollout.schema.json', import.meta.url);
@@ -17,6 +18,13 @@ export function planJsonSchema(): Record<string, unknown> {
   // Each strategy step is an object with exactly one key (the step kind); zod checks that in a refinement.
   const steps = (schema.properties as Record<string, { items?: Record<string, unknown> }>).strategy?.items;
   if (steps) Object.assign(steps, { minProperties: 1, maxProperties: 1 });
+  // candidate.deployment checks Kubernetes-only keys before its keys (a pre-check zod cannot express in JSON
+  // Schema): describe it by the managed deployment's keys.
+  const candidate = (schema.properties as Record<string, { properties?: Record<string, unknown> }>).candidate;
+  if (candidate?.properties) {
+    const { $schema: _ignored, ...deployment } = z.toJSONSchema(ManagedDeploymentSchema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as Record<string, unknown>;
+    candidate.properties.deployment = deployment;
+  }
   return {
     $schema: schema.$schema,
     $id: 'https://glidepath.dev/schemas/rollout.schema.json',

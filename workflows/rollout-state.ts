@@ -267,6 +267,11 @@ export class RolloutState {
     this.expectTraffic(traffic);
   }
 
+  /** Preflight resolved the plan's `azureml:<name>@latest` to this version (`azureml:<name>:<version>`). */
+  resolvedModel(model: string): void {
+    this.d.status.resolvedModel = model;
+  }
+
   /** Counted before the create call: a half-finished create must be undone too (deletion is idempotent). */
   markCandidateCreated(): void {
     this.d.undo.candidateCreated = true;

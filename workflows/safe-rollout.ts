@@ -41,6 +41,7 @@ import { afterJudgedAnalysis, judgeSettingsOf } from '../domain/judged-analysis.
 import type { ApprovalNotice } from '../domain/approvals.js';
 import { formatDuration } from '../domain/duration.js';
 import { ErrorType } from '../domain/errors.js';
+import { modelLabel, modelReference } from '../domain/deployment-spec.js';
 import { describeStep, type ApprovalPolicy, type RolloutPlan, type Step } from '../domain/plan.js';
 import { policyRefusal, preflightEndpoint } from '../domain/preflight.js';
 import type { ResumePoint, RolloutOutcome, SafeRolloutInput, SafeRolloutResult, RollbackReport } from '../domain/rollout.js';
@@ -86,7 +87,7 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
     state.record('started', `rollout of ${plan.candidate.name} on ${endpoint.endpoint} started by ${input.startedBy}`);
     await loadDecisionTrust(state); // issue 13: the worker's trusted signers, when the plan requires signed decisions (a continued run carries them)
     countRolloutStarted();
-    await run.notify('started', `Rollout of ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${endpoint.endpoint} started by ${input.startedBy}`);
+    await run.notify('started', `Rollout of ${plan.candidate.name} (${modelLabel(plan.candidate.deployment)}) on ${endpoint.endpoint} started by ${input.startedBy}`);
   }
 
   // The deadline: not promoted by then → roll back. Disarmed once the candidate holds 100%.
@@ -181,6 +182,7 @@ export async function safeRollout(input: SafeRolloutInput): Promise<SafeRolloutR
     verdicts: state.verdicts,
     ...(state.droppedVerdicts > 0 ? { verdictsDropped: state.droppedVerdicts } : {}),
     timeline: state.statusForQuery().events,
+    ...(state.status.resolvedModel ? { resolvedModel: state.status.resolvedModel } : {}),
   };
 }
 
@@ -237,22 +239,30 @@ class Rollout {
     const ep = await this.readEndpoint('read endpoint (preflight)');
     const found = preflightEndpoint(this.plan, ep);
     if (!found.ok) throw refusalFailure(found.refusal);
-    const model = await azure.checkModelExists.executeWithOptions({ summary: `check model ${this.plan.candidate.deployment.model}` }, [
-      { endpoint: this.endpoint, model: this.plan.candidate.deployment.model },
-    ]);
+    // A deployment without a model (a custom container, a packaged model) has nothing to check.
+    const ref = modelReference(this.plan.candidate.deployment);
+    if (ref === undefined) {
+      this.state.foundBaseline(found.baseline, ep.traffic);
+      this.state.record('preflight', `baseline ${found.baseline} holds 100%; the candidate deploys ${modelLabel(this.plan.candidate.deployment)}`);
+      return;
+    }
+    const model = await azure.checkModelExists.executeWithOptions({ summary: `check model ${ref}` }, [{ endpoint: this.endpoint, model: ref }]);
     if (!model.exists) {
-      throw refusalFailure({ type: ErrorType.ModelNotFound, message: `model ${this.plan.candidate.deployment.model} does not exist in workspace ${this.endpoint.workspace}` });
+      throw refusalFailure({ type: ErrorType.ModelNotFound, message: `model ${ref} does not exist in workspace ${this.endpoint.workspace}` });
     }
     this.state.foundBaseline(found.baseline, ep.traffic);
-    this.state.record('preflight', `baseline ${found.baseline} holds 100%; model ${model.resolvedId ?? this.plan.candidate.deployment.model} exists`);
+    if (model.resolvedModel) this.state.resolvedModel(model.resolvedModel);
+    this.state.record('preflight', `baseline ${found.baseline} holds 100%; model ${model.resolvedModel ? `${ref} is ${model.resolvedModel}` : (model.resolvedId ?? ref)} exists`);
   }
 
   private async deployCandidate(): Promise<void> {
-    const spec = this.plan.candidate.deployment;
+    // `azureml:<name>@latest` is deployed as the version preflight resolved, so a version registered later cannot slip in.
+    const resolved = this.state.status.resolvedModel;
+    const spec = resolved ? { ...this.plan.candidate.deployment, model: resolved } : this.plan.candidate.deployment;
     this.state.setStage('deploy', -1, `deploy ${this.plan.candidate.name}`);
     this.state.markCandidateCreated();
     const r = await deploy.ensureDeployment.executeWithOptions(
-      { summary: `deploy ${this.plan.candidate.name} (${spec.model}, ${spec.instance_count} × ${spec.instance_type}) at 0%` },
+      { summary: `deploy ${this.plan.candidate.name} (${modelLabel(spec)}, ${spec.instance_count} × ${spec.instance_type}) at 0%` },
       [{ endpoint: this.endpoint, name: this.plan.candidate.name, spec }],
     );
     this.state.record('deployed', `${r.name} ${r.created ? 'created' : 'updated'} (${r.instanceCount} × ${r.instanceType}), ${r.provisioningState}`);

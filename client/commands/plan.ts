@@ -1,4 +1,5 @@
 /** `glidepath plan validate` and `glidepath plan explain`. */
+import { modelLabel, pendingAssets } from '../../domain/deployment-spec.js';
 import { explain } from '../../domain/explain.js';
 import type { CostEstimate } from '../../domain/gates.js';
 import { formatDuration } from '../../domain/duration.js';
@@ -50,12 +51,25 @@ export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps,
   checkPolicies(loaded);
   const { plan, source } = loaded;
   const warnings = timingWarnings(plan, AZURE_INGESTION_DELAYS);
-  const lines = [`${source}: valid plan — ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${plan.target.endpoint}, ${plan.strategy.length} steps`];
+  const lines = [`${source}: valid plan — ${plan.candidate.name} (${modelLabel(plan.candidate.deployment)}) on ${plan.target.endpoint}, ${plan.strategy.length} steps`];
   for (const w of warnings) lines.push(`warning: ${w.path}: ${w.message} (at Azure's timing)`);
+  const pending = pendingAssets(plan.candidate.deployment);
+  for (const p of pending) {
+    lines.push(`note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start needs it uploaded and registered first (not done by glidepath yet)`);
+  }
   return {
     exitCode: ExitCode.ok,
     text: lines.join('\n'),
-    json: { valid: true, source, endpoint: plan.target.endpoint, candidate: plan.candidate.name, steps: plan.strategy.length, issues: [], warnings },
+    json: {
+      valid: true,
+      source,
+      endpoint: plan.target.endpoint,
+      candidate: plan.candidate.name,
+      steps: plan.strategy.length,
+      issues: [],
+      warnings,
+      pendingAssets: pending,
+    },
   };
 }
 

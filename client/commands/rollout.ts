@@ -5,13 +5,14 @@
  */
 import { sendThroughApprovalsEndpoint } from '../approvals/client.js';
 import { hostname, userInfo } from 'node:os';
+import { modelLabel } from '../../domain/deployment-spec.js';
 import { ErrorType } from '../../domain/errors.js';
 import { parsePlan, type RolloutPlan } from '../../domain/plan.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
 import { formatTraffic } from '../../domain/traffic.js';
 import { endpointRefOf } from '../../domain/ids.js';
 import { CliError, ExitCode, InvalidInputError, MessageRefusedError, NoWorkerError, RolloutNotFoundError } from '../errors.js';
-import { checkPolicies, loadPlan } from '../plan-file.js';
+import { checkAssetsRegistered, checkPolicies, loadPlan } from '../plan-file.js';
 import { decisionCommand, describeStep } from '../../domain/approvals.js';
 import { finalEvidenceLines, formatDecision, formatProgress, formatStatus, pendingApprovalView, progressKey } from '../progress.js';
 import { oneLine } from '../sanitize.js';
@@ -227,12 +228,13 @@ export interface StartOptions {
 export async function rolloutStart(options: StartOptions, deps: CommandDeps): Promise<CommandOutput> {
   const loaded = await loadPlan(options.path, options.sets, deps.files);
   checkPolicies(loaded);
+  checkAssetsRegistered(loaded);
   const { plan, document, source } = loaded;
   const startedBy = actor(options.as, deps.env);
   const gateway = await deps.gateway();
   const { workflowId, runId } = await gateway.start({ plan, document, startedBy });
-  const started = { workflowId, runId, endpoint: plan.target.endpoint, candidate: plan.candidate.name, model: plan.candidate.deployment.model, startedBy, source };
-  const intro = `Started rollout of ${plan.candidate.name} (${plan.candidate.deployment.model}) on ${plan.target.endpoint} as ${startedBy}\n  id: ${workflowId}`;
+  const started = { workflowId, runId, endpoint: plan.target.endpoint, candidate: plan.candidate.name, model: modelLabel(plan.candidate.deployment), startedBy, source };
+  const intro = `Started rollout of ${plan.candidate.name} (${modelLabel(plan.candidate.deployment)}) on ${plan.target.endpoint} as ${startedBy}\n  id: ${workflowId}`;
   if (!options.wait) {
     return { exitCode: ExitCode.ok, text: `${intro}\n  follow: glidepath rollout watch '${workflowId}'`, json: { ...started, finished: false } };
   }

@@ -94,6 +94,15 @@ describe('reading the endpoint', () => {
     );
     assert.equal((await run(acts.checkModelExists, { endpoint: ref('fraud'), model: 'azureml:fraud-detectr:2' })).result.exists, false);
   });
+
+  test('checkModelExists resolves azureml:<name>@latest to the most recently created version, and misses an unknown name', async () => {
+    const latest = (await run(acts.checkModelExists, { endpoint: ref('fraud'), model: 'azureml:fraud-detector@latest' })).result;
+    assert.equal(latest.exists, true);
+    assert.equal(latest.resolvedModel, 'azureml:fraud-detector:6');
+    assert.match(latest.resolvedId ?? '', /\/models\/fraud-detector\/versions\/6$/);
+    const none = (await run(acts.checkModelExists, { endpoint: ref('fraud'), model: 'azureml:no-such-model@latest' })).result;
+    assert.deepEqual(none, { exists: false });
+  });
 });
 
 describe('creating the candidate', () => {

@@ -71,6 +71,7 @@ const accepted: [string, Parameters<typeof aPlanDocument>[0]][] = [
   ['a versioned Key Vault reference', env('STORAGE_ACCOUNT_KEY', '${{keyvault:https://fraud-kv.vault.azure.net/secrets/storage-key/0123456789abcdef0123456789abcdef}}')],
   ['a workspace connection reference', env('OPENAI_API_KEY', '${{azureml://connections/aoai/credentials/key}}')],
   ['a name@vault URL reference', env('PRIVATE_KEY', 'signing-key@https://fraud-kv.vault.azure.net/secrets/signing-key')],
+  ['Azure’s keyvault sample form <secret>@<vault URL>', env('KV_SECRET_MULTIPLIER', 'multiplier@https://fraud-kv.vault.azure.net')],
   ['an App Service style reference (SecretUri)', env('CREDENTIALS', '@Microsoft.KeyVault(SecretUri=https://fraud-kv.vault.azure.net/secrets/creds/)')],
   ['an App Service style reference (VaultName)', env('DB_PASS', '@Microsoft.KeyVault(VaultName=fraud-kv;SecretName=db-pass)')],
   ['TOKENIZER_PATH and MAX_TOKENS (ML names, not credentials)', (d) => Object.assign(d.candidate.deployment.environment_variables, { TOKENIZER_PATH: '/var/azureml-app/tok', MAX_TOKENS: '512', MAX_NEW_TOKENS: '64' })],
@@ -89,6 +90,8 @@ describe('references to Key Vault or a workspace connection, and ordinary names,
     assert.equal(isSecretReference('${{keyvault:https://evil.example.com/secrets/x}}'), false);
     assert.equal(isSecretReference('${{keyvault:https://kv1.vault.azure.net/secrets/x}} hunter2'), false);
     assert.equal(isSecretReference('hunter2'), false);
+    assert.equal(isSecretReference('multiplier@https://evil.example.com'), false);
+    assert.equal(isSecretReference('hunter2@https://fraud-kv.vault.azure.net/extra'), false);
   });
 
   test('names are split into words: pass and key count as words, not as parts of other words', () => {

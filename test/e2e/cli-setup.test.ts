@@ -70,7 +70,7 @@ describe('a namespace without Glidepath search attributes, then glidepath setup'
     assert.equal(r.code, 0, r.err);
     started.push(id);
     const sa = (await env.client.workflow.getHandle(id).describe()).typedSearchAttributes;
-    assert.equal(sa.get(GlidepathModel), aPlanDocument().candidate.deployment.model);
+    assert.equal(sa.get(GlidepathModel), aPlanDocument().candidate.deployment!.model);
     assert.equal(sa.get(GlidepathStartedBy), 'ci@contoso.com');
     assert.equal(sa.get(GlidepathWorkspace), 'fraud-prod');
   });

@@ -48,7 +48,8 @@ const ENDPOINT_FIELDS: [string[], (v: Json) => boolean][] = [
 const DEPLOYMENT_FIELDS: [string[], (v: Json) => boolean][] = [
   [['location'], (v) => typeof v === 'string' && v.length > 0],
   [['properties', 'endpointComputeType'], (v) => v === 'Managed'],
-  [['properties', 'model'], (v) => typeof v === 'string' && /^azureml:[^:/]+:[^:/]+$/.test(v)],
+  // A deployment without a model is valid (custom containers, packaged models): only a bad reference is refused.
+  [['properties', 'model'], (v) => v === null || (typeof v === 'string' && /^azureml:[^:/]+:[^:/]+$/.test(v))],
   [['sku', 'capacity'], (v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 50)],
   [['properties', 'requestSettings', 'requestTimeout'], (v) => v === null],
   [['properties', 'requestSettings', 'maxConcurrentRequestsPerInstance'], (v) => v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 1000)],
@@ -91,7 +92,7 @@ function generate(seed: number): BadCall[] {
     const [path, ok] = pick(fields);
     const value = rand() < 0.15 ? undefined : pick(WRONG_VALUES);
     if (value !== undefined && ok(value)) continue;
-    if (value === undefined && !['location', 'properties', 'authMode', 'endpointComputeType', 'model'].includes(path[path.length - 1] ?? '')) continue;
+    if (value === undefined && !['location', 'properties', 'authMode', 'endpointComputeType'].includes(path[path.length - 1] ?? '')) continue;
     const body = clone(isDeployment ? (aDeployment() as unknown as Record<string, Json>) : (anEndpoint() as unknown as Record<string, Json>));
     setPath(body, path, value);
     calls.push({

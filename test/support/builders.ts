@@ -388,7 +388,7 @@ export class FakeAzure {
           provisioningState: 'Succeeded',
           instanceType: input.spec.instance_type,
           instanceCount: input.spec.instance_count,
-          model: input.spec.model,
+          ...(typeof input.spec.model === 'string' ? { model: input.spec.model } : {}),
         };
         if (existing) Object.assign(existing, info);
         else this.endpoint.deployments.push(info);
