@@ -15,7 +15,8 @@ import { z } from 'zod';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
 import { FalseAlarmBudgetSchema, ToleranceSchema, describeTolerance } from './judge/judge.js';
 import { DeploymentSpecSchema } from './deployment-spec.js';
-import { secretFindings, webhookUrlSecretReason } from './secrets.js';
+import { webhookUrlSecretReason } from './secrets.js';
+import { PredictionGateSchema } from './predictions/gate.js';
 import { MAX_MIRROR_PERCENT } from './traffic.js';
 
 // ───────────────────────────── building blocks ─────────────────────────────
@@ -320,6 +321,8 @@ const gatesSchema = z.strictObject({
     .strictObject({ url: webhookUrl, timeout: duration(1000).prefault('30s') })
     .transform(({ url, timeout }) => ({ url, timeoutMs: timeout }))
     .optional(),
+  /** Judge the candidate on what it predicts, from mirrored pairs (domain/prediction-analysis.ts). */
+  predictions: PredictionGateSchema.optional(),
 });
 
 /**
