@@ -68,7 +68,7 @@ export function currentJudgement(status: RolloutStatus): JudgedVerdict | null {
 
 /** `inconclusive (undecided), analysis 3`: the head of a judged verdict; the gates follow one a line. */
 function judgedHead(v: JudgedVerdict): string {
-  const cause = v.judgement.cause ? ` (${v.judgement.cause})` : '';
+  const cause = v.judgement.cause && v.status === 'inconclusive' ? ` (${v.judgement.cause})` : '';
   return `${v.status}${cause}, analysis ${v.analysis}`;
 }
 
@@ -80,6 +80,19 @@ export function judgementLines(v: JudgedVerdict, indent: string): string[] {
 /** How a verdict reads after `last analysis`: a judged one names its status only (its gates follow); others keep their reasons. */
 function verdictText(v: VerdictRecord, judged: boolean): string {
   return judged && v.judgement ? judgedHead(v as JudgedVerdict) : `${v.status}: ${oneLine(v.reasons.join('; '))}`;
+}
+
+/** The step's newest prediction evidence (plans with gates.predictions), or null. */
+export function currentPredictions(status: RolloutStatus): VerdictRecord | null {
+  const last = status.lastVerdicts[status.lastVerdicts.length - 1];
+  if (!last || last.stepIndex !== status.stepIndex || !last.predictions) return null;
+  return last;
+}
+
+/** `predictions  disagreement 4.9% (412/8,410 pairs) > 2% · isFraud false→true 398, true→false 14 · worst slice merchantCategory=online 11.2%` */
+export function predictionsLine(v: VerdictRecord, indent: string): string {
+  const e = v.predictions!;
+  return `${indent}predictions  ${oneLine(e.reason.replace(/^predictions: /, ''))}${e.status === 'inconclusive' ? '' : ` (${e.status})`}`;
 }
 
 /** One line describing where the rollout is (plus one indented line per judged gate when the step's last analysis was judged). */
@@ -103,7 +116,9 @@ export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, 
   if (status.stopping && !status.outcome) parts.push(`stopping: ${oneLine(status.stopping)}`);
   if (status.outcome) parts.push(`outcome ${status.outcome}`);
   const line = `${time} ${parts.join(' · ')}`;
-  return judged ? [line, ...judgementLines(judged, '           ')].join('\n') : line;
+  const predicted = currentPredictions(status);
+  const extra = [...(judged ? judgementLines(judged, '           ') : []), ...(predicted ? [predictionsLine(predicted, '           ')] : [])];
+  return extra.length ? [line, ...extra].join('\n') : line;
 }
 
 /**
@@ -113,8 +128,9 @@ export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, 
 export function finalEvidenceLines(verdicts: readonly VerdictRecord[]): string[] {
   const last = [...verdicts].reverse().find((v) => v.snapshot !== null);
   const judged = last ? latestJudged(verdicts, last.stepIndex) : null;
-  if (!judged) return [];
-  return [`  evidence   step ${judged.stepIndex + 1} (${judgedHead(judged)})`, ...judgementLines(judged, '             ')];
+  const predicted = last?.predictions ? [predictionsLine(last, '             ')] : [];
+  if (!judged) return predicted.length ? [`  evidence   step ${last!.stepIndex + 1} (analysis ${last!.analysis}, ${last!.status})`, ...predicted] : [];
+  return [`  evidence   step ${judged.stepIndex + 1} (${judgedHead(judged)})`, ...judgementLines(judged, '             '), ...predicted];
 }
 
 /** A multi-line status for `rollout status` (human form). */
@@ -133,6 +149,8 @@ export function formatStatus(status: RolloutStatus, plan: RolloutPlan | null, no
   const judged = currentJudgement(status);
   if (last) lines.push(`  ${last.snapshot === null ? 'cost check' : 'analysis  '} ${verdictText(last, judged === last)}`);
   if (judged) judgementLines(judged, '             ').forEach((l, i) => lines.push(i === 0 ? `  evidence   ${l.trimStart()}` : l));
+  const predicted = currentPredictions(status);
+  if (predicted) lines.push(predictionsLine(predicted, judged ? '             ' : '  evidence   '));
   if (status.pendingApproval) {
     const p = status.pendingApproval;
     lines.push(`  approval   awaited for ${oneLine(describeStep(p.stepIndex, p.stepText))} from ${oneLine(p.approvers.join(' or ')) || 'any approver'}${p.timeoutAt ? ` until ${p.timeoutAt} (then ${p.onTimeout})` : ''}`);

@@ -225,8 +225,9 @@ export function predictionLook(gate: PredictionGate, state: PredictionStepState 
   const parts = [predictionLine(gate, after, comparison)];
   if (v.decision === 'fail') parts.push(`evidence ${fmtE(v.eFail)} ≥ ${fmtE(failThreshold)}`);
   else if (v.decision === 'inconclusive') parts.push(v.cause === 'too-few-pairs' ? `too few pairs to pass (${fmt(v.pairsToPass)} needed)` : `not decided yet (evidence ${fmtE(v.eFail)} of ${fmtE(failThreshold)} to fail, ${fmtE(v.ePass)} of ${fmtE(v.passThreshold)} to pass)`);
-  if (shift) parts.push(shift.reason);
-  else if (shiftMissing) parts.push('no scores compared yet');
+  // A failing reason names what failed; the score check's "too few pairs" would only distract there.
+  if (shift && (status !== 'fail' || shift.decision === 'fail')) parts.push(shift.reason);
+  else if (shiftMissing && status !== 'fail') parts.push('no scores compared yet');
   if (problem !== null) parts.push(`inconclusive: ${problem}`);
   const reason = `predictions: ${parts.join(' · ')}`;
   const summary = read.ok ? read.summary : null;
