@@ -365,8 +365,8 @@ interface SpecWithCollector {
  * and `x-ms-client-request-id` captured, the first join key), and what was added in words; the spec
  * unchanged (and null) when it already has them.
  */
-export function withPredictionCollector<S extends SpecWithCollector>(spec: S, collections: PredictionCollections, needInputs: boolean): { spec: S; added: string | null } {
-  const dc = spec.data_collector;
+export function withPredictionCollector<S extends object>(spec: S, collections: PredictionCollections, needInputs: boolean): { spec: S; added: string | null } {
+  const dc = (spec as SpecWithCollector).data_collector;
   const have = dc?.collections ?? {};
   const want = [collections.outputs, ...(needInputs || collections.outputs === 'model_outputs' ? [collections.inputs] : [])];
   const missing = want.filter((n) => !have[n]?.enabled);

@@ -311,11 +311,11 @@ class Rollout {
     else this.state.record('step', `step ${i + 1}/${this.plan.strategy.length}: ${text}`, i);
     switch (step.kind) {
       case 'mirror':
-        if (resume?.phase === 'bake') return this.bake(i, step, `mirror ${step.percent}%`, resume);
+        if (resume?.phase === 'bake') return this.bake(i, step, `mirror ${step.percent}%`, resume, true);
         this.state.setStage('mirror', i, text);
         await this.notify('step', `Step ${i + 1}: mirroring ${step.percent}% of traffic to ${this.pair.candidate} for ${formatDuration(step.bakeMs)}`);
         await this.setTraffic(trafficForStep(step, this.pair)!, i);
-        return this.bake(i, step, `mirror ${step.percent}%`);
+        return this.bake(i, step, `mirror ${step.percent}%`, undefined, true);
       case 'costCheck':
         this.state.setStage('cost-check', i, text);
         return this.costCheck(i, step);
@@ -427,8 +427,10 @@ class Rollout {
    * Bakes a step: waits an interval, analyses, asks domain/analysis (fixed thresholds) or
    * domain/judged-analysis (gates with tolerances) what follows, until it passes or stops. The judge's
    * evidence lives in the bake progress: it starts empty each step and travels across continue-as-new.
+   * In a mirror step of a plan with gates.predictions each analysis also reads the window's prediction
+   * pairs (domain/prediction-analysis.ts).
    */
-  private async bake(stepIndex: number, step: { bakeMs: number; bakeMinMs?: number }, what: string, resume?: Extract<ResumePoint, { phase: 'bake' }>): Promise<void> {
+  private async bake(stepIndex: number, step: { bakeMs: number; bakeMinMs?: number }, what: string, resume?: Extract<ResumePoint, { phase: 'bake' }>, mirrored = false): Promise<void> {
     const bakeMs = step.bakeMs;
     const analysis = this.plan.analysis;
     const settings = judgeSettingsOf(this.plan);
@@ -442,7 +444,9 @@ class Rollout {
       // Waited: a run continued from here analyses at once, with the wait already counted.
       this.state.setPosition({ stepIndex, phase: 'bake', progress: { ...p, elapsedMs: p.elapsedMs + w }, waitMs: 0 });
       await this.checkpoint();
-      const predictions = this.plan.gates.predictions ? await this.predictionInput(progress, wait) : undefined;
+      // Pairs exist only while the candidate answers mirrored copies of the baseline's requests: prediction
+      // gates judge mirror steps (a canary splits requests, so nothing pairs).
+      const predictions = mirrored && this.plan.gates.predictions ? await this.predictionInput(progress, wait) : undefined;
       const analysed = await this.analyse(stepIndex, progress.analyses + 1, settings ? { settings, state: progress.judge } : undefined, predictions);
       const judged = analysed.judged;
       let next = judged
