@@ -12,9 +12,9 @@
  * Errors name the path of the bad field as the user wrote it: `strategy[2].canary.percent: must be 1..100`.
  */
 import { z } from 'zod';
+import { DeploymentSpecSchema } from './deployment-spec.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
 import { FalseAlarmBudgetSchema, ToleranceSchema, describeTolerance } from './judge/judge.js';
-import { DeploymentSpecSchema } from './deployment-spec.js';
 import { webhookUrlSecretReason } from './secrets.js';
 import { PredictionGateSchema } from './predictions/gate.js';
 import { MAX_MIRROR_PERCENT } from './traffic.js';

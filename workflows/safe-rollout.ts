@@ -43,7 +43,7 @@ import { preflightPredictions, predictionCollections, withPredictions, withPredi
 import type { ApprovalNotice } from '../domain/approvals.js';
 import { formatDuration } from '../domain/duration.js';
 import { ErrorType } from '../domain/errors.js';
-import { modelLabel, modelReference } from '../domain/deployment-spec.js';
+import { modelLabel, modelReference, pendingAssets } from '../domain/deployment-spec.js';
 import { describeStep, type ApprovalPolicy, type RolloutPlan, type Step } from '../domain/plan.js';
 import { policyRefusal, preflightEndpoint } from '../domain/preflight.js';
 import type { ResumePoint, RolloutOutcome, SafeRolloutInput, SafeRolloutResult, RollbackReport } from '../domain/rollout.js';
@@ -238,6 +238,14 @@ class Rollout {
   private async preflight(): Promise<void> {
     const policy = policyRefusal(this.plan);
     if (policy) throw refusalFailure(policy);
+    // rollout start refuses these; a plan started another way is refused here, before anything is created.
+    const pending = pendingAssets(this.plan.candidate.deployment);
+    if (pending.length > 0) {
+      throw refusalFailure({
+        type: ErrorType.InvalidPlan,
+        message: `the candidate deployment names assets that must be uploaded and registered first: ${pending.map((p) => `candidate.deployment.${p.path}: ${p.value}`).join(', ')}`,
+      });
+    }
     const ep = await this.readEndpoint('read endpoint (preflight)');
     const found = preflightEndpoint(this.plan, ep);
     if (!found.ok) throw refusalFailure(found.refusal);

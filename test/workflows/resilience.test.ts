@@ -185,4 +185,14 @@ describe('cancellation and bad input', () => {
     assert.match(err.message, /candidate\.deployment\.egress_public_network_access: must be disabled/);
     assert.equal(fake.calls.filter((c) => c.name !== 'notify').length, 0);
   });
+
+  test('preflight refuses a candidate with a local model folder (started without the CLI), before any Azure call', async () => {
+    const fake = new FakeAzure();
+    const plan = aPlanDocument((d) => (d.candidate.deployment.model = { path: './model', type: 'mlflow_model' }));
+    const err = await failureOf(runRollout(env, { fake, workflowBundle: bundle, plan }));
+    assert.ok(err instanceof ApplicationFailure);
+    assert.equal(err.type, 'InvalidPlan');
+    assert.match(err.message, /must be uploaded and registered first: candidate\.deployment\.model\.path: \.\/model/);
+    assert.equal(fake.calls.filter((c) => c.name !== 'notify').length, 0);
+  });
 });
