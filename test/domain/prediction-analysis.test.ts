@@ -158,3 +158,12 @@ test('a plan with gates.predictions needs a mirror step', () => {
   assert.ok(okPlan.ok, JSON.stringify(okPlan));
   assert.equal(okPlan.ok && okPlan.plan.gates.predictions?.maxDisagreement, 0.02);
 });
+
+test('plan explain notes the prediction gate on each mirror step, with the pairs a pass needs', async () => {
+  const { explain } = await import('../../domain/explain.js');
+  const p = aPlan(aPlanDocument((d) => Object.assign(d, { gates: { predictions: { label: 'isFraud', maxDisagreement: '2%' } } })));
+  const text = explain(p).text;
+  const mirrors = p.strategy.filter((s) => s.kind === 'mirror').length;
+  assert.equal(text.match(/predictions: isFraud may differ from the baseline's on at most 2% of mirrored pairs \(at least 285 pairs to pass; needs the baseline's data collection\)/g)?.length, mirrors);
+  assert.ok(!explain(aPlan()).text.includes('predictions:'), 'plans without prediction gates explain as before');
+});
