@@ -11,6 +11,9 @@
  *  - `mirrorTrafficPolicy`: the stable ML SDK (2.1.1, api-version 2022-10-01) has no `mirrorTraffic` and
  *    drops it from request bodies. We talk api-version 2024-04-01 (which has it, and returns it on GET)
  *    and put the desired mirror map back into endpoint PUT bodies from a private request header.
+ *    It can go once the registry serves @azure/arm-machinelearning 3.x (its models carry `mirrorTraffic`):
+ *    then pass the mirror map in the endpoint body and drop this policy and MIRROR_TRAFFIC_HEADER (only
+ *    2.1.1 was served when this was written).
  *  - `armBudgetPolicy`: a token bucket per subscription for reads, writes and deletes, shared by every
  *    rollout on this worker, so many concurrent rollouts stay under Azure Resource Manager's limits.
  *  - a retry policy with `armRetryStrategy`: retries 408, 409 (operation in progress), 429, 5xx and

@@ -9,25 +9,28 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { durationOption, parse, type Values } from './args.js';
-import { DEFAULT_PRICES_URL } from '../domain/prices.js';
-import { planExplain, planValidate } from './commands/plan.js';
-import { rolloutReport } from './commands/report.js';
-import { rolloutList, rolloutMessage, rolloutStart, rolloutStatus, rolloutWatch } from './commands/rollout.js';
 import type { CommandDeps, CommandOutput } from './commands/types.js';
 import { CliError, ExitCode, InvalidInputError, UnreachableError } from './errors.js';
 import { jsonForTerminal, oneLine, terminalText } from './sanitize.js';
-import { TemporalRolloutGateway, temporalSettings, type RolloutGateway, type RolloutMessage, type TemporalFlags } from './temporal.js';
+import type { RolloutGateway, RolloutMessage, TemporalFlags } from './temporal.js';
+
+// Command modules load when their command runs, so `--version` and `--help` load none of them: the Temporal
+// client, zod and the Azure SDKs behind them are most of a cold start (issue #18: < 0.5 s installed).
+const planCommands = () => import('./commands/plan.js');
+const rolloutCommands = () => import('./commands/rollout.js');
+const temporalModule = () => import('./temporal.js');
 
 export { ExitCode } from './errors.js';
 
 export const usage = `glidepath — safe rollouts of model versions to Azure ML managed online endpoints
 
 Usage:
-  glidepath plan validate <plan.yaml|-> [--set key=value]... [--json]
+  glidepath plan validate <plan.yaml|-> [--set key=value]... [--resolve [--dry-run]] [--json]
   glidepath plan explain  <plan.yaml|-> [--set key=value]... [--region R] [--no-prices] [--rps N [--baseline-rate R]] [--json]
   glidepath rollout start <plan.yaml|-> [--set key=value]... [--wait] [--timeout D] [--as who] [--json]
   glidepath rollout status <rollout-id|endpoint> [--workspace W] [--subscription S] [--json]
-  glidepath rollout watch  <rollout-id|endpoint> [--workspace W] [--subscription S] [--timeout D] [--json]
+  glidepath rollout watch|wait <rollout-id|endpoint> [--workspace W] [--subscription S] [--timeout D] [--json]
+                                         follow a rollout until it ends (wait: resume in a later CI job)
   glidepath rollout approve|reject <rollout-id|endpoint> --step N --as <who> [--comment TEXT]
   glidepath rollout pause|resume|abort <rollout-id|endpoint> --as <who> [--reason TEXT]
   glidepath rollout list [--endpoint NAME] [--running] [--limit N] [--json]
@@ -52,6 +55,9 @@ Options:
                     baseline, per bake step (its mirror or canary share), with a warning when a bake is
                     too short; --baseline-rate R (e.g. 0.5% or 0.005; default 1%) is the baseline's
                     event rate assumed for every judged gate
+  --resolve         plan validate: read the candidate's local code folder and model path (files, bytes,
+                    content hashes) and upload and register them as rollout start would; with
+                    --dry-run, only list what would be uploaded and registered
   --wait            follow the rollout until it ends (progress on stdout; on stderr with --json)
   --timeout D       give up waiting after D (e.g. 30m, 2h): exit 4, the rollout keeps running
   --as who          who you are: an e-mail address or slack:<user id> (start: default $GLIDEPATH_AS or user@host)
@@ -100,7 +106,7 @@ export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime
     stdout: (t) => process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
     stderr: (t) => process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
     deps: {
-      gateway: (flags) => (gateway ??= TemporalRolloutGateway.connect(temporalSettings(env, flags))),
+      gateway: (flags) => (gateway ??= temporalModule().then(({ TemporalRolloutGateway, temporalSettings }) => TemporalRolloutGateway.connect(temporalSettings(env, flags)))),
       files: {
         readFile: (p) => readFile(p, 'utf8'),
         readStdin: async () => {
@@ -118,6 +124,7 @@ export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       progress: (line) => process.stdout.write(`${line}\n`),
       fetch: globalThis.fetch,
+      assetTarget: async (plan) => (await import('./asset-target.js')).assetTargetFromEnv(env, plan),
     },
     close: async () => {
       const g = await gateway?.catch(() => undefined);
@@ -192,9 +199,10 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
   switch (group) {
     case 'plan': {
       if (sub === 'validate') {
-        const { values, positionals } = parse(rest, planOpts, { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' });
+        const { values, positionals } = parse(rest, { ...planOpts, resolve: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' });
         if (values.help) return help(rt);
-        return planValidate({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [] }, deps);
+        if (values['dry-run'] && !values.resolve) throw new InvalidInputError('--dry-run only applies with --resolve');
+        return (await planCommands()).planValidate({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], resolve: Boolean(values.resolve), dryRun: Boolean(values['dry-run']) }, deps);
       }
       if (sub === 'explain') {
         const { values, positionals } = parse(
@@ -203,11 +211,11 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
           { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' },
         );
         if (values.help) return help(rt);
-        const pricesUrl = values['no-prices'] ? null : ((values['prices-url'] as string | undefined) ?? deps.env.GLIDEPATH_PRICES_URL ?? DEFAULT_PRICES_URL);
+        const pricesUrl = values['no-prices'] ? null : ((values['prices-url'] as string | undefined) ?? deps.env.GLIDEPATH_PRICES_URL ?? (await import('../domain/prices.js')).DEFAULT_PRICES_URL);
         const rps = rpsOption(values.rps as string | undefined);
         const baselineRate = rateOption(values['baseline-rate'] as string | undefined);
         if (baselineRate !== undefined && rps === undefined) throw new InvalidInputError('--baseline-rate needs --rps (it is an assumption of the time-to-verdict prediction)');
-        return planExplain({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], region: (values.region as string | undefined) ?? 'eastus', pricesUrl, ...(rps !== undefined ? { rps } : {}), ...(baselineRate !== undefined ? { baselineRate } : {}) }, deps);
+        return (await planCommands()).planExplain({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], region: (values.region as string | undefined) ?? 'eastus', pricesUrl, ...(rps !== undefined ? { rps } : {}), ...(baselineRate !== undefined ? { baselineRate } : {}) }, deps);
       }
       throw new InvalidInputError(sub === undefined ? 'plan needs a subcommand: validate or explain' : `unknown plan subcommand '${sub}' (validate, explain)`);
     }
@@ -230,7 +238,7 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
           if (values.help) return help(rt);
           const timeoutMs = durationOption('timeout', values.timeout as string | undefined);
           if (timeoutMs !== null && !values.wait) throw new InvalidInputError('--timeout only applies with --wait');
-          return rolloutStart(
+          return (await rolloutCommands()).rolloutStart(
             { path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], wait: Boolean(values.wait), timeoutMs, as: values.as as string | undefined, pollMs: pollMs(values) },
             withTemporalFlags(deps, values),
           );
@@ -238,12 +246,13 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
         case 'status': {
           const { values, positionals } = parse(rest, { ...temporalOpts, ...pickOpts }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
           if (values.help) return help(rt);
-          return rolloutStatus({ target: positionals[0]!, pick: pickOf(values) }, withTemporalFlags(deps, values));
+          return (await rolloutCommands()).rolloutStatus({ target: positionals[0]!, pick: pickOf(values) }, withTemporalFlags(deps, values));
         }
-        case 'watch': {
+        case 'watch':
+        case 'wait': {
           const { values, positionals } = parse(rest, { ...poll, ...pickOpts, timeout: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
           if (values.help) return help(rt);
-          return rolloutWatch(
+          return (await rolloutCommands()).rolloutWatch(
             { target: positionals[0]!, pick: pickOf(values), timeoutMs: durationOption('timeout', values.timeout as string | undefined), pollMs: pollMs(values) },
             withTemporalFlags(deps, values),
           );
@@ -254,14 +263,14 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
           const limitText = (values.limit as string | undefined) ?? '50';
           const limit = Number(limitText);
           if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new InvalidInputError(`--limit '${limitText}' must be an integer 1..1000`);
-          return rolloutList({ endpoint: values.endpoint as string | undefined, running: Boolean(values.running), limit }, withTemporalFlags(deps, values));
+          return (await rolloutCommands()).rolloutList({ endpoint: values.endpoint as string | undefined, running: Boolean(values.running), limit }, withTemporalFlags(deps, values));
         }
         case 'report': {
           const { values, positionals } = parse(rest, { ...temporalOpts, ...pickOpts, format: { type: 'string' }, out: { type: 'string' } }, { min: 1, max: 1, names: 'rollout id or endpoint name' });
           if (values.help) return help(rt);
           const format = (values.format as string | undefined) ?? (values.json ? 'json' : 'md');
           if (format !== 'md' && format !== 'html' && format !== 'json') throw new InvalidInputError(`--format '${format}' must be md, html or json`);
-          return rolloutReport({ target: positionals[0]!, pick: pickOf(values), format, out: values.out as string | undefined }, withTemporalFlags(deps, values));
+          return (await import('./commands/report.js')).rolloutReport({ target: positionals[0]!, pick: pickOf(values), format, out: values.out as string | undefined }, withTemporalFlags(deps, values));
         }
         default: {
           if (sub && (MESSAGES as readonly string[]).includes(sub)) {
@@ -271,7 +280,7 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
               { min: 1, max: 1, names: 'rollout id or endpoint name' },
             );
             if (values.help) return help(rt);
-            return rolloutMessage(
+            return (await rolloutCommands()).rolloutMessage(
               {
                 target: positionals[0]!,
                 pick: pickOf(values),
@@ -382,7 +391,9 @@ export async function main(argv: string[], runtime?: CliRuntime): Promise<number
         rt.stdout(usage);
         return ExitCode.ok;
       case '--version': {
-        const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+        // From the sources this file is client/cli.ts; installed, it is dist/client/cli.js: one level deeper.
+        const pkgUrl = new URL(import.meta.url.endsWith('.ts') ? '../package.json' : '../../package.json', import.meta.url);
+        const pkg = JSON.parse(await readFile(pkgUrl, 'utf8')) as { version: string };
         rt.stdout(pkg.version);
         return ExitCode.ok;
       }

@@ -5,7 +5,7 @@
  */
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { parseAssetRef, pendingAssets } from '../domain/deployment-spec.js';
+import { isLocalPath, parseAssetRef, pendingAssets } from '../domain/deployment-spec.js';
 import { approverIssues, formatPlanIssue, parsePlan, type PlanDocument, type RolloutPlan } from '../domain/plan.js';
 import { formatPolicyViolation, policyViolations } from '../domain/policies.js';
 import { InvalidInputError } from './errors.js';
@@ -19,6 +19,8 @@ export interface PlanSource {
 /** A plan read, overridden and validated: the document as it travels in the workflow input, and the parsed plan. */
 export interface LoadedPlan {
   source: string;
+  /** The folder local asset paths are relative to: the deployment file's, else the plan file's (the working directory for stdin). */
+  baseDir: string;
   document: PlanDocument;
   plan: RolloutPlan;
 }
@@ -223,7 +225,7 @@ export async function loadPlan(path: string, overrides: readonly string[], io: P
     const lines = result.issues.map((i) => where(formatPlanIssue(i)));
     throw new InvalidInputError(`${source} is not a valid plan (${n} problem${n === 1 ? '' : 's'}${parsedOverrides.length ? ', after --set' : ''}): ${lines[0]!}${n > 1 ? ' …' : ''}`, lines);
   }
-  return { source, document, plan: result.plan };
+  return { source, baseDir: resolved.file ? dirname(resolved.file) : path === '-' ? '.' : dirname(path), document, plan: result.plan };
 }
 
 /**
@@ -231,7 +233,7 @@ export async function loadPlan(path: string, overrides: readonly string[], io: P
  * file, a code directory, an inline environment): ARM takes registered asset ids, and Glidepath does not
  * upload and register them yet, so nothing would work, and no local path may reach the workflow.
  */
-export function checkAssetsRegistered({ plan, source }: LoadedPlan): void {
+export function checkAssetsRegistered({ plan, source }: Pick<LoadedPlan, 'plan' | 'source'>, opts: { uploadsLocal?: boolean } = {}): void {
   const env = plan.candidate.deployment.environment;
   const envRef = typeof env === 'string' ? parseAssetRef(env, 'environments') : undefined;
   if (typeof env === 'string' && envRef && 'form' in envRef && envRef.form === 'latest') {
@@ -239,11 +241,14 @@ export function checkAssetsRegistered({ plan, source }: LoadedPlan): void {
       `${source}: candidate.deployment.environment: ${env} — glidepath resolves @latest for models only (az ml resolves an environment's @latest on the client); name the version, ${env.replace(/@latest$/, ':<version>')}`,
     );
   }
-  const pending = pendingAssets(plan.candidate.deployment);
+  // Local code folders and local model paths are uploaded and registered by rollout start (client/assets.ts).
+  // … and an inline image environment (a local or inline conda file) is registered as an anonymous environment.
+  const imageEnv = typeof env === 'object' && env.image !== undefined && env.build === undefined && (typeof env.conda_file !== 'string' || isLocalPath(env.conda_file));
+  const pending = pendingAssets(plan.candidate.deployment).filter((p) => !(opts.uploadsLocal && ((p.local && (p.what === 'code' || p.what === 'model')) || (p.what === 'environment' && imageEnv))));
   if (pending.length === 0) return;
   const lines = pending.map((p) => `candidate.deployment.${p.path}: ${p.value} (${p.local ? `local ${p.what} files to upload and register` : `an inline ${p.what} to register`})`);
   throw new InvalidInputError(
-    `${source}: the candidate deployment names ${pending.length} asset${pending.length === 1 ? '' : 's'} that must be uploaded and registered before a rollout, and glidepath does not do that yet: ${lines[0]!}${pending.length > 1 ? ' …' : ''}. Register ${pending.length === 1 ? 'it' : 'them'} with az ml (model/environment/code create) and reference ${pending.length === 1 ? 'it' : 'them'} as azureml:<name>:<version>; plan validate accepts the plan as written.`,
+    `${source}: the candidate deployment names ${pending.length} asset${pending.length === 1 ? '' : 's'} that must be uploaded and registered before a rollout, and glidepath does not do that yet for this kind (it uploads local code folders and model paths, and registers image environments, only): ${lines[0]!}${pending.length > 1 ? ' …' : ''}. Register ${pending.length === 1 ? 'it' : 'them'} with az ml (model/environment/code create) and reference ${pending.length === 1 ? 'it' : 'them'} as azureml:<name>:<version>; plan validate accepts the plan as written.`,
     lines,
   );
 }

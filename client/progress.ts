@@ -66,9 +66,24 @@ export function currentJudgement(status: RolloutStatus): JudgedVerdict | null {
   return latestJudged(status.lastVerdicts, status.stepIndex);
 }
 
-/** `inconclusive (undecided), analysis 3`: the head of a judged verdict; the gates follow one a line. */
+/**
+ * `inconclusive (undecided), analysis 3`: the head of a judged verdict; the gates follow one a line. When
+ * the guardrails (fixed limits judged per window) decided otherwise than the judge, the head says so:
+ * `fail (guardrail: 424 rate 6% > max 1%), analysis 1`.
+ */
 function judgedHead(v: JudgedVerdict): string {
-  const cause = v.judgement.cause && v.status === 'inconclusive' ? ` (${v.judgement.cause})` : '';
+  const judged = new Set(v.judgement.gates.map((g) => g.gate));
+  const guardrails = v.gates.filter((g) => !judged.has(g.gate) && g.gate !== 'predictions' && g.status === v.status);
+  // A verdict the prediction gates decided (their line follows the judged gates).
+  const byPredictions = v.predictions !== undefined && v.predictions.status === v.status && v.status !== v.judgement.status;
+  const cause =
+    v.status !== v.judgement.status && guardrails.length > 0
+      ? ` (guardrail: ${guardrails.map((g) => oneLine(g.reason)).join('; ')})`
+      : byPredictions
+        ? ' (predictions)'
+        : v.judgement.cause && v.status === 'inconclusive'
+          ? ` (${v.judgement.cause})`
+          : '';
   return `${v.status}${cause}, analysis ${v.analysis}`;
 }
 
@@ -77,9 +92,13 @@ export function judgementLines(v: JudgedVerdict, indent: string): string[] {
   return gateEvidenceLines(v.judgement.gates).map((l) => `${indent}${oneLine(l)}`);
 }
 
-/** How a verdict reads after `last analysis`: a judged one names its status only (its gates follow); others keep their reasons. */
-function verdictText(v: VerdictRecord, judged: boolean): string {
-  return judged && v.judgement ? judgedHead(v as JudgedVerdict) : `${v.status}: ${oneLine(v.reasons.join('; '))}`;
+/**
+ * How a verdict reads after `last analysis`: a judged one names its status only (its gates follow when it
+ * is the current step's; an earlier step's is named by its step), others keep their reasons.
+ */
+function verdictText(v: VerdictRecord, current: boolean): string {
+  if (!v.judgement) return `${v.status}: ${oneLine(v.reasons.join('; '))}`;
+  return current ? judgedHead(v as JudgedVerdict) : `${judgedHead(v as JudgedVerdict)} of step ${v.stepIndex + 1}`;
 }
 
 /** The step's newest prediction evidence (plans with gates.predictions), or null. */

@@ -24,6 +24,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { follow } from '../client/commands/rollout.js';
 import { UnreachableError } from '../client/errors.js';
@@ -37,7 +38,7 @@ import { formatTraffic } from '../domain/traffic.js';
 import { emulatorClientOptions, emulatorCredential, generateTraffic, startEmulator, type Emulator } from '../emulator/index.js';
 import { cachedWorkflowBundle, loadWorkerConfig, startWorker } from '../worker/index.js';
 import type { DemoFlags } from './flags.js';
-import { BASELINE, DEMO_APPROVER, DEMO_STARTER, DEMO_TARGET, demoRollouts, type DemoRollout } from './scenario.js';
+import { BASELINE, DEMO_APPROVER, DEMO_STARTER, DEMO_TARGET, demoRollouts, yourRolloutPlan, type DemoRollout } from './scenario.js';
 import { answers, foundServer, startDevServer, uiLink, type DemoTemporal } from './temporal-server.js';
 
 /** What the demo reports about one rollout (also its `--json` output). */
@@ -273,6 +274,11 @@ export async function runDemo(flags: DemoFlags, env: NodeJS.ProcessEnv): Promise
           out('');
           out(`--keep: the Temporal server${t.startedByDemo ? '' : ' (yours)'}, the emulator at ${emulator.url}, the traffic and the worker keep running.`);
           if (t.uiUrl) out(`Browse the rollouts at ${t.uiUrl}/namespaces/${settings.namespace}/workflows — Ctrl-C stops everything the demo started.`);
+          // The demo's worker polls a task queue of its own: a rollout started elsewhere must name it.
+          const planPath = join(flags.out, 'your-rollout.yaml');
+          writeFileSync(planPath, `# Written by \`glidepath demo --keep\`: a rollout of your own against the demo's endpoint.\n${stringifyYaml(yourRolloutPlan())}`);
+          out(`The demo's worker polls the task queue ${taskQueue} (only that one). Start your own rollout against ${DEMO_TARGET.endpoint} (plan: ${relative(process.cwd(), planPath)}):`);
+          out(`  ${yourRolloutCommand(taskQueue, t.address, settings.namespace, planPath)}`);
           await interrupted;
         }
       })(),
@@ -352,7 +358,7 @@ async function runOne(r: DemoRollout, index: number, ctx: RunContext): Promise<D
       },
     },
     gw,
-    { now: () => Date.now(), sleep: ctx.pause, progress: (line) => say(`progress   ${line.slice(9)}`) },
+    { now: () => Date.now(), sleep: ctx.pause, progress: (line) => say(`progress   ${line.slice(9).replace(/\n/g, `\n${' '.repeat(9)}`)}`) },
   );
   ctx.running.delete(workflowId);
 
@@ -387,4 +393,14 @@ async function runOne(r: DemoRollout, index: number, ctx: RunContext): Promise<D
     uiUrl: link,
     reports: { html: `${base}.html`, md: `${base}.md` },
   };
+}
+
+/**
+ * The command that starts a rollout on the kept demo: this very CLI (as it was started: `node bin/glidepath.js`
+ * in a clone, the installed bin otherwise), the demo's task queue, Temporal address and namespace.
+ */
+export function yourRolloutCommand(taskQueue: string, address: string, namespace: string, planPath: string): string {
+  const script = process.argv[1] ? relative(process.cwd(), process.argv[1]) || process.argv[1] : 'glidepath';
+  const cli = /glidepath(\.js)?$/.test(script) ? `node ${script}` : 'glidepath';
+  return `GLIDEPATH_TASK_QUEUE=${taskQueue} ${cli} rollout start ${relative(process.cwd(), planPath)} --address ${address} --namespace ${namespace} --wait`;
 }

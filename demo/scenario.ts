@@ -156,3 +156,24 @@ export function demoRollouts(opts: { approvalTimeout: string; bake: string; good
     },
   ];
 }
+
+/**
+ * The plan `demo --keep` writes for a person to start their own rollout against the demo's endpoint:
+ * `purple` (the good model) beside whatever serves 100% now, a short mirror and canary judged by the demo's
+ * gates, then promote. No approval step, so nobody has to answer.
+ */
+export function yourRolloutPlan(): PlanDocument {
+  return {
+    apiVersion: 'glidepath/v1',
+    kind: 'Rollout',
+    target: { ...DEMO_TARGET },
+    candidate: {
+      name: 'purple',
+      deployment: { model: 'azureml:fraud-detector:2', instance_type: 'Standard_DS3_v2', instance_count: 1 },
+    },
+    strategy: [{ mirror: { percent: 30, bake: '15s' } }, { canary: { percent: 50, bake: '15s' } }, { promote: { rollbackWindow: '5s' } }],
+    analysis: { interval: '3s', failureLimit: 2, minRequests: 5, onInconclusive: 'extend', maxExtensions: 3 },
+    gates: GATES,
+    deadline: '15m',
+  } as PlanDocument;
+}

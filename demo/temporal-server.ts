@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { glidepathSearchAttributes } from '../client/temporal.js';
 
 const CLI_VERSION = '1.5.1';
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+// The package's root: this file is demo/temporal-server.ts in a clone, dist/demo/temporal-server.js installed.
+const packageRoot = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '..' : '../..', import.meta.url));
 
 /** A Temporal server the demo talks to: one it found (left alone) or one it started (stopped by `stop`). */
 export interface DemoTemporal {
@@ -90,8 +91,8 @@ async function obtainTemporalCli(env: NodeJS.ProcessEnv, say: (line: string) => 
   if (found) return found;
   say('temporal   no Temporal CLI found; obtaining it with scripts/ensure-temporal.sh (first run only) …');
   const out = await new Promise<string>((resolve, reject) => {
-    const script = execFile('bash', [join(repoRoot, 'scripts', 'ensure-temporal.sh'), '--print-env'], { env, maxBuffer: 1 << 20, timeout: 15 * 60_000 }, (err, stdout, stderr) => {
-      // The script also fetches the Java test server for the tests; the demo needs only the CLI's path.
+    const script = execFile('bash', [join(packageRoot, 'scripts', 'ensure-temporal.sh'), '--print-env', '--cli-only'], { env, maxBuffer: 1 << 20, timeout: 15 * 60_000 }, (err, stdout, stderr) => {
+      // --cli-only: the demo needs only the CLI, not the Java test server the tests use.
       const path = /^TEMPORAL_CLI_PATH=(.+)$/m.exec(stdout)?.[1];
       if (path && existsSync(path)) resolve(path);
       else reject(new Error(`scripts/ensure-temporal.sh could not provide the Temporal CLI: ${(err?.message ?? '').split('\n')[0]} ${stderr.slice(-500)}`));

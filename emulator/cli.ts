@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../domain/duration.js';
 import { startEmulator } from './index.js';
+import { isDnsName } from './tls.js';
 import { generateTraffic, MAX_DURATION_MS, MAX_RPS } from './traffic.js';
 
 const USAGE = `Usage:
@@ -13,8 +14,12 @@ const USAGE = `Usage:
                            [--azure-timing] [--traffic-log-max-rows N] [--traffic-log-retention D]
                            [--blob-dir DIR | --blob-in-memory | --blob-endpoint URL [--blob-account-key KEY] | --no-blob-storage]
                            [--collect-batch-window 10ms] [--collect-flush-interval 1s]
+                           [--host ADDR --san NAME[,NAME…]]
       Starts the local Azure ML online endpoints emulator (HTTPS on 127.0.0.1) and runs until SIGINT/SIGTERM.
       --port N            TCP port (0 picks a free one; default 0)
+      --san NAMES         extra DNS names (comma-separated) in its certificate, e.g. a compose service name
+      --host ADDR         listen on ADDR instead of loopback (e.g. 0.0.0.0 in a container); needs --san: the
+                          first name is the one clients use. No real authentication: private networks only
       --state-dir DIR     certificate and state (endpoints, deployments, keys survive restarts)
                           (default $GLIDEPATH_EMULATOR_HOME or ~/.glidepath/emulator)
       --provision-time D  how long each long-running operation takes (default 2s)
@@ -109,6 +114,8 @@ async function start(args: string[]): Promise<number> {
     'no-blob-storage': 'flag',
     'collect-batch-window': 'value',
     'collect-flush-interval': 'value',
+    host: 'value',
+    san: 'value',
   });
   const batchWindowMs = duration('collect-batch-window', f['collect-batch-window'], 10);
   const flushIntervalMs = duration('collect-flush-interval', f['collect-flush-interval'], 1000);
@@ -130,9 +137,15 @@ async function start(args: string[]): Promise<number> {
   }
   const stateDir = f['state-dir'] ?? defaultStateDir();
   const seed = integer('seed', f.seed, 1, 0, 2 ** 31 - 1);
+  const san = f.san === undefined ? [] : f.san.split(',').map((n) => n.trim());
+  for (const n of san) if (!isDnsName(n)) throw new UsageError(`--san '${n}' is not a DNS name (letters, digits, hyphens, dots)`);
+  const loopback = f.host === undefined || ['127.0.0.1', 'localhost', '::1'].includes(f.host);
+  if (!loopback && san.length === 0) throw new UsageError(`--host ${f.host} needs --san NAME: the name clients reach the emulator by (it has no real authentication; loopback otherwise)`);
   const retention = duration('traffic-log-retention', f['traffic-log-retention'], 24 * 3_600_000);
   if (retention <= 0) throw new UsageError('--traffic-log-retention must be more than 0');
   const emu = await startEmulator({
+    ...(f.host !== undefined ? { host: f.host } : {}),
+    ...(san.length ? { san } : {}),
     port: integer('port', f.port, 0, 0, 65535),
     stateDir,
     blobStorage: f['no-blob-storage']

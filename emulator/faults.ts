@@ -118,16 +118,22 @@ export class FaultState {
     return p ? { code: p.code, message: p.message } : undefined;
   }
 
+  /**
+   * Sets how `deployment` behaves, on `endpoint` only when given (else on every endpoint). Behaviours are
+   * kept per (endpoint, deployment): setting one on another endpoint neither moves nor merges into this
+   * one. Setting again on the same key merges (a later `{ addedLatencyMs }` keeps an earlier error rate).
+   */
   setBehaviour(deployment: string, behaviour: DeploymentBehaviour, endpoint?: string): void {
-    const key = deployment.toLowerCase();
-    const merged = { ...(this.behaviours.get(key) ?? {}), ...behaviour, deployment: key, ...(endpoint ? { endpoint: endpoint.toLowerCase() } : {}) };
+    const key = behaviourKey(endpoint, deployment);
+    const merged = { ...(this.behaviours.get(key) ?? {}), ...behaviour, deployment: deployment.toLowerCase(), ...(endpoint ? { endpoint: endpoint.toLowerCase() } : {}) };
     this.behaviours.set(key, merged);
   }
 
+  /** The behaviour of `deployment` on `endpoint`: what was set for every endpoint, overridden field by field by the endpoint's own. */
   behaviour(endpoint: string, deployment: string): DeploymentBehaviour {
-    const b = this.behaviours.get(deployment.toLowerCase());
-    if (!b || (b.endpoint && b.endpoint !== endpoint.toLowerCase())) return {};
-    return b;
+    const every = this.behaviours.get(behaviourKey(undefined, deployment));
+    const own = this.behaviours.get(behaviourKey(endpoint, deployment));
+    return every && own ? { ...every, ...own } : (own ?? every ?? {});
   }
 
   /** Deterministic error injection: true on exactly `rate` of the calls, spread evenly. */
@@ -173,4 +179,9 @@ function defaultProvisioningMessage(code: string, deployment: string): string {
     default:
       return `Deployment '${deployment}' failed to provision (${code}).`;
   }
+}
+
+/** The key of a behaviour: the endpoint (or `*`, every endpoint) and the deployment, lower-cased. */
+function behaviourKey(endpoint: string | undefined, deployment: string): string {
+  return `${endpoint ? endpoint.toLowerCase() : '*'}/${deployment.toLowerCase()}`;
 }

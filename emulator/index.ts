@@ -29,8 +29,16 @@ export { generateTraffic, type TrafficOptions, type TrafficResult } from './traf
 export interface EmulatorOptions {
   /** TCP port; 0 (default) picks a free one. */
   port?: number;
-  /** Only loopback is allowed. */
-  host?: '127.0.0.1' | 'localhost' | '::1';
+  /**
+   * Where it listens: loopback (default 127.0.0.1). Any other address (e.g. 0.0.0.0 in a container, for
+   * other containers on a private network) needs `san`: the emulator has no real authentication.
+   */
+  host?: string;
+  /**
+   * Extra DNS names for its certificate. With a non-loopback `host`, the first one is the name clients use:
+   * it is in the emulator's URL and in every URL the emulator hands out (operations, scoring URIs).
+   */
+  san?: string[];
   /**
    * Where the certificate and (when given) the resource state live. With a state dir, endpoints,
    * deployments and keys survive a restart; without one, state is in memory and the certificate goes to a temp dir.
@@ -82,7 +90,7 @@ export interface EmulatorFaults {
 }
 
 export interface Emulator {
-  /** `https://127.0.0.1:<port>` */
+  /** `https://127.0.0.1:<port>` (with a non-loopback host: `https://<first san>:<port>`) */
   url: string;
   port: number;
   /** PEM of the self-signed certificate (it is its own CA): give it to clients as `tlsOptions: { ca }`. */
@@ -117,9 +125,11 @@ export interface Emulator {
 /** Starts the emulator and resolves once it listens (and, with a state dir, once restored containers are up). */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const host = options.host ?? '127.0.0.1';
-  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) throw new Error(`the emulator listens on loopback only, not ${host}`);
+  const san = options.san ?? [];
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(host);
+  if (!loopback && san.length === 0) throw new Error(`the emulator listens on ${host} only with a name for clients to use (san, --san NAME); otherwise on loopback`);
   const certDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'glidepath-emulator-'));
-  const cert = await ensureCertificate(certDir);
+  const cert = await ensureCertificate(certDir, san);
   const core = new EmulatorCore({
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     provisionTimeMs: options.provisionTimeMs ?? 2000,
@@ -146,7 +156,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `https://${host === '::1' ? '[::1]' : host}:${port}`;
+  const url = `https://${loopback ? (host === '::1' ? '[::1]' : host) : san[0]}:${port}`;
   core.baseUrl = url;
   await core.restore();
   if (options.blobStorage?.start === 'eager' || options.blobStorage?.endpoint) {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { handleArm, type RequestContext } from './arm.js';
 import type { EmulatorCore, CallRecord } from './core.js';
 import { behaviourSchema, failNextSchema, failProvisioningSchema } from './faults.js';
+import { handleAssets, isAssetPath } from './assets.js';
 import { handleDatastores, isDatastorePath } from './datastores.js';
 import { ArmError, errorReply, notFound, parseJson, readBody, sendReply, type Reply } from './http.js';
 import { handleLogs } from './logs-api.js';
@@ -250,7 +251,12 @@ export function createEmulatorServer(core: EmulatorCore, tls: { cert: string; ke
         case 'management':
         case 'operation':
           requireBearer(ctx);
-          reply = kind === 'management' && isDatastorePath(segments) ? await handleDatastores(core, ctx) : handleArm(core, ctx);
+          reply =
+            kind === 'management' && isDatastorePath(segments)
+              ? await handleDatastores(core, ctx)
+              : kind === 'management' && isAssetPath(core, ctx.method, segments)
+                ? handleAssets(core, ctx)
+                : handleArm(core, ctx);
           break;
         default:
           throw notFound(rawPath);

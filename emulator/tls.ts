@@ -12,15 +12,27 @@ export interface EmulatorCertificate {
   certPath: string;
 }
 
-/** Loads the certificate from `dir`, or creates one valid for 127.0.0.1, ::1 and localhost. */
-export async function ensureCertificate(dir: string): Promise<EmulatorCertificate> {
+/** A DNS name a certificate may carry: letters, digits, hyphens and dots (e.g. a compose service name). */
+export function isDnsName(name: string): boolean {
+  return name.length <= 253 && /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(name);
+}
+
+/**
+ * Loads the certificate from `dir`, or creates one valid for 127.0.0.1, ::1, localhost and `extraNames`
+ * (DNS names, e.g. `emulator` so that containers reach it by service name). A kept certificate that
+ * lacks one of `extraNames` is replaced.
+ */
+export async function ensureCertificate(dir: string, extraNames: readonly string[] = []): Promise<EmulatorCertificate> {
+  for (const n of extraNames) if (!isDnsName(n)) throw new Error(`--san '${n}' is not a DNS name`);
   mkdirSync(dir, { recursive: true });
   const certPath = join(dir, 'ca.pem');
   const keyPath = join(dir, 'ca-key.pem');
   if (existsSync(certPath) && existsSync(keyPath)) {
     const certPem = readFileSync(certPath, 'utf8');
-    const notAfter = new Date(new X509Certificate(certPem).validTo);
-    if (notAfter.getTime() > Date.now() + 24 * 3600_000) return { certPem, keyPem: readFileSync(keyPath, 'utf8'), certPath };
+    const x509 = new X509Certificate(certPem);
+    const names = (x509.subjectAltName ?? '').split(', ');
+    const hasNames = extraNames.every((n) => names.includes(`DNS:${n}`));
+    if (hasNames && new Date(x509.validTo).getTime() > Date.now() + 24 * 3600_000) return { certPem, keyPem: readFileSync(keyPath, 'utf8'), certPath };
   }
   const now = new Date();
   const result = await generate([{ name: 'commonName', value: 'Glidepath Azure ML emulator' }], {
@@ -39,6 +51,7 @@ export async function ensureCertificate(dir: string): Promise<EmulatorCertificat
           { type: 7, ip: '127.0.0.1' },
           { type: 7, ip: '::1' },
           { type: 2, value: 'localhost' },
+          ...extraNames.map((value) => ({ type: 2 as const, value })),
         ],
       },
     ],

@@ -10,7 +10,8 @@
 # Lookup order for the test server: $TEMPORAL_TEST_SERVER_PATH → the cache → Maven Central (needs java + mvn).
 #
 # Everything lands outside the repository so a fresh clone reuses it. Safe to run again: a cached binary
-# is reused without network access. Pass --print-env to print only the two assignments.
+# is reused without network access. Pass --print-env to print only the two assignments, --cli-only to
+# obtain only the dev server (what the demo of an installed package needs).
 set -euo pipefail
 
 CLI_VERSION=1.5.1
@@ -18,7 +19,14 @@ TEST_SERVER_VERSION=1.38.0
 cache="${GLIDEPATH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/glidepath}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 quiet=false
-[ "${1:-}" = "--print-env" ] && quiet=true
+cli_only=false
+for arg in "$@"; do
+  case "$arg" in
+    --print-env) quiet=true ;;
+    --cli-only) cli_only=true ;; # only the dev server (the demo): no Java test server
+    *) echo "ensure-temporal: unknown argument $arg (use --print-env, --cli-only)" >&2; exit 2 ;;
+  esac
+done
 
 log() { $quiet || echo "ensure-temporal: $*" >&2; }
 
@@ -91,6 +99,7 @@ WRAP
 }
 
 cli="$(find_cli)"
-test_server="$(find_test_server)"
 echo "TEMPORAL_CLI_PATH=$cli"
+$cli_only && exit 0
+test_server="$(find_test_server)"
 echo "TEMPORAL_TEST_SERVER_PATH=$test_server"

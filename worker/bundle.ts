@@ -15,6 +15,17 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 /** The workflows every Glidepath worker runs. */
 export const WORKFLOWS_PATH = join(repoRoot, 'workflows', 'index.ts');
 
+/**
+ * The bundle `npm run build` writes beside the compiled code (dist/workflow-bundle.js), seen from the
+ * compiled worker (dist/worker/bundle.js); null when running from the TypeScript sources, which bundle
+ * themselves (webpack, cached). The installed package has only this, so it never runs webpack.
+ */
+export function prebuiltWorkflowBundlePath(): string | null {
+  if (import.meta.url.endsWith('.ts')) return null;
+  const file = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+  return existsSync(file) ? file : null;
+}
+
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((e) => {
@@ -33,10 +44,12 @@ export function workflowBundleCacheFile(workflowsPath = WORKFLOWS_PATH): string 
 }
 
 /**
- * The bundle of `workflowsPath` (default: workflows/index.ts): read from the cache, or built with the
- * SDK's bundler (warnings only) and written there.
+ * The bundle of `workflowsPath` (default: workflows/index.ts): the prebuilt one in compiled code, else read
+ * from the cache, or built with the SDK's bundler (warnings only) and written there.
  */
 export async function cachedWorkflowBundle(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundle> {
+  const prebuilt = workflowsPath === WORKFLOWS_PATH ? prebuiltWorkflowBundlePath() : null;
+  if (prebuilt) return { code: readFileSync(prebuilt, 'utf8') };
   const file = workflowBundleCacheFile(workflowsPath);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });

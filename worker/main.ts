@@ -14,6 +14,7 @@ import { createActivities } from '../activities/create-activities.js';
 import { AZURE_INGESTION_DELAYS, INSTANT_INGESTION_DELAYS } from '../domain/telemetry-timing.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import { emulatorCredential } from '../emulator/sdk.js';
+import { prebuiltWorkflowBundlePath } from './bundle.js';
 import { loadWorkerConfig, type WorkerConfig } from './config.js';
 
 /**
@@ -87,7 +88,7 @@ export interface RunningWorker {
  */
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const metrics = installRuntime(config, options.logFormat === 'text' ? new DefaultLogger(config.logLevel) : jsonLogger(config.logLevel));
-  const bundlePath = config.workflowBundlePath;
+  const bundlePath = config.workflowBundlePath ?? prebuiltWorkflowBundlePath() ?? undefined;
   if (!options.workflowBundle && bundlePath && !existsSync(bundlePath)) throw new Error(`GLIDEPATH_WORKFLOW_BUNDLE: ${bundlePath} does not exist (build it with npm run build:bundle)`);
   const connection = await NativeConnection.connect(config.temporal.connectionOptions);
   const pollIntervalMs = options.azurePollIntervalMs ?? (config.cloud.cloud === 'emulator' ? 500 : undefined);

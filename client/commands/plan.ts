@@ -6,13 +6,20 @@ import { formatDuration } from '../../domain/duration.js';
 import { armRegionName, costEstimate, lookUpHourlyPrice, retailPricesSource } from '../../domain/prices.js';
 import { AZURE_INGESTION_DELAYS, timingWarnings } from '../../domain/telemetry-timing.js';
 import { DEFAULT_BASELINE_RATE, judgedStepsOf, judgeSettingsOf, latencyBaselineRates, latencyVerdictNotes, predictVerdictTimes, type VerdictTimePrediction } from '../../domain/verdict-time.js';
-import { ExitCode } from '../errors.js';
-import { checkPolicies, loadPlan } from '../plan-file.js';
+import { ANONYMOUS_ENVIRONMENT, describeAsset, describeEnvironment, maxAssetFileBytes, readInlineEnvironment, readLocalAssets, registerAssets, registerEnvironment, type ResolvedAsset } from '../assets.js';
+import { ExitCode, InvalidInputError } from '../errors.js';
+import { checkAssetsRegistered, checkPolicies, loadPlan, type LoadedPlan } from '../plan-file.js';
 import type { CommandDeps, CommandOutput } from './types.js';
 
 export interface PlanOptions {
   path: string;
   sets: string[];
+}
+
+export interface ValidateOptions extends PlanOptions {
+  /** `--resolve`: read the local assets (files, bytes, hashes); upload and register them unless `dryRun`. */
+  resolve?: boolean;
+  dryRun?: boolean;
 }
 
 export interface ExplainOptions extends PlanOptions {
@@ -46,16 +53,24 @@ async function hourlyPrice(args: { pricesUrl: string; region: string; instanceTy
  * preflight checks), throws InvalidInputError listing every issue with its path. A valid plan whose
  * interval or bakes are too short to judge at Azure Monitor's timing gets warnings (still exit 0).
  */
-export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps, 'files'>): Promise<CommandOutput> {
+export async function planValidate(options: ValidateOptions, deps: Pick<CommandDeps, 'files'> & Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>>): Promise<CommandOutput> {
   const loaded = await loadPlan(options.path, options.sets, deps.files);
   checkPolicies(loaded);
+  if (options.resolve) return validateResolve(loaded, options, deps);
   const { plan, source } = loaded;
   const warnings = timingWarnings(plan, AZURE_INGESTION_DELAYS);
   const lines = [`${source}: valid plan — ${plan.candidate.name} (${modelLabel(plan.candidate.deployment)}) on ${plan.target.endpoint}, ${plan.strategy.length} steps`];
   for (const w of warnings) lines.push(`warning: ${w.path}: ${w.message} (at Azure's timing)`);
   const pending = pendingAssets(plan.candidate.deployment);
   for (const p of pending) {
-    lines.push(`note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start needs it uploaded and registered first (not done by glidepath yet)`);
+    const env = plan.candidate.deployment.environment;
+    const imageEnv = p.what === 'environment' && typeof env === 'object' && env.image !== undefined && (typeof env.conda_file !== 'string' || p.local);
+    const uploads = (p.local && (p.what === 'code' || p.what === 'model')) || imageEnv;
+    lines.push(
+      uploads
+        ? `note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start ${imageEnv ? 'registers it as an anonymous environment' : 'uploads and registers it'} (see plan validate --resolve --dry-run)`
+        : `note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start needs it registered first (not done by glidepath yet for this kind)`,
+    );
   }
   return {
     exitCode: ExitCode.ok,
@@ -71,6 +86,37 @@ export async function planValidate(options: PlanOptions, deps: Pick<CommandDeps,
       pendingAssets: pending,
     },
   };
+}
+
+/**
+ * `plan validate --resolve [--dry-run]`: what rollout start would upload and register (files, bytes,
+ * content-hashed names), read from disk; without --dry-run it uploads and registers them and prints the
+ * ARM ids (a later rollout start then uploads nothing).
+ */
+async function validateResolve(loaded: LoadedPlan, options: ValidateOptions, deps: Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>>): Promise<CommandOutput> {
+  checkAssetsRegistered(loaded, { uploadsLocal: true });
+  const local = await readLocalAssets(loaded.plan.candidate.deployment, loaded.baseDir, maxAssetFileBytes(deps.env ?? {}));
+  const env = await readInlineEnvironment(loaded.plan.candidate.deployment, loaded.baseDir);
+  let resolved: ResolvedAsset[] = [];
+  let envResolved: ResolvedAsset | undefined;
+  if (!options.dryRun && (local.length > 0 || env)) {
+    if (!deps.assetTarget) throw new InvalidInputError(`${loaded.source}: no workspace to upload the local assets to`);
+    const target = await deps.assetTarget(loaded.plan);
+    resolved = await registerAssets({ ...target, ...(deps.progress ? { progress: deps.progress } : {}) }, local);
+    if (env) envResolved = await registerEnvironment(target, env);
+  }
+  const n = local.length + (env ? 1 : 0);
+  const lines = [`${loaded.source}: valid plan — ${n === 0 ? 'no local assets to upload' : `${n} asset${n === 1 ? '' : 's'} to upload or register${options.dryRun ? ' (dry run: nothing uploaded or registered)' : ''}`}`];
+  lines.push(...local.map((a, i) => describeAsset(a, resolved[i])));
+  if (env) lines.push(describeEnvironment(env, envResolved));
+  const json = {
+    valid: true,
+    source: loaded.source,
+    dryRun: Boolean(options.dryRun),
+    assets: local.map((a, i) => ({ path: a.path, written: a.written, what: a.what, files: a.files.map((f) => ({ path: f.rel, bytes: f.size })), bytes: a.bytes, hash: a.hash, ...(a.name ? { name: a.name, version: '1' } : {}), ...(resolved[i] ? { id: resolved[i].id, reused: resolved[i].reused, bytesUploaded: resolved[i].bytesUploaded } : {}) })),
+    ...(env ? { environment: { name: ANONYMOUS_ENVIRONMENT, version: env.version, image: env.image, ...(envResolved ? { id: envResolved.id, reused: envResolved.reused } : {}) } } : {}),
+  };
+  return { exitCode: ExitCode.ok, text: lines.join('\n'), json };
 }
 
 /**

@@ -7,12 +7,13 @@ import { sendThroughApprovalsEndpoint } from '../approvals/client.js';
 import { hostname, userInfo } from 'node:os';
 import { modelLabel } from '../../domain/deployment-spec.js';
 import { ErrorType } from '../../domain/errors.js';
-import { parsePlan, type RolloutPlan } from '../../domain/plan.js';
+import { formatPlanIssue, parsePlan, type RolloutPlan } from '../../domain/plan.js';
 import type { MessageAccepted, RolloutStatus, SafeRolloutResult } from '../../domain/rollout.js';
 import { formatTraffic } from '../../domain/traffic.js';
 import { endpointRefOf } from '../../domain/ids.js';
 import { CliError, ExitCode, InvalidInputError, MessageRefusedError, NoWorkerError, RolloutNotFoundError } from '../errors.js';
-import { checkAssetsRegistered, checkPolicies, loadPlan } from '../plan-file.js';
+import { checkAssetsRegistered, checkPolicies, loadPlan, type LoadedPlan } from '../plan-file.js';
+import { describeAsset, describeEnvironment, maxAssetFileBytes, readInlineEnvironment, readLocalAssets, registerAssets, registerEnvironment, withAssetIds, type ResolvedAsset } from '../assets.js';
 import { decisionCommand, describeStep } from '../../domain/approvals.js';
 import { finalEvidenceLines, formatDecision, formatProgress, formatStatus, pendingApprovalView, progressKey } from '../progress.js';
 import { oneLine } from '../sanitize.js';
@@ -212,6 +213,27 @@ export async function follow(
 
 // ───────────────────────────── start ─────────────────────────────
 
+/**
+ * Uploads and registers the plan's local code folder and model path (client/assets.ts) and returns the
+ * plan with their ARM ids in place of the paths, so no local path reaches the workflow input.
+ */
+export async function resolveLocalAssets(loaded: LoadedPlan, deps: Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>): Promise<LoadedPlan & { assetLines: string[]; assets: ResolvedAsset[] }> {
+  const local = await readLocalAssets(loaded.plan.candidate.deployment, loaded.baseDir, maxAssetFileBytes(deps.env));
+  const env = await readInlineEnvironment(loaded.plan.candidate.deployment, loaded.baseDir);
+  if (local.length === 0 && !env) return { ...loaded, assetLines: [], assets: [] };
+  if (!deps.assetTarget) throw new InvalidInputError(`${loaded.source}: the candidate names local assets to upload, and this glidepath has no workspace to upload them to`);
+  const target = await deps.assetTarget(loaded.plan);
+  const assets = await registerAssets({ ...target, progress: deps.progress }, local);
+  const envAsset = env ? await registerEnvironment(target, env) : undefined;
+  const doc = loaded.document as unknown as { candidate: { deployment: Record<string, unknown> } };
+  const document = { ...loaded.document, candidate: { ...doc.candidate, deployment: withAssetIds(doc.candidate.deployment, envAsset ? [...assets, envAsset] : assets) } } as typeof loaded.document;
+  const parsed = parsePlan(document);
+  if (!parsed.ok) throw new InvalidInputError(`${loaded.source}: the plan with its registered asset ids is not valid: ${parsed.issues.map(formatPlanIssue).join('; ')}`);
+  const lines = local.map((a, i) => describeAsset(a, assets[i]));
+  if (env && envAsset) lines.push(describeEnvironment(env, envAsset));
+  return { ...loaded, document, plan: parsed.plan, assetLines: lines, assets: envAsset ? [...assets, envAsset] : assets };
+}
+
 export interface StartOptions {
   path: string;
   sets: string[];
@@ -228,13 +250,13 @@ export interface StartOptions {
 export async function rolloutStart(options: StartOptions, deps: CommandDeps): Promise<CommandOutput> {
   const loaded = await loadPlan(options.path, options.sets, deps.files);
   checkPolicies(loaded);
-  checkAssetsRegistered(loaded);
-  const { plan, document, source } = loaded;
+  checkAssetsRegistered(loaded, { uploadsLocal: true });
+  const { plan, document, source, assetLines, assets } = await resolveLocalAssets(loaded, deps);
   const startedBy = actor(options.as, deps.env);
   const gateway = await deps.gateway();
   const { workflowId, runId } = await gateway.start({ plan, document, startedBy });
-  const started = { workflowId, runId, endpoint: plan.target.endpoint, candidate: plan.candidate.name, model: modelLabel(plan.candidate.deployment), startedBy, source };
-  const intro = `Started rollout of ${plan.candidate.name} (${modelLabel(plan.candidate.deployment)}) on ${plan.target.endpoint} as ${startedBy}\n  id: ${workflowId}`;
+  const started = { workflowId, runId, endpoint: plan.target.endpoint, candidate: plan.candidate.name, model: modelLabel(plan.candidate.deployment), startedBy, source, ...(assets.length ? { assets } : {}) };
+  const intro = `${assetLines.map((l) => `${l}\n`).join('')}Started rollout of ${plan.candidate.name} (${modelLabel(plan.candidate.deployment)}) on ${plan.target.endpoint} as ${startedBy}\n  id: ${workflowId}`;
   if (!options.wait) {
     return { exitCode: ExitCode.ok, text: `${intro}\n  follow: glidepath rollout watch '${workflowId}'`, json: { ...started, finished: false } };
   }

@@ -3,6 +3,8 @@
  * they return text for people and JSON for machines, and client/cli.ts chooses which to print.
  */
 import type { ExitCode } from '../errors.js';
+import type { RolloutPlan } from '../../domain/plan.js';
+import type { AssetTarget } from '../assets.js';
 import type { PlanSource } from '../plan-file.js';
 import type { RolloutGateway, TemporalFlags } from '../temporal.js';
 
@@ -16,6 +18,8 @@ export interface CommandDeps {
   /** A progress line for people while a command waits (stdout, or stderr under --json). */
   progress(line: string): void;
   fetch: typeof fetch;
+  /** The workspace a plan's local assets are uploaded to and registered in (rollout start, plan validate --resolve); absent → refused. */
+  assetTarget?(plan: RolloutPlan): Promise<AssetTarget>;
 }
 
 /** A command's answer. */

@@ -189,7 +189,7 @@ for (const [what, endpoint, behaviour, reason] of [
   ['5% of requests failing (424)', 'judged-424', { errorRate: 0.05 }, /the judge found the candidate worse than its tolerance.*424: candidate/],
   ['a crash (502 on every request)', 'judged-crash', { crash: true }, /the judge found the candidate worse than its tolerance.*5xx: candidate/],
   // Without the traffic log the latency gates compare percentile metrics interval by interval: ~12 analyses.
-  ['5 ms more on every request (sub-millisecond baseline)', 'judged-slow', { addedLatencyMs: 5 }, /the judge found the candidate worse than its tolerance.*latency p(50|99): candidate/],
+  ['5 ms more on every request (sub-millisecond baseline)', 'judged-slow', { addedLatencyMs: 5 }, /the judge found the candidate worse than its tolerance.*latency p(50|99)[^:]*: candidate/],
 ] as const) {
   test(`the default (judged) gates roll back a candidate with ${what} during the mirror, quoting the judge`, async () => {
     emu.faults.setBehaviour('green', behaviour, endpoint);

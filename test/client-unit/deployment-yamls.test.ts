@@ -18,13 +18,15 @@ const DIR = join(import.meta.dirname, '..', 'fixtures', 'deployments');
 const FIXTURES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
 
 /** Each fixture, what `rollout start` must do with it, and the local or inline assets it names. */
-const EXPECTED: Record<string, { start: 'starts' | 'refused-assets' | 'refused-k8s'; pending?: string[] }> = {
-  'local-assets-blue.yml': { start: 'refused-assets', pending: ['model.path', 'environment.conda_file', 'code_configuration.code'] },
-  'tfserving-custom-container.yml': { start: 'refused-assets', pending: ['model.path', 'environment'] },
+// `refused` names the asset rollout start refuses: local code folders and model paths are uploaded and image
+// environments registered (test/activities/asset-upload.test.ts), so the samples' missing folders are refused as unreadable.
+const EXPECTED: Record<string, { start: 'starts' | 'refused-assets' | 'missing-local' | 'refused-k8s'; pending?: string[]; refused?: string }> = {
+  'local-assets-blue.yml': { start: 'missing-local', pending: ['model.path', 'environment.conda_file', 'code_configuration.code'], refused: 'code_configuration.code' },
+  'tfserving-custom-container.yml': { start: 'missing-local', pending: ['model.path', 'environment'], refused: 'model.path' },
   'custom-container-no-model.yml': { start: 'starts' },
-  'mlflow-no-code.yml': { start: 'refused-assets', pending: ['model.path'] },
+  'mlflow-no-code.yml': { start: 'missing-local', pending: ['model.path'], refused: 'model.path' },
   'mlflow-no-code-registered.yml': { start: 'starts' },
-  'triton-no-code.yml': { start: 'refused-assets', pending: ['model.path'] },
+  'triton-no-code.yml': { start: 'missing-local', pending: ['model.path'], refused: 'model.path' },
   'registry-model.yml': { start: 'starts' },
   'data-collector.yml': { start: 'starts' },
   'keyvault.yml': { start: 'starts' },
@@ -102,7 +104,14 @@ describe('deployment YAMLs shaped like Azure’s samples, taken with candidate.d
         const r = await run(['rollout', 'start', `plans/${file}`, '--as', 'ci@contoso.com']);
         assert.equal(r.code, 2, r.out);
         assert.match(r.err, /must be uploaded and registered before a rollout, and glidepath does not do that yet/);
-        assert.match(r.err, new RegExp(`candidate\\.deployment\\.${want.pending![0]!.replace('.', '\\.')}`));
+        assert.match(r.err, new RegExp(`candidate\\.deployment\\.${want.refused!.replace('.', '\\.')}: `));
+        assert.deepEqual(r.gateway.started, []);
+      });
+    } else if (want.start === 'missing-local') {
+      test(`${file}: rollout start refuses it (exit 2) naming the local path it cannot read, and starts nothing`, async () => {
+        const r = await run(['rollout', 'start', `plans/${file}`, '--as', 'ci@contoso.com']);
+        assert.equal(r.code, 2, r.out);
+        assert.match(r.err, new RegExp(`candidate\\.deployment\\.${want.refused!.replace('.', '\\.')}: cannot read /.*: no such file or folder`));
         assert.deepEqual(r.gateway.started, []);
       });
     } else {

@@ -106,6 +106,24 @@ describe('progress', () => {
       assert.ok(!/\nfake/.test(text), 'no line break from the name');
     });
 
+    test('when a guardrail fails while the judge is undecided, the head says the guardrail decided, quoting it', () => {
+      const last = healthy[healthy.length - 1]!;
+      const guarded = {
+        ...last,
+        status: 'fail' as const,
+        gates: [...last.gates, { gate: 'modelErrorRate', status: 'fail' as const, reason: '424 rate 4.48% > max 1%' }],
+      };
+      const out = formatProgress(canary([...healthy.slice(0, -1), guarded]), plan, NOW).split('\n');
+      assert.match(out[0]!, / · last analysis fail \(guardrail: 424 rate 4\.48% > max 1%\), analysis 3 · /);
+    });
+
+    test('after the step moved on, the previous step’s judged verdict is one short head naming its step, not every gate’s reasons', () => {
+      const next = { ...canary(healthy), stepIndex: 4, stepText: 'canary 50%' };
+      const line = formatProgress(next, plan, NOW);
+      assert.match(line, / · last analysis inconclusive \(undecided\), analysis 3 of step 4/);
+      assert.ok(!line.includes('ratio'), line);
+    });
+
     test('a step whose latest analysis has no judgement, or a judgement of an earlier step, prints as before', () => {
       const plain = canary([...healthy, aVerdict(3, 4, [98, 0.002], [120, 0.004])]);
       assert.equal(formatProgress(plain, plan, NOW), '08:10:00 canary 10% (step 4/7) · blue 90% | green 10% | mirror 0% · last analysis pass: all gates pass · bake ~10m left');

@@ -94,6 +94,16 @@ describe('fault knobs as the SDK sees them', () => {
     emu.faults.setBehaviour('blue', { errorRate: 0 });
   });
 
+  test('behaviours set for one endpoint stay there: a same-named deployment elsewhere neither takes them away nor merges into them', async () => {
+    emu.faults.setBehaviour('blue', { errorRate: 0.5 }, 'faulty-ep');
+    emu.faults.setBehaviour('blue', { crash: true }, 'another-ep');
+    const codes: number[] = [];
+    for (let i = 0; i < 20; i++) codes.push((await score(emu, 'faulty-ep', key)).status);
+    assert.equal(codes.filter((c) => c === 424).length, 10, 'the first endpoint keeps its 50% error rate');
+    assert.ok(!codes.some((c) => c === 502), `the other endpoint's crash did not merge in: ${codes.join(',')}`);
+    emu.faults.setBehaviour('blue', { errorRate: 0 }, 'faulty-ep');
+  });
+
   test('setBehaviour addedLatencyMs slows a deployment mid-test, and the latency metric follows', async () => {
     emu.faults.setBehaviour('blue', { addedLatencyMs: 120 });
     const t = performance.now();

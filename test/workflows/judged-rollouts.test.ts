@@ -6,6 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DeploymentMetrics, MetricsSnapshot } from '../../domain/gates.js';
@@ -61,6 +62,14 @@ test('a healthy candidate with bake { min: 3s, max: 2m } passes the step early o
   assert.ok(analyses.length < 60, `ended well before the 2m max: ${analyses.length} analyses`);
   assert.equal(analyses.at(-1)?.judgement?.status, 'pass');
   assert.ok(analyses.slice(0, -1).every((v) => v.judgement?.status !== 'pass'), 'it ended at the first pass');
+  // The Temporal UI: from the second analysis on, the metrics activity's summary names the previous verdict.
+  const first = env.client.workflow.getHandle(r.handle.workflowId, (r.handle as unknown as { firstExecutionRunId: string }).firstExecutionRunId);
+  const summaries = ((await first.fetchHistory()).events ?? [])
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'getMetricsSnapshot' && e.userMetadata?.summary)
+    .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
+  assert.ok(summaries.length >= 2, `metrics activities in the first run: ${summaries.length}`);
+  assert.doesNotMatch(summaries[0]!, /last:/, 'the first analysis has no previous verdict');
+  assert.match(summaries[1]!, /^metrics \S+ vs \S+ over 1s · last: inconclusive · .*to fail/);
 });
 
 test('the judge’s evidence for a step is carried across continue-as-new and starts afresh in the next step', async () => {

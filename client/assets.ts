@@ -1,0 +1,510 @@
+/**
+ * Local assets of a candidate deployment, uploaded and registered the way the Azure ML CLI does it
+ * (reference azure-ml-cli-assets.md §1, §3.1, §3.2, §3.4), so the workflow gets ARM ids and never a path:
+ *
+ * - `code_configuration.code: ./src` → content hash (hash_version 202208); an existing code version with
+ *   that hash (`GET …/codes/<uuid>/versions?hash=…&hashVersion=202208`, any name) is reused; otherwise the
+ *   files go to the workspace's default datastore under `LocalUpload/<content hash>/<folder>/…` and an
+ *   anonymous code version `<uuid v4>:1` is registered with `hash_sha256`/`hash_version`. (The CLI uploads
+ *   code to a temporary SAS container from `startPendingUpload`; Glidepath uses the default datastore for
+ *   both kinds.)
+ * - `model: { path: ./model }` (file or folder) → object hash; the anonymous model is
+ *   `sha256hex(objectHash):1`; when it exists nothing is uploaded; otherwise the files go to
+ *   `LocalUpload/<object hash>/<basename>` and the model version is registered.
+ *
+ * Registration happens only after every blob is uploaded, so nothing half-uploaded is ever referenced;
+ * an interrupted upload registers nothing and the next start uploads again.
+ *
+ * Ignore files: `.amlignore` at the root of a folder wins over `.gitignore`; nested ignore files are not
+ * read. Glidepath's globs are simple: `#` comments, `*` (not `/`), `**` (anything), `?`; a trailing `/`
+ * matches folders only; a pattern with no other `/` matches a name at any depth, one with a `/` is
+ * anchored at the root; a path under an ignored folder is ignored. `!` negation is not supported (such
+ * lines are refused by name rather than silently misread).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { isCodeReference, isLocalPath, type DeploymentSpec } from '../domain/deployment-spec.js';
+import { CliError, ExitCode, InvalidInputError } from './errors.js';
+
+/** The largest single file uploaded (Azure's CLI warns above 100 MB for a whole upload; Glidepath refuses a file above this). */
+export const MAX_ASSET_FILE_BYTES = 1024 * 1024 * 1024;
+/** The most files an asset folder may hold. */
+export const MAX_ASSET_FILES = 20_000;
+const DATASTORE = 'workspaceblobstore';
+
+/** The per-file limit: `GLIDEPATH_ASSET_MAX_FILE_BYTES` (a positive integer), else {@link MAX_ASSET_FILE_BYTES}. */
+export function maxAssetFileBytes(env: NodeJS.ProcessEnv): number {
+  const v = env.GLIDEPATH_ASSET_MAX_FILE_BYTES;
+  if (v === undefined || v === '') return MAX_ASSET_FILE_BYTES;
+  if (!/^[1-9]\d*$/.test(v)) throw new InvalidInputError(`GLIDEPATH_ASSET_MAX_FILE_BYTES: must be a positive whole number of bytes, not '${v}'`);
+  return Number(v);
+}
+const HASH_VERSION = '202208';
+const OBJECT_HASH_SEED = 'Initialize for october 2021 AML CLI version';
+
+/** Thrown when the datastore refuses Glidepath's credential or cannot be reached (exit 3). */
+export class AssetUploadError extends CliError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.unreachable, options);
+    this.name = 'AssetUploadError';
+  }
+}
+
+/** One file of an asset: its POSIX path relative to the asset root (the file name for a single file). */
+export interface AssetFile {
+  rel: string;
+  abs: string;
+  size: number;
+}
+
+/** A local asset read from disk: its files (ignored ones left out), and the hashes the CLI computes. */
+export interface LocalAsset {
+  what: 'code' | 'model';
+  /** Where in the deployment spec. */
+  path: string;
+  /** The path as written, and resolved. */
+  written: string;
+  root: string;
+  isFile: boolean;
+  files: AssetFile[];
+  bytes: number;
+  /** Code: the content hash (202208); model: the object hash. */
+  hash: string;
+  /** The anonymous asset's name when it is known before Azure is asked (models: sha256hex(objectHash)). */
+  name?: string;
+  /** Models: custom_model, mlflow_model or triton_model. */
+  modelType?: string;
+}
+
+// ───────────────────────────── ignore files ─────────────────────────────
+
+interface IgnoreRule {
+  re: RegExp;
+  dirOnly: boolean;
+}
+
+function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      out += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+/** Parses an ignore file's text (simple glob semantics; see the module comment). Throws on `!` lines. */
+export function parseIgnore(text: string, file: string): IgnoreRule[] {
+  const rules: IgnoreRule[] = [];
+  for (const [n, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    if (line.startsWith('!')) throw new InvalidInputError(`${file}, line ${n + 1}: '${line}': negated patterns (!) are not supported by glidepath's ignore files; list what to leave out instead`);
+    const dirOnly = line.endsWith('/');
+    let pat = dirOnly ? line.slice(0, -1) : line;
+    const anchored = pat.includes('/');
+    pat = pat.replace(/^\//, '');
+    rules.push({ re: globToRegExp(anchored ? pat : `**/${pat}`), dirOnly });
+  }
+  return rules;
+}
+
+/** True when `rel` (POSIX, relative to the root) or one of its folders matches a rule. */
+export function isIgnored(rules: readonly IgnoreRule[], rel: string, isDir: boolean): boolean {
+  const parts = rel.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    const dir = i < parts.length || isDir;
+    if (rules.some((r) => (!r.dirOnly || dir) && r.re.test(prefix))) return true;
+  }
+  return false;
+}
+
+// ───────────────────────────── reading ─────────────────────────────
+
+function unreadable(what: string, path: string, err: unknown): InvalidInputError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file or folder' : code === 'EACCES' ? 'permission denied' : code === 'ENOTDIR' ? 'not a folder' : (err as Error).message;
+  return new InvalidInputError(`${what}: cannot read ${path}: ${why}`, [], { cause: err });
+}
+
+async function listFiles(what: string, root: string, maxFileBytes: number): Promise<{ files: AssetFile[]; isFile: boolean }> {
+  let st;
+  try {
+    st = await stat(root);
+  } catch (err) {
+    throw unreadable(what, root, err);
+  }
+  const check = (abs: string, size: number) => {
+    if (size > maxFileBytes) throw new InvalidInputError(`${what}: ${abs} is ${size} bytes; glidepath uploads files of at most ${maxFileBytes} bytes (register larger models with az ml model create and reference them as azureml:<name>:<version>)`);
+  };
+  if (st.isFile()) {
+    check(root, st.size);
+    return { files: [{ rel: basename(root), abs: root, size: st.size }], isFile: true };
+  }
+  if (!st.isDirectory()) throw new InvalidInputError(`${what}: ${root} is neither a file nor a folder`);
+  let rules: IgnoreRule[] = [];
+  for (const name of ['.amlignore', '.gitignore']) {
+    const text = await readFile(join(root, name), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(unreadable(what, join(root, name), err))));
+    if (text !== undefined) {
+      rules = parseIgnore(text, join(root, name));
+      break;
+    }
+  }
+  const files: AssetFile[] = [];
+  const walk = async (dir: string, relDir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      throw unreadable(what, dir, err);
+    }
+    for (const e of entries) {
+      const rel = relDir ? `${relDir}/${e.name}` : e.name;
+      const abs = join(dir, e.name);
+      let s;
+      try {
+        s = await stat(abs); // follows symlinks, as the CLI does
+      } catch (err) {
+        throw unreadable(what, abs, err);
+      }
+      if (isIgnored(rules, rel, s.isDirectory())) continue;
+      if (s.isDirectory()) await walk(abs, rel);
+      else if (s.isFile()) {
+        check(abs, s.size);
+        files.push({ rel, abs, size: s.size });
+        if (files.length > MAX_ASSET_FILES) throw new InvalidInputError(`${what}: ${root} holds more than ${MAX_ASSET_FILES} files; add an .amlignore`);
+      }
+    }
+  };
+  await walk(root, '');
+  files.sort((a, b) => (a.rel.toLowerCase() < b.rel.toLowerCase() ? -1 : a.rel.toLowerCase() > b.rel.toLowerCase() ? 1 : 0));
+  return { files, isFile: false };
+}
+
+async function hashFileInto(h: ReturnType<typeof createHash>, what: string, f: AssetFile): Promise<void> {
+  try {
+    for await (const chunk of createReadStream(f.abs)) h.update(chunk as Buffer);
+  } catch (err) {
+    throw unreadable(what, f.abs, err);
+  }
+}
+
+/** The code content hash (hash_version 202208): count; `#rel#` and size per file; then every file's bytes. */
+export async function contentHash(what: string, files: readonly AssetFile[]): Promise<string> {
+  const h = createHash('sha256');
+  h.update(String(files.length));
+  for (const f of files) h.update(`#${f.rel}#${f.size}`);
+  for (const f of files) await hashFileInto(h, what, f);
+  return h.digest('hex');
+}
+
+/** The model object hash: seeded; per entry in lower-cased path order, its name bytes, then (files) its bytes. */
+export async function objectHash(what: string, files: readonly AssetFile[]): Promise<string> {
+  const h = createHash('sha256');
+  h.update(OBJECT_HASH_SEED);
+  const seenDirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.rel.split('/');
+    for (let i = 0; i < parts.length - 1; i++) {
+      const dir = parts.slice(0, i + 1).join('/');
+      if (!seenDirs.has(dir)) {
+        seenDirs.add(dir);
+        h.update(parts[i]!);
+      }
+    }
+    h.update(parts[parts.length - 1]!);
+    await hashFileInto(h, what, f);
+  }
+  return h.digest('hex');
+}
+
+const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/**
+ * Reads the spec's local assets (code folder, inline model path) relative to `baseDir`: their files, sizes
+ * and hashes. Bad paths, unreadable folders and files over `maxFileBytes` are InvalidInputErrors naming the file.
+ */
+export async function readLocalAssets(spec: DeploymentSpec, baseDir: string, maxFileBytes = MAX_ASSET_FILE_BYTES): Promise<LocalAsset[]> {
+  const out: LocalAsset[] = [];
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const code = spec.code_configuration?.code;
+  if (code !== undefined && !isCodeReference(code)) {
+    const what = 'candidate.deployment.code_configuration.code';
+    const root = at(code);
+    const { files, isFile } = await listFiles(what, root, maxFileBytes);
+    if (isFile) throw new InvalidInputError(`${what}: ${root} is a file; code_configuration.code names the folder that holds ${spec.code_configuration!.scoring_script}`);
+    out.push({ what: 'code', path: 'code_configuration.code', written: code, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash: await contentHash(what, files) });
+  }
+  const m = spec.model;
+  if (m !== undefined && typeof m !== 'string' && isLocalPath(m.path)) {
+    const what = 'candidate.deployment.model.path';
+    const root = at(m.path);
+    const { files, isFile } = await listFiles(what, root, maxFileBytes);
+    const hash = await objectHash(what, files);
+    out.push({ what: 'model', path: 'model.path', written: m.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: sha256hex(hash), modelType: m.type ?? 'custom_model' });
+  }
+  return out;
+}
+
+// ───────────────────────────── uploading and registering ─────────────────────────────
+
+/** Where assets are registered: the plan's workspace, through an unmodified ARM client. */
+export interface AssetTarget {
+  ml: AzureMachineLearningWorkspaces;
+  subscriptionId: string;
+  resourceGroup: string;
+  workspace: string;
+  /** A progress line (bytes uploaded so far) for people. */
+  progress?: (line: string) => void;
+}
+
+/** What resolving did for one asset. */
+export interface ResolvedAsset {
+  what: 'code' | 'model' | 'environment';
+  path: string;
+  written: string;
+  id: string;
+  reused: boolean;
+  files: number;
+  bytesUploaded: number;
+}
+
+const CODE_HASH_POLICY = 'glidepathCodeHashQuery';
+/** Adds the CLI's `hash`/`hashVersion` query to one code-versions list call (the SDK's list has no such option). */
+function codeHashPolicy(): PipelinePolicy & { hash?: string } {
+  const policy: PipelinePolicy & { hash?: string } = {
+    name: CODE_HASH_POLICY,
+    sendRequest(request, next) {
+      if (policy.hash && request.method === 'GET' && /\/codes\/[^/]+\/versions\?/i.test(request.url)) {
+        const u = new URL(request.url);
+        u.searchParams.set('hash', policy.hash);
+        u.searchParams.set('hashVersion', HASH_VERSION);
+        request.url = u.toString();
+      }
+      return next(request);
+    },
+  };
+  return policy;
+}
+
+const is404 = (err: unknown): boolean => (err as { statusCode?: number }).statusCode === 404;
+
+async function datastoreContainer(t: AssetTarget) {
+  const { BlobServiceClient, StorageSharedKeyCredential } = await import('@azure/storage-blob');
+  let ds;
+  let key: string | undefined;
+  try {
+    ds = await t.ml.datastores.get(t.resourceGroup, t.workspace, DATASTORE);
+    const secrets = (await t.ml.datastores.listSecrets(t.resourceGroup, t.workspace, DATASTORE)) as { secretsType?: string; key?: string };
+    key = secrets.key;
+  } catch (err) {
+    throw new AssetUploadError(`cannot read the workspace's default datastore ${DATASTORE} in ${t.workspace}: ${(err as Error).message}`, { cause: err });
+  }
+  const p = ds.properties as { accountName?: string; containerName?: string; endpoint?: string; protocol?: string; properties?: Record<string, string> };
+  if (!p.accountName || !p.containerName || !key) throw new AssetUploadError(`the datastore ${DATASTORE} in ${t.workspace} has no account key Glidepath can upload with (identity-based datastores are not supported yet)`);
+  const serviceUrl = p.properties?.['glidepath.blobServiceUrl'] ?? `${p.protocol ?? 'https'}://${p.accountName}.blob.${p.endpoint ?? 'core.windows.net'}`;
+  const service = new BlobServiceClient(serviceUrl, new StorageSharedKeyCredential(p.accountName, key), { retryOptions: { maxTries: 2 } });
+  return { container: service.getContainerClient(p.containerName), containerUrl: `${serviceUrl.replace(/\/$/, '')}/${p.containerName}` };
+}
+
+async function upload(t: AssetTarget, a: LocalAsset, prefix: string, counter: { bytes: number }): Promise<string> {
+  const { container, containerUrl } = await datastoreContainer(t);
+  let lastProgress = 0;
+  try {
+    await container.createIfNotExists();
+    for (const f of a.files) {
+      const blob = a.isFile ? `${prefix}/${f.rel}` : `${prefix}/${basename(a.root)}/${f.rel}`;
+      await container.getBlockBlobClient(blob).uploadFile(f.abs);
+      counter.bytes += f.size;
+      if (Date.now() - lastProgress >= 1000 || counter.bytes === a.bytes) {
+        lastProgress = Date.now();
+        t.progress?.(`uploading ${a.path}: ${counter.bytes}/${a.bytes} bytes`);
+      }
+    }
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status === 403 || status === 401) throw new AssetUploadError(`the datastore ${DATASTORE} refused Glidepath's credential while uploading ${a.path} (${a.written}): ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EACCES') throw unreadable(`candidate.deployment.${a.path}`, (err as { path?: string }).path ?? a.root, err);
+    throw new AssetUploadError(`uploading ${a.path} (${a.written}) to ${DATASTORE} failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  return `${containerUrl}/${prefix}/${basename(a.root)}`;
+}
+
+/** Finds or uploads and registers each asset; returns their ARM ids. Nothing is registered before all its files are uploaded. */
+export async function registerAssets(t: AssetTarget, assets: readonly LocalAsset[]): Promise<ResolvedAsset[]> {
+  const out: ResolvedAsset[] = [];
+  const wsId = `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${t.workspace}`;
+  const arm = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      throw new AssetUploadError(`${what} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  for (const a of assets) {
+    const counter = { bytes: 0 };
+    if (a.what === 'code') {
+      const policy = codeHashPolicy();
+      policy.hash = a.hash;
+      t.ml.pipeline.addPolicy(policy);
+      const name = randomUUID();
+      let found: { id?: string } | undefined;
+      try {
+        found = await arm('looking up code by content hash', async () => {
+          for await (const v of t.ml.codeVersions.list(t.resourceGroup, t.workspace, name)) return v;
+          return undefined;
+        });
+      } finally {
+        t.ml.pipeline.removePolicy({ name: CODE_HASH_POLICY });
+      }
+      if (found?.id) {
+        out.push({ what: a.what, path: a.path, written: a.written, id: found.id, reused: true, files: a.files.length, bytesUploaded: 0 });
+        continue;
+      }
+      const codeUri = await upload(t, a, `LocalUpload/${a.hash}`, counter);
+      const r = await arm(`registering code ${name}:1`, () =>
+        t.ml.codeVersions.createOrUpdate(t.resourceGroup, t.workspace, name, '1', { properties: { codeUri, isAnonymous: true, properties: { hash_sha256: a.hash, hash_version: HASH_VERSION } } }),
+      );
+      out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/codes/${name}/versions/1`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
+    } else {
+      const name = a.name!;
+      const existing = await t.ml.modelVersions.get(t.resourceGroup, t.workspace, name, '1').catch((err: unknown) => (is404(err) ? undefined : Promise.reject(new AssetUploadError(`looking up model ${name}:1 in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err }))));
+      if (existing?.id) {
+        out.push({ what: a.what, path: a.path, written: a.written, id: existing.id, reused: true, files: a.files.length, bytesUploaded: 0 });
+        continue;
+      }
+      await upload(t, a, `LocalUpload/${a.hash}`, counter);
+      const modelUri = `azureml://subscriptions/${t.subscriptionId}/resourcegroups/${t.resourceGroup}/workspaces/${t.workspace}/datastores/${DATASTORE}/paths/LocalUpload/${a.hash}/${basename(a.root)}`;
+      const r = await arm(`registering model ${name}:1`, () =>
+        t.ml.modelVersions.createOrUpdate(t.resourceGroup, t.workspace, name, '1', { properties: { modelUri, modelType: a.modelType ?? 'custom_model', isAnonymous: true, isArchived: false } }),
+      );
+      out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/models/${name}/versions/1`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
+    }
+  }
+  return out;
+}
+
+/** The deployment spec with each resolved asset replaced by its ARM id (the model's type is kept by the registration). */
+export function withAssetIds(deployment: Record<string, unknown>, resolved: readonly ResolvedAsset[]): Record<string, unknown> {
+  const d = structuredClone(deployment);
+  for (const r of resolved) {
+    if (r.what === 'model') d.model = r.id;
+    else if (r.what === 'environment') d.environment = r.id;
+    else d.code_configuration = { ...(d.code_configuration as Record<string, unknown>), code: r.id };
+  }
+  return d;
+}
+
+/** One line per asset for people: what was (or would be) uploaded and registered. */
+export function describeAsset(a: LocalAsset, r?: ResolvedAsset): string {
+  const head = `candidate.deployment.${a.path}: ${a.written} (${a.files.length} file${a.files.length === 1 ? '' : 's'}, ${a.bytes} bytes)`;
+  if (!r) {
+    return a.what === 'model'
+      ? `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register anonymous model ${a.name}:1 (${a.modelType}), unless it is already registered`
+      : `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register an anonymous code version <uuid>:1 with content hash ${a.hash}, unless one with that hash is already registered`;
+  }
+  return r.reused ? `${head}: already registered as ${r.id}; uploaded 0 bytes` : `${head}: uploaded ${r.bytesUploaded} bytes, registered ${r.id}`;
+}
+
+// ───────────────────────────── inline environments ─────────────────────────────
+
+/** The CLI's name for every anonymous environment (reference §3.3). */
+export const ANONYMOUS_ENVIRONMENT = 'CliV2AnonymousEnvironment';
+
+/** An inline `{ image, conda_file?, inference_config?, os_type? }` environment, read and hashed. */
+export interface InlineEnvironmentAsset {
+  what: 'environment';
+  path: 'environment';
+  written: string;
+  image: string;
+  condaFile?: string;
+  inferenceConfig?: { livenessRoute: { port: number; path: string }; readinessRoute: { port: number; path: string }; scoringRoute: { port: number; path: string } };
+  osType?: 'Linux' | 'Windows';
+  version: string;
+}
+
+/** Python's `sep.join(hex)`: `sep` between every character of `hex` (what the CLI's version hash does). */
+const pyJoin = (sep: string, hex: string): string => [...hex].join(sep);
+
+/**
+ * Reads an inline image environment: its conda file (a path relative to `baseDir`, or the spec itself) as
+ * YAML with sorted keys, and its version the CLI's way: H = sha256hex(image), then H.join(sha256hex(yaml of
+ * inference_config)), then H.join(sha256hex(conda YAML)); version = sha256hex(H). The YAML text is not
+ * always byte-identical to PyYAML's (it is for plain channel/dependency lists), so versions can differ from the CLI's for the same conda file; they are
+ * stable for Glidepath (same inputs → same version). Undefined when the spec has no inline image environment.
+ */
+export async function readInlineEnvironment(spec: DeploymentSpec, baseDir: string): Promise<InlineEnvironmentAsset | undefined> {
+  const env = spec.environment;
+  if (env === undefined || typeof env === 'string' || env.image === undefined || env.build !== undefined) return undefined;
+  const { parse, stringify } = await import('yaml');
+  // PyYAML's default block style: sorted keys, list items not indented under their key.
+  const sorted = (v: unknown) => stringify(v, { sortMapEntries: true, indentSeq: false });
+  let condaFile: string | undefined;
+  if (typeof env.conda_file === 'string') {
+    const file = isAbsolute(env.conda_file) ? env.conda_file : resolve(baseDir, env.conda_file);
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw unreadable('candidate.deployment.environment.conda_file', file, err);
+    }
+    let doc: unknown;
+    try {
+      doc = parse(text);
+    } catch (err) {
+      throw new InvalidInputError(`candidate.deployment.environment.conda_file: ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, [], { cause: err });
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new InvalidInputError(`candidate.deployment.environment.conda_file: ${file} does not hold a conda environment (a mapping with channels and dependencies)`);
+    condaFile = sorted(doc);
+  } else if (env.conda_file !== undefined) condaFile = sorted(env.conda_file);
+  const ic = env.inference_config;
+  let h = sha256hex(env.image);
+  if (ic) h = pyJoin(h, sha256hex(sorted(ic)));
+  if (condaFile !== undefined) h = pyJoin(h, sha256hex(condaFile));
+  return {
+    what: 'environment',
+    path: 'environment',
+    written: `image ${env.image}${typeof env.conda_file === 'string' ? ` + conda_file ${env.conda_file}` : env.conda_file ? ' + inline conda_file' : ''}`,
+    image: env.image,
+    ...(condaFile !== undefined ? { condaFile } : {}),
+    ...(ic ? { inferenceConfig: { livenessRoute: ic.liveness_route, readinessRoute: ic.readiness_route, scoringRoute: ic.scoring_route } } : {}),
+    ...(env.os_type ? { osType: env.os_type === 'windows' ? ('Windows' as const) : ('Linux' as const) } : {}),
+    version: sha256hex(h),
+  };
+}
+
+/** Registers the anonymous environment version (PUT is idempotent: the same inputs give the same version). */
+export async function registerEnvironment(t: AssetTarget, e: InlineEnvironmentAsset): Promise<ResolvedAsset> {
+  let existing: { id?: string } | undefined;
+  try {
+    existing = await t.ml.environmentVersions.get(t.resourceGroup, t.workspace, ANONYMOUS_ENVIRONMENT, e.version);
+  } catch (err) {
+    if (!is404(err)) throw new AssetUploadError(`looking up environment ${ANONYMOUS_ENVIRONMENT}:${e.version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err });
+  }
+  if (existing?.id) return { what: 'environment', path: e.path, written: e.written, id: existing.id, reused: true, files: 0, bytesUploaded: 0 };
+  try {
+    const r = await t.ml.environmentVersions.createOrUpdate(t.resourceGroup, t.workspace, ANONYMOUS_ENVIRONMENT, e.version, {
+      properties: { image: e.image, ...(e.condaFile !== undefined ? { condaFile: e.condaFile } : {}), ...(e.inferenceConfig ? { inferenceConfig: e.inferenceConfig } : {}), ...(e.osType ? { osType: e.osType } : {}), isAnonymous: true, isArchived: false },
+    });
+    return { what: 'environment', path: e.path, written: e.written, id: r.id!, reused: false, files: 0, bytesUploaded: 0 };
+  } catch (err) {
+    throw new AssetUploadError(`registering environment ${ANONYMOUS_ENVIRONMENT}:${e.version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** One line for people about an inline environment. */
+export function describeEnvironment(e: InlineEnvironmentAsset, r?: ResolvedAsset): string {
+  const head = `candidate.deployment.environment: ${e.written}`;
+  if (!r) return `${head}: would register anonymous environment ${ANONYMOUS_ENVIRONMENT}:${e.version}, unless it is already registered`;
+  return r.reused ? `${head}: already registered as ${r.id}` : `${head}: registered ${r.id}`;
+}
