@@ -10,7 +10,7 @@
  * A store that cannot be read (unreachable, 401/403, no such container) fails with
  * `CollectedDataUnavailable` and the reason, which the workflow turns into an inconclusive analysis.
  */
-import { isRestError } from '@azure/core-rest-pipeline';
+import { createPipelineRequest, isRestError } from '@azure/core-rest-pipeline';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { ApplicationFailure } from '@temporalio/activity';
 import { ErrorType } from '../domain/errors.js';
@@ -25,9 +25,9 @@ import {
   type ParsedLines,
 } from '../domain/predictions/index.js';
 import type { AzureClientFactory } from './azure-clients.js';
-import { failure } from './failures.js';
+import { failure, genericAzureFailure } from './failures.js';
 import { heartbeat } from './heartbeat.js';
-import type { ReadPredictionPairsInput, ReadPredictionPairsResult } from './types.js';
+import type { ReadDataCollectionInput, ReadDataCollectionResult, ReadPredictionPairsInput, ReadPredictionPairsResult } from './types.js';
 
 export interface PredictionActivityOptions {
   /** Blobs downloaded at once (default 4: each is held as a buffer and a string while it is parsed). */
@@ -83,7 +83,58 @@ export function createPredictionActivities(factory: AzureClientFactory, opts: Pr
   const concurrency = opts.concurrency ?? 4;
   const maxBytes = opts.maxBytes ?? 256 * 2 ** 20;
 
+  /** GET an ARM path raw (the SDK 2.1.1 drops `dataCollector`); null on 404. */
+  async function armGet(subscriptionId: string, path: string, what: string): Promise<Record<string, unknown> | null> {
+    const c = factory.forSubscription(subscriptionId);
+    const base = c.target.cloud === 'emulator' ? c.target.url : 'https://management.azure.com';
+    let response;
+    try {
+      response = await c.ml.sendRequest(createPipelineRequest({ url: `${base}${path}?api-version=2024-04-01`, method: 'GET' }));
+    } catch (err) {
+      throw genericAzureFailure(what, err);
+    }
+    if (response.status === 404) return null;
+    if (response.status !== 200) throw genericAzureFailure(what, new Error(`HTTP ${response.status}: ${(response.bodyAsText ?? '').slice(0, 300)}`));
+    return JSON.parse(response.bodyAsText ?? '{}') as Record<string, unknown>;
+  }
+
   return {
+    /**
+     * A deployment's `dataCollector` (which collections are on, rolling rate, captured headers) and the
+     * workspace's default blob store (`workspaceblobstore`: account, container; on the emulator the whole
+     * service URL is in `properties["glidepath.blobServiceUrl"]`). Reads only; no secret is read.
+     */
+    async readDataCollection({ endpoint: ref, deployment }: ReadDataCollectionInput): Promise<ReadDataCollectionResult> {
+      const ws = `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${ref.workspace}`;
+      const dep = await armGet(ref.subscriptionId, `${ws}/onlineEndpoints/${ref.endpoint}/deployments/${deployment}`, `reading deployment '${deployment}'`);
+      const props = (dep?.properties ?? {}) as { dataCollector?: { collections?: Record<string, { dataCollectionMode?: string }>; rollingRate?: string; requestLogging?: { captureHeaders?: string[] } } };
+      const dc = props.dataCollector;
+      const collections: Record<string, boolean> = {};
+      for (const [name, c] of Object.entries(dc?.collections ?? {})) collections[name] = String(c?.dataCollectionMode ?? '').toLowerCase() === 'enabled';
+      let store: ReadDataCollectionResult['store'] = null;
+      let storeProblem: string | undefined;
+      try {
+        const ds = await armGet(ref.subscriptionId, `${ws}/datastores/workspaceblobstore`, 'reading the workspace datastore workspaceblobstore');
+        const p = (ds?.properties ?? {}) as { accountName?: string; containerName?: string; endpoint?: string; protocol?: string; properties?: Record<string, string> };
+        if (!ds) storeProblem = `workspace ${ref.workspace} has no datastore workspaceblobstore`;
+        else if (!p.accountName || !p.containerName) storeProblem = 'datastore workspaceblobstore names no account or container';
+        else {
+          const url = p.properties?.['glidepath.blobServiceUrl'] ?? `${p.protocol ?? 'https'}://${p.accountName}.blob.${p.endpoint ?? 'core.windows.net'}`;
+          store = { blobEndpoint: url.replace(/\/+$/, ''), container: p.containerName };
+        }
+      } catch (err) {
+        storeProblem = `reading datastore workspaceblobstore failed: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      return {
+        exists: dep !== null,
+        collections,
+        rollingRate: dc?.rollingRate ?? null,
+        captureHeaders: [...(dc?.requestLogging?.captureHeaders ?? [])],
+        store,
+        ...(storeProblem ? { storeProblem } : {}),
+      };
+    },
+
     async readPredictionPairs(raw: ReadPredictionPairsInput): Promise<ReadPredictionPairsResult> {
       const parsed = ReadPredictionPairsInputSchema.safeParse(raw);
       if (!parsed.success) {

@@ -82,7 +82,9 @@ export function gateTableBlocks(verdict: ApprovalNotice['lastAnalysis'] | undefi
     `5xx rate      ${fmtRate(b?.errorRate).padEnd(11)} ${fmtRate(c?.errorRate)}`,
     `424 rate      ${fmtRate(b?.modelErrorRate).padEnd(11)} ${fmtRate(c?.modelErrorRate)}`,
     '```',
-    ...verdict.gates.map((g) => `${mark(g.status)} \`${g.gate}\` ${md(g.reason)}`),
+    // The prediction line first: a reviewer sees how often the candidate disagrees before approving.
+    ...(verdict.predictions ? [`*Predictions* (mirrored pairs): ${md(verdict.predictions)}`] : []),
+    ...verdict.gates.filter((g) => !(verdict.predictions && g.gate === 'predictions')).map((g) => `${mark(g.status)} \`${g.gate}\` ${md(g.reason)}`),
   ];
   return [{ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } }];
 }

@@ -243,7 +243,29 @@ export interface RolloutActivities {
   callWebhookGate(input: CallWebhookGateInput): Promise<CallWebhookGateResult>;
   /** Pairs of the baseline's and candidate's collected predictions in a window, as aggregates (CollectedDataUnavailable when the store cannot be read). */
   readPredictionPairs(input: ReadPredictionPairsInput): Promise<ReadPredictionPairsResult>;
+  readDataCollection(input: ReadDataCollectionInput): Promise<ReadDataCollectionResult>;
   notify(input: NotifyInput): Promise<NotifyResult>;
   /** The worker's trusted signers of decisions and its person mapping (public data, kept in the rollout's state). */
   trustedSigners(): Promise<DecisionTrust>;
+}
+
+export interface ReadDataCollectionInput {
+  endpoint: EndpointRef;
+  deployment: string;
+}
+/**
+ * A deployment's data collection as Azure holds it (`properties.dataCollector`, read raw: the SDK drops
+ * it) and where the workspace's default blob store is. Names and settings only, no secret.
+ */
+export interface ReadDataCollectionResult {
+  /** False when the deployment does not exist (yet). */
+  exists: boolean;
+  /** Collection name → enabled (`dataCollectionMode: Enabled`). Empty without a collector. */
+  collections: Record<string, boolean>;
+  rollingRate: string | null;
+  captureHeaders: string[];
+  /** The workspace's default datastore (workspaceblobstore): its blob service URL and container. */
+  store: { blobEndpoint: string; container: string } | null;
+  /** Why the store could not be read (the rollout reports it; reading pairs will then be inconclusive). */
+  storeProblem?: string;
 }

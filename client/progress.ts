@@ -73,13 +73,17 @@ export function currentJudgement(status: RolloutStatus): JudgedVerdict | null {
  */
 function judgedHead(v: JudgedVerdict): string {
   const judged = new Set(v.judgement.gates.map((g) => g.gate));
-  const guardrails = v.gates.filter((g) => !judged.has(g.gate) && g.status === v.status);
+  const guardrails = v.gates.filter((g) => !judged.has(g.gate) && g.gate !== 'predictions' && g.status === v.status);
+  // A verdict the prediction gates decided (their line follows the judged gates).
+  const byPredictions = v.predictions !== undefined && v.predictions.status === v.status && v.status !== v.judgement.status;
   const cause =
     v.status !== v.judgement.status && guardrails.length > 0
       ? ` (guardrail: ${guardrails.map((g) => oneLine(g.reason)).join('; ')})`
-      : v.judgement.cause
-        ? ` (${v.judgement.cause})`
-        : '';
+      : byPredictions
+        ? ' (predictions)'
+        : v.judgement.cause && v.status === 'inconclusive'
+          ? ` (${v.judgement.cause})`
+          : '';
   return `${v.status}${cause}, analysis ${v.analysis}`;
 }
 
@@ -95,6 +99,19 @@ export function judgementLines(v: JudgedVerdict, indent: string): string[] {
 function verdictText(v: VerdictRecord, current: boolean): string {
   if (!v.judgement) return `${v.status}: ${oneLine(v.reasons.join('; '))}`;
   return current ? judgedHead(v as JudgedVerdict) : `${judgedHead(v as JudgedVerdict)} of step ${v.stepIndex + 1}`;
+}
+
+/** The step's newest prediction evidence (plans with gates.predictions), or null. */
+export function currentPredictions(status: RolloutStatus): VerdictRecord | null {
+  const last = status.lastVerdicts[status.lastVerdicts.length - 1];
+  if (!last || last.stepIndex !== status.stepIndex || !last.predictions) return null;
+  return last;
+}
+
+/** `predictions  disagreement 4.9% (412/8,410 pairs) > 2% · isFraud false→true 398, true→false 14 · worst slice merchantCategory=online 11.2%` */
+export function predictionsLine(v: VerdictRecord, indent: string): string {
+  const e = v.predictions!;
+  return `${indent}predictions  ${oneLine(e.reason.replace(/^predictions: /, ''))}${e.status === 'inconclusive' ? '' : ` (${e.status})`}`;
 }
 
 /** One line describing where the rollout is (plus one indented line per judged gate when the step's last analysis was judged). */
@@ -118,7 +135,9 @@ export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, 
   if (status.stopping && !status.outcome) parts.push(`stopping: ${oneLine(status.stopping)}`);
   if (status.outcome) parts.push(`outcome ${status.outcome}`);
   const line = `${time} ${parts.join(' · ')}`;
-  return judged ? [line, ...judgementLines(judged, '           ')].join('\n') : line;
+  const predicted = currentPredictions(status);
+  const extra = [...(judged ? judgementLines(judged, '           ') : []), ...(predicted ? [predictionsLine(predicted, '           ')] : [])];
+  return extra.length ? [line, ...extra].join('\n') : line;
 }
 
 /**
@@ -128,8 +147,9 @@ export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, 
 export function finalEvidenceLines(verdicts: readonly VerdictRecord[]): string[] {
   const last = [...verdicts].reverse().find((v) => v.snapshot !== null);
   const judged = last ? latestJudged(verdicts, last.stepIndex) : null;
-  if (!judged) return [];
-  return [`  evidence   step ${judged.stepIndex + 1} (${judgedHead(judged)})`, ...judgementLines(judged, '             ')];
+  const predicted = last?.predictions ? [predictionsLine(last, '             ')] : [];
+  if (!judged) return predicted.length ? [`  evidence   step ${last!.stepIndex + 1} (analysis ${last!.analysis}, ${last!.status})`, ...predicted] : [];
+  return [`  evidence   step ${judged.stepIndex + 1} (${judgedHead(judged)})`, ...judgementLines(judged, '             '), ...predicted];
 }
 
 /** A multi-line status for `rollout status` (human form). */
@@ -148,6 +168,8 @@ export function formatStatus(status: RolloutStatus, plan: RolloutPlan | null, no
   const judged = currentJudgement(status);
   if (last) lines.push(`  ${last.snapshot === null ? 'cost check' : 'analysis  '} ${verdictText(last, judged === last)}`);
   if (judged) judgementLines(judged, '             ').forEach((l, i) => lines.push(i === 0 ? `  evidence   ${l.trimStart()}` : l));
+  const predicted = currentPredictions(status);
+  if (predicted) lines.push(predictionsLine(predicted, judged ? '             ' : '  evidence   '));
   if (status.pendingApproval) {
     const p = status.pendingApproval;
     lines.push(`  approval   awaited for ${oneLine(describeStep(p.stepIndex, p.stepText))} from ${oneLine(p.approvers.join(' or ')) || 'any approver'}${p.timeoutAt ? ` until ${p.timeoutAt} (then ${p.onTimeout})` : ''}`);

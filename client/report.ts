@@ -13,6 +13,7 @@ import { isJudged } from '../domain/evidence.js';
 import { explain } from '../domain/explain.js';
 import { describeTolerance, fmtCount, fmtE, fmtRatio, type EvidenceLevel, type GateJudgement } from '../domain/judge/judge.js';
 import type { DeploymentMetrics } from '../domain/gates.js';
+import type { PredictionEvidence } from '../domain/prediction-analysis.js';
 import { parsePlan, type PlanDocument } from '../domain/plan.js';
 import type { ApprovalRecord, RefusalRecord, RollbackReport, RolloutStatus, SafeRolloutInput, SafeRolloutResult, TimelineEvent, VerdictRecord } from '../domain/rollout.js';
 import { formatTraffic } from '../domain/traffic.js';
@@ -57,7 +58,110 @@ export interface RolloutReport {
   evidence: EvidenceSeries[];
   /** The evidence each judged step ended with (its last judged analysis), one row per gate. */
   finalEvidence: FinalEvidenceRow[];
+  /** Per step with prediction gates: disagreement over time and what the step ended with (aggregates only). */
+  predictions: PredictionStepReport[];
   notes: string[];
+}
+
+/** One step's prediction evidence: each analysis, and the last (flips, worst slices, score bins). */
+export interface PredictionStepReport {
+  stepIndex: number;
+  step: string;
+  overTime: { at: string; analysis: number; status: string; windowPairs: number | null; windowDisagreements: number | null; stepPairs: number; stepDisagreements: number }[];
+  final: PredictionEvidence;
+}
+
+/** The analyses with prediction evidence, grouped by step. */
+function predictionsOf(analyses: VerdictRecord[], steps: string[]): PredictionStepReport[] {
+  const out: PredictionStepReport[] = [];
+  for (const v of analyses) {
+    if (!v.predictions) continue;
+    let s = out.find((x) => x.stepIndex === v.stepIndex);
+    if (!s) out.push((s = { stepIndex: v.stepIndex, step: steps[v.stepIndex] ?? `step ${v.stepIndex + 1}`, overTime: [], final: v.predictions }));
+    s.final = v.predictions;
+    s.overTime.push({
+      at: v.at,
+      analysis: v.analysis,
+      status: v.predictions.status,
+      windowPairs: v.predictions.window?.pairs ?? null,
+      windowDisagreements: v.predictions.window?.disagreements ?? null,
+      stepPairs: v.predictions.step.pairs,
+      stepDisagreements: v.predictions.step.disagreements,
+    });
+  }
+  return out;
+}
+
+const pctOf = (x: number, n: number) => (n > 0 ? `${((100 * x) / n).toFixed(1)}%` : '–');
+
+/** The flip matrix: rows the baseline's label, columns the candidate's; off the diagonal the disagreeing pairs. */
+function flipMatrix(e: PredictionEvidence): { classes: string[]; cell: (b: string, c: string) => string } {
+  const classes = [...new Set(e.step.flips.flatMap((f) => [f.baseline, f.candidate]))].sort();
+  return {
+    classes,
+    cell: (b, c) => (b === c ? '·' : fmtCount(e.step.flips.find((f) => f.baseline === b && f.candidate === c)?.count ?? 0)),
+  };
+}
+
+/** Score bins as rows: range, baseline count, candidate count. */
+function scoreRows(e: PredictionEvidence): { range: string; baseline: number; candidate: number }[] {
+  const sc = e.step.scores;
+  if (!sc) return [];
+  const rows: { range: string; baseline: number; candidate: number }[] = [];
+  const edges = sc.edges;
+  for (let i = 0; i < sc.baseline.length; i++) {
+    const range = i === 0 ? `< ${edges[0]}` : i === sc.baseline.length - 1 ? `≥ ${edges[edges.length - 1]}` : `${edges[i - 1]}–${edges[i]}`;
+    if ((sc.baseline[i] ?? 0) === 0 && (sc.candidate[i] ?? 0) === 0 && (i === 0 || i === sc.baseline.length - 1)) continue;
+    rows.push({ range, baseline: sc.baseline[i] ?? 0, candidate: sc.candidate[i] ?? 0 });
+  }
+  return rows;
+}
+
+function predictionMarkdown(p: PredictionStepReport): string[] {
+  const e = p.final;
+  const out = [`### Step ${p.stepIndex + 1}. ${mdCell(p.step)}: **${mdCell(e.status)}**`, '', mdCell(e.reason), ''];
+  out.push(`Pairs joined ${fmtCount(e.step.joined)}, unjoined ${fmtCount(e.step.unjoined.baseline)} (baseline) / ${fmtCount(e.step.unjoined.candidate)} (candidate); lines skipped ${fmtCount(e.step.skippedLines)}; empty folders ${fmtCount(e.step.missingFolders)}.`, '');
+  out.push('Disagreement over time:', '', '| When | # | Window pairs | Window disagreements | Step so far | Verdict |', '|---|---|---|---|---|---|');
+  for (const t of p.overTime) {
+    out.push(`| ${mdCell(t.at)} | ${t.analysis} | ${t.windowPairs === null ? '–' : fmtCount(t.windowPairs)} | ${t.windowDisagreements === null ? '–' : `${fmtCount(t.windowDisagreements)} (${pctOf(t.windowDisagreements, t.windowPairs ?? 0)})`} | ${fmtCount(t.stepDisagreements)}/${fmtCount(t.stepPairs)} (${pctOf(t.stepDisagreements, t.stepPairs)}) | ${mdCell(t.status)} |`);
+  }
+  out.push('');
+  const m = flipMatrix(e);
+  if (m.classes.length) {
+    out.push('Flip matrix (rows: baseline label, columns: candidate label; disagreeing pairs):', '', `| baseline ↓ / candidate → | ${m.classes.map(mdCell).join(' | ')} |`, `|${'---|'.repeat(m.classes.length + 1)}`);
+    for (const b of m.classes) out.push(`| ${mdCell(b)} | ${m.classes.map((c) => m.cell(b, c)).join(' | ')} |`);
+    out.push('');
+  }
+  if (e.step.worstSlices.length) {
+    out.push('Worst slices:', '', '| Slice | Pairs | Disagreements | Rate |', '|---|---|---|---|');
+    for (const w of e.step.worstSlices) out.push(`| ${mdCell(`${w.field}=${w.value}`)} | ${fmtCount(w.pairs)} | ${fmtCount(w.disagreements)} | ${pctOf(w.disagreements, w.pairs)} |`);
+    out.push('');
+  }
+  const rows = scoreRows(e);
+  if (rows.length) {
+    out.push(`Score distributions${e.scoreShift ? ` (${mdCell(e.scoreShift.statistic)} ${e.scoreShift.value === null ? '–' : e.scoreShift.value.toFixed(3)}, max ${e.scoreShift.max})` : ''}:`, '', '| Score | Baseline | Candidate |', '|---|---|---|');
+    for (const r of rows) out.push(`| ${r.range} | ${fmtCount(r.baseline)} | ${fmtCount(r.candidate)} |`);
+    out.push('');
+  }
+  return out;
+}
+
+function predictionHtml(p: PredictionStepReport, row: (cells: string[], tag?: string) => string): string {
+  const e = p.final;
+  const parts = [`<h3>Step ${esc(String(p.stepIndex + 1))}. ${esc(p.step)}: <span class="${esc(e.status)}">${esc(e.status)}</span></h3>`, `<p>${esc(e.reason)}</p>`];
+  parts.push(`<table class="predictions-over-time">${row(['When', '#', 'Window pairs', 'Window disagreements', 'Step so far', 'Verdict'], 'th')}${p.overTime
+    .map((t) => row([esc(t.at), String(t.analysis), t.windowPairs === null ? '–' : esc(fmtCount(t.windowPairs)), t.windowDisagreements === null ? '–' : esc(`${fmtCount(t.windowDisagreements)} (${pctOf(t.windowDisagreements, t.windowPairs ?? 0)})`), esc(`${fmtCount(t.stepDisagreements)}/${fmtCount(t.stepPairs)} (${pctOf(t.stepDisagreements, t.stepPairs)})`), `<span class="${esc(t.status)}">${esc(t.status)}</span>`]))
+    .join('')}</table>`);
+  const m = flipMatrix(e);
+  if (m.classes.length) parts.push(`<p>Flip matrix (rows: baseline label, columns: candidate label)</p><table class="flips">${row(['', ...m.classes.map(esc)], 'th')}${m.classes.map((b) => row([`<b>${esc(b)}</b>`, ...m.classes.map((c) => esc(m.cell(b, c)))])).join('')}</table>`);
+  if (e.step.worstSlices.length) parts.push(`<p>Worst slices</p><table class="slices">${row(['Slice', 'Pairs', 'Disagreements', 'Rate'], 'th')}${e.step.worstSlices.map((w) => row([esc(`${w.field}=${w.value}`), esc(fmtCount(w.pairs)), esc(fmtCount(w.disagreements)), esc(pctOf(w.disagreements, w.pairs))])).join('')}</table>`);
+  const rows = scoreRows(e);
+  if (rows.length) {
+    const max = Math.max(1, ...rows.flatMap((r) => [r.baseline, r.candidate]));
+    const bar = (n: number, cls: string) => `<span class="bar ${cls}" style="display:inline-block;height:8px;width:${Math.round((120 * n) / max)}px"></span> ${esc(fmtCount(n))}`;
+    parts.push(`<p>Score distributions${e.scoreShift ? esc(` (${e.scoreShift.statistic} ${e.scoreShift.value === null ? '–' : e.scoreShift.value.toFixed(3)}, max ${e.scoreShift.max})`) : ''}</p><table class="scores">${row(['Score', 'Baseline', 'Candidate'], 'th')}${rows.map((r) => row([esc(r.range), bar(r.baseline, 'baseline'), bar(r.candidate, 'candidate')])).join('')}</table>`);
+  }
+  return parts.join('\n');
 }
 
 /** One judged gate's evidence across the analyses, in order. */
@@ -154,6 +258,7 @@ export function buildReport(src: ReportSources): RolloutReport {
     candidateErrorRate: num(v.snapshot?.candidate, 'errorRate'),
   }));
   const { evidence, finalEvidence } = evidenceOf(analyses, steps);
+  const predictions = predictionsOf(analyses, steps);
   const traffic = timeline.filter((e) => e.kind === 'traffic').map((e) => ({ at: e.at, stepIndex: e.stepIndex ?? null, traffic: e.text }));
   if (result?.rollback?.traffic) traffic.push({ at: result.finishedAt, stepIndex: null, traffic: `${formatTraffic(result.rollback.traffic)} (rollback, read back)` });
   return {
@@ -184,6 +289,7 @@ export function buildReport(src: ReportSources): RolloutReport {
     chart,
     evidence,
     finalEvidence,
+    predictions,
     notes,
   };
 }
@@ -300,6 +406,11 @@ export function renderMarkdown(r: RolloutReport): string {
     out.push(`| Step | ${EVIDENCE_HEADERS.join(' | ')} |`, `|${'---|'.repeat(EVIDENCE_HEADERS.length + 1)}`);
     for (const f of r.finalEvidence) out.push(`| ${f.stepIndex + 1}. ${mdCell(f.step)} (analysis ${f.analysis}) | ${evidenceCells(f).map(mdCell).join(' | ')} |`);
     out.push('');
+  }
+
+  if (r.predictions.length) {
+    out.push('## Predictions', '', 'Mirrored requests answered by both models, paired: how often their labels disagree (the disagreement test), which way they flip, where, and both sides\' score distributions. Counts only: no input or prediction is kept.', '');
+    for (const p of r.predictions) out.push(...predictionMarkdown(p));
   }
 
   out.push('## Analyses', '');
@@ -560,6 +671,12 @@ export function renderHtml(r: RolloutReport): string {
       parts.push(row([`${stepName(f.stepIndex)} <small>(analysis ${f.analysis})</small>`, ...cells]));
     }
     parts.push('</table>');
+  }
+
+  if (r.predictions.length) {
+    parts.push('<h2>Predictions</h2>');
+    parts.push('<p class="legend">Mirrored requests answered by both models, paired: how often their labels disagree (the disagreement test), which way they flip, where, and both sides\' score distributions. Counts only: no input or prediction is kept.</p>');
+    for (const p of r.predictions) parts.push(predictionHtml(p, row));
   }
 
   parts.push('<h2>Analyses</h2>');

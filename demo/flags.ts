@@ -7,7 +7,7 @@ import { parse } from '../client/args.js';
 import { InvalidInputError } from '../client/errors.js';
 import { parseDuration } from '../domain/duration.js';
 
-export const demoUsage = `glidepath demo — two rollouts on a local Azure ML emulator, start to finish, in about two minutes
+export const demoUsage = `glidepath demo — three rollouts on a local Azure ML emulator, start to finish, in about two minutes
 
 Usage:
   glidepath demo [--interactive] [--keep] [--new-server] [--ui-port N] [--out DIR] [--bake D] [--json]

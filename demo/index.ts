@@ -1,7 +1,7 @@
 /**
  * The demo's public entry: `glidepath demo` (`npm run demo`), dispatched here by client/cli.ts.
  * Flags are parsed first (demo/flags.ts, the CLI's own parser), so `--help` and a bad flag answer at once;
- * the run itself (demo/run.ts: Temporal, emulator, worker, two rollouts) is loaded only when it runs.
+ * the run itself (demo/run.ts: Temporal, emulator, worker, three rollouts) is loaded only when it runs.
  */
 import { demoUsage, parseDemoArgs } from './flags.js';
 

@@ -6,13 +6,15 @@
  * It reuses a Temporal server that answers (TEMPORAL_ADDRESS, else 127.0.0.1:7233) or starts the Temporal
  * CLI's dev server with its web UI and Glidepath's search attributes; starts the Azure ML emulator, an
  * endpoint `fraud-detection` whose `blue` deployment (fraud-detector:1) serves live traffic from the
- * traffic generator, and a worker on a task queue of its own; then runs two rollouts on that endpoint,
+ * traffic generator, and a worker on a task queue of its own; then runs three rollouts on that endpoint,
  * one after the other (demo/scenario.ts):
  *
  *   1. `green` (fraud-detector:2): deploy → mirror → cost check → approval → canary 25% → 50% → promote →
  *      retire `blue`. A simulated reviewer approves after a pause; with `--interactive` the demo waits for
  *      you and prints the exact approve command.
  *   2. `red` (fraud-detector:4, fails on ~5% of inputs): rolled back during the mirror by the model-error gate.
+ *   3. `amber` (fraud-detector:5, fast and healthy, badly fit): rolled back during the mirror by the
+ *      prediction gates (its `isFraud` disagrees with green's on about a third of the mirrored requests).
  *
  * It prints progress, a summary per rollout (outcome, reason, duration, traffic history) with its Temporal
  * UI link, and writes an HTML and a Markdown report per rollout. On exit — Ctrl-C included — it stops
@@ -244,7 +246,7 @@ export async function runDemo(flags: DemoFlags, env: NodeJS.ProcessEnv): Promise
         });
         say(`worker     polling task queue ${taskQueue}`);
 
-        // ── the two rollouts ──
+        // ── the three rollouts ──
         // Interactive: you approve with the CLI and --as, which nothing signs here, so the plans do not require verified decisions.
         const rollouts = demoRollouts({ approvalTimeout: flags.interactive ? '30m' : '5m', bake: flags.bake, verified: !flags.interactive });
         for (const [i, r] of rollouts.entries()) {

@@ -1,5 +1,5 @@
 /**
- * What the demo rolls out, as data: the endpoint it creates on the emulator and the two plans it runs on it.
+ * What the demo rolls out, as data: the endpoint it creates on the emulator and the three plans it runs on it.
  * Same shape as a real plan file (examples/rollout.yaml) with bakes of seconds instead of minutes.
  */
 import type { PlanDocument } from '../domain/plan.js';
@@ -28,6 +28,26 @@ const GATES = {
   modelErrorRate: { max: 0.01, tolerance: '1.25x + 0.1%' },
 };
 
+/**
+ * The third rollout's prediction gate: the candidate's `isFraud` may differ from the live model's on at
+ * most 2% of mirrored requests (the disagreement test, sharing the step's false-alarm budget with the
+ * judge's three gates), its `fraudProbability` distribution may not shift by more than PSI 0.2, and
+ * disagreements are counted per `merchantCategory`.
+ */
+export const PREDICTION_GATE = {
+  label: 'isFraud',
+  score: 'fraudProbability',
+  maxDisagreement: 0.02,
+  maxScoreShift: { statistic: 'psi' as const, max: 0.2 },
+  slices: ['merchantCategory'],
+};
+
+/** Azure ML data collection on the first candidate (`green`), so the third rollout can compare predictions against it. */
+export const DEMO_DATA_COLLECTOR = {
+  collections: { model_inputs: { enabled: 'True' }, model_outputs: { enabled: 'True' } },
+  request_logging: { capture_headers: ['x-ms-client-request-id'] },
+};
+
 /** One rollout of the demo: the candidate and the plan, and what the demo expects it to end as. */
 export interface DemoRollout {
   title: string;
@@ -45,10 +65,15 @@ export const BASELINE = { name: 'blue', model: 'azureml:fraud-detector:1' } as c
  *    promote → retire `blue`. 2. `red` (fraud-detector:4, brittle: its scoring code raises — HTTP 424 —
  *    for far-from-home or unknown-merchant transactions, ~5% of traffic): mirror 50%, where the model-error
  *    gate (≤ 1%) fails and the rollout rolls back to `green` before `red` sees any live traffic.
+ * 3. `amber` (fraud-detector:5, fast and healthy but badly fit: it flags far more transactions as fraud):
+ *    mirror 50% with prediction gates; the mirrored pairs disagree on about a third of the labels, so the
+ *    rollout rolls back during the mirror on prediction disagreement, before `amber` sees live traffic.
+ *    `green` collects its inputs and outputs (data_collector); Glidepath adds the collector to `amber`.
  */
-export function demoRollouts(opts: { approvalTimeout: string; bake: string; goodModel?: string; faultyModel?: string; verified?: boolean }): DemoRollout[] {
-  const deployment = (model: string) => ({
+export function demoRollouts(opts: { approvalTimeout: string; bake: string; goodModel?: string; faultyModel?: string; wrongModel?: string; verified?: boolean }): DemoRollout[] {
+  const deployment = (model: string, collect = false) => ({
     model,
+    ...(collect ? { data_collector: DEMO_DATA_COLLECTOR } : {}),
     instance_type: 'Standard_DS3_v2',
     instance_count: 1,
     request_settings: { request_timeout_ms: 5000, max_concurrent_requests_per_instance: 8 },
@@ -64,6 +89,7 @@ export function demoRollouts(opts: { approvalTimeout: string; bake: string; good
   };
   const good = opts.goodModel ?? 'azureml:fraud-detector:2';
   const faulty = opts.faultyModel ?? 'azureml:fraud-detector:4';
+  const wrong = opts.wrongModel ?? 'azureml:fraud-detector:5';
   return [
     {
       title: 'a good model, all the way',
@@ -73,7 +99,7 @@ export function demoRollouts(opts: { approvalTimeout: string; bake: string; good
       plan: {
         ...common,
         baseline: BASELINE.name,
-        candidate: { name: 'green', deployment: deployment(good) },
+        candidate: { name: 'green', deployment: deployment(good, true) },
         strategy: [
           { mirror: { percent: 30, bake: opts.bake } },
           { costCheck: { maxMonthlyUsd: 1000, maxIncreasePercent: 50 } },
@@ -96,6 +122,27 @@ export function demoRollouts(opts: { approvalTimeout: string; bake: string; good
         candidate: { name: 'red', deployment: deployment(faulty) },
         // Wider windows and the widest mirror: ~60 mirrored requests per analysis, so a ~5% failure rate
         // shows in every window (a window of 20 requests has a one-in-three chance of seeing none).
+        analysis: { ...common.analysis, interval: '5s' },
+        strategy: [
+          { mirror: { percent: 50, bake: '30s' } },
+          { costCheck: { maxMonthlyUsd: 1000 } },
+          { approval: { timeout: opts.approvalTimeout, onTimeout: 'rollback' } },
+          { canary: { percent: 25, bake: opts.bake } },
+          { promote: { rollbackWindow: '5s' } },
+          { retire: {} },
+        ],
+      } as PlanDocument,
+    },
+    {
+      title: 'a fast, healthy model that predicts wrong, stopped during the mirror on its predictions',
+      candidate: 'amber',
+      model: wrong,
+      expected: 'rolled_back',
+      plan: {
+        ...common,
+        baseline: 'green',
+        candidate: { name: 'amber', deployment: deployment(wrong) },
+        gates: { ...GATES, predictions: PREDICTION_GATE },
         analysis: { ...common.analysis, interval: '5s' },
         strategy: [
           { mirror: { percent: 50, bake: '30s' } },

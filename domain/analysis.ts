@@ -17,6 +17,7 @@
 import { formatDuration } from './duration.js';
 import type { VerdictStatus } from './gates.js';
 import type { StepJudgeState } from './judged-analysis.js';
+import type { PredictionStepState } from './prediction-analysis.js';
 import type { AnalysisSettings } from './plan.js';
 
 /** Where a bake stands. Plain JSON: it lives in workflow state and is carried across continue-as-new. */
@@ -27,6 +28,8 @@ export interface BakeProgress {
   extensions: number;
   /** The judge's evidence for this step (judged plans only; domain/judged-analysis.ts). Starts empty each step. */
   judge?: StepJudgeState;
+  /** The prediction gates' evidence for this step (plans with gates.predictions; domain/prediction-analysis.ts). */
+  predictions?: PredictionStepState;
 }
 
 /** What to do after an analysis. */

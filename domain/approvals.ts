@@ -258,6 +258,8 @@ export interface ApprovalNotice {
     gates: GateResult[];
     baseline: NoticeFigures | null;
     candidate: NoticeFigures | null;
+    /** The prediction gates' line (plans with gates.predictions): `disagreement 0.4% (3/812 pairs) < 2% · …`. */
+    predictions?: string;
   } | null;
 }
 
@@ -288,6 +290,7 @@ export function approvalNotice(status: RolloutStatus, plan: { approvals: { fourE
           gates: last.gates.map((g) => ({ gate: g.gate, status: g.status, reason: g.reason })),
           baseline: figures(last.snapshot!.baseline),
           candidate: figures(last.snapshot!.candidate),
+          ...(last.predictions ? { predictions: last.predictions.reason.replace(/^predictions: /, '') } : {}),
         }
       : null,
   };

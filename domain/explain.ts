@@ -7,6 +7,8 @@
 import { worstCaseBakeMs } from './analysis.js';
 import { formatDuration, formatSpan } from './duration.js';
 import type { CostEstimate } from './gates.js';
+import { DEFAULT_FALSE_ALARM_BUDGET } from './judge/judge.js';
+import { pairsToPass, startDisagreementTest } from './predictions/disagreement-test.js';
 import { describeStep, type RolloutPlan, type Step } from './plan.js';
 import { formatTraffic, type TrafficState } from './traffic.js';
 import { baselineTraffic, trafficForStep, type RolloutPair } from './transitions.js';
@@ -74,6 +76,11 @@ export function explain(plan: RolloutPlan, opts: { baseline?: string; cost?: { c
         const bake = a.onInconclusive === 'pause' ? null : worstCaseBakeMs(step.bakeMs, a);
         worstCaseMs = worstCaseMs === null || bake === null ? null : worstCaseMs + bake;
         notes.push(`bake ${formatDuration(step.bakeMs)}${step.bakeMinMs !== undefined ? ` (may end after ${formatDuration(step.bakeMinMs)} once the judge passes it)` : ''}; ${analysisNote}`);
+        const pg = plan.gates.predictions;
+        if (step.kind === 'mirror' && pg) {
+          const need = pairsToPass(startDisagreementTest({ maxDisagreement: pg.maxDisagreement }).config, a.falseAlarmBudget ?? DEFAULT_FALSE_ALARM_BUDGET);
+          notes.push(`predictions: ${pg.label.text} may differ from the baseline's on at most ${Number((pg.maxDisagreement * 100).toFixed(2))}% of mirrored pairs (at least ${need.toLocaleString('en-US')} pairs to pass; needs the baseline's data collection)`);
+        }
         break;
       }
       case 'costCheck': {

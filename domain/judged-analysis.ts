@@ -66,8 +66,11 @@ export function judgedGatesOf(gates: Gates): JudgedGate[] {
 export function judgeSettingsOf(plan: { gates: Gates; analysis: Pick<AnalysisSettings, 'falseAlarmBudget'> }): JudgeSettings | null {
   const gates = judgedGatesOf(plan.gates);
   if (gates.length === 0) return null;
+  const alpha = plan.analysis.falseAlarmBudget ?? DEFAULT_FALSE_ALARM_BUDGET;
   return {
-    falseAlarmBudget: plan.analysis.falseAlarmBudget ?? DEFAULT_FALSE_ALARM_BUDGET,
+    // With prediction gates the step's budget α is split over G judged gates + the disagreement test
+    // (Bonferroni): the judge gets α·G/(G+1), so its fail threshold G/α' is (G+1)/α, the test's too.
+    falseAlarmBudget: plan.gates.predictions ? (alpha * gates.length) / (gates.length + 1) : alpha,
     earlyPass: true,
     gates: gates.map((g) => (g.kind === 'count' ? { name: g.name, tolerance: g.tolerance, passTolerance: g.passTolerance } : { name: g.name, tolerance: EXACT, passTolerance: EXACT })),
   };
@@ -79,7 +82,7 @@ export function guardrailsOf(gates: Gates): Gates {
   for (const [key, value] of Object.entries(gates) as [keyof Gates, unknown][]) {
     if (value === undefined) continue;
     const { tolerance: _t, passTolerance: _p, ...rest } = value as Record<string, unknown>;
-    if (key === 'webhook') continue; // the webhook gate is called by the workflow, not evaluated here
+    if (key === 'webhook' || key === 'predictions') continue; // called by the workflow (webhook, pairs), not evaluated here
     if (Object.keys(rest).length === 0) continue;
     (out as Record<string, unknown>)[key] = rest;
   }

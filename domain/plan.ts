@@ -16,6 +16,7 @@ import { DeploymentSpecSchema } from './deployment-spec.js';
 import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
 import { FalseAlarmBudgetSchema, ToleranceSchema, describeTolerance } from './judge/judge.js';
 import { webhookUrlSecretReason } from './secrets.js';
+import { PredictionGateSchema } from './predictions/gate.js';
 import { MAX_MIRROR_PERCENT } from './traffic.js';
 
 // ───────────────────────────── building blocks ─────────────────────────────
@@ -320,6 +321,8 @@ const gatesSchema = z.strictObject({
     .strictObject({ url: webhookUrl, timeout: duration(1000).prefault('30s') })
     .transform(({ url, timeout }) => ({ url, timeoutMs: timeout }))
     .optional(),
+  /** Judge the candidate on what it predicts, from mirrored pairs (domain/prediction-analysis.ts). */
+  predictions: PredictionGateSchema.optional(),
 });
 
 /**
@@ -446,6 +449,11 @@ export const PlanSchema = z
     }
     // Order rules only make sense once every step parsed (zod runs refinements even after inner issues).
     if (p.strategy.every((s) => typeof (s as { kind?: unknown }).kind === 'string')) strategyRules(p.strategy, ctx);
+    // Prediction pairs exist only while the candidate answers mirrored copies: the gates need a mirror step.
+    const strategyGiven = p.strategy.length > 0;
+    if (p.gates?.predictions && strategyGiven && !p.strategy.some((s) => (s as { kind?: unknown }).kind === 'mirror')) {
+      ctx.addIssue({ code: 'custom', path: ['gates', 'predictions'], message: 'needs a mirror step in the strategy: predictions are compared on mirrored requests (a canary splits requests, so nothing pairs)' });
+    }
   })
   .transform(({ strategy, gates, deadline, ...rest }) => ({
     ...rest,

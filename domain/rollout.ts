@@ -8,6 +8,7 @@ import type { DecisionChannel } from './approvals.js';
 import type { DecisionTrust } from './decision-signature.js';
 import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
 import type { StepJudgement } from './judge/judge.js';
+import type { PredictionEvidence } from './prediction-analysis.js';
 import type { PauseKind, Stage } from './messages.js';
 import type { PlanDocument, RolloutPlan } from './plan.js';
 import type { TrafficState } from './traffic.js';
@@ -103,6 +104,8 @@ export interface VerdictRecord {
   snapshot: MetricsSnapshot | null;
   /** The judge's evidence per gate after this analysis (see Verdict.judgement); absent for fixed-threshold plans. */
   judgement?: StepJudgement;
+  /** The prediction gates' evidence after this analysis (aggregates only); absent without gates.predictions. */
+  predictions?: PredictionEvidence;
 }
 
 /** A decision on an approval. */

@@ -50,3 +50,14 @@ export const webhook = proxyActivities<RolloutActivities>({ startToCloseTimeout:
 
 /** Notifications are best effort: a few attempts, and the workflow swallows the failure. */
 export const notifier = proxyActivities<RolloutActivities>({ startToCloseTimeout: '30s', retry: { initialInterval: '1s', maximumAttempts: 3 }, cancellationType: 'ABANDON' });
+
+/**
+ * Reading collected predictions (prediction gates): one retry, so an unreachable store makes the analysis
+ * inconclusive within seconds instead of stalling the bake; the next analysis reads again.
+ */
+export const predictionReads = proxyActivities<RolloutActivities>({
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: AZURE_HEARTBEAT,
+  retry: { ...retry, maximumAttempts: 2 },
+  cancellationType: 'ABANDON',
+});

@@ -10,7 +10,9 @@ import { evaluateGates, formatVerdict, withWebhook, type Verdict } from '../doma
 import { guardrailsOf, judgeAnalysis, judgeExceedanceMs, judgedVerdict, startStepJudge, type StepJudgeState } from '../domain/judged-analysis.js';
 import type { JudgeSettings, StepJudgement } from '../domain/judge/judge.js';
 import { candidateLivePercent, type RolloutPair } from '../domain/transitions.js';
-import { azure, webhook } from './activity-options.js';
+import { COLLECTION_LAG_MS, predictionLook, type PredictionBudget, type PredictionCollections, type PredictionEvidence, type PredictionRead, type PredictionStepState } from '../domain/prediction-analysis.js';
+import type { PredictionGate } from '../domain/predictions/gate.js';
+import { azure, predictionReads, webhook } from './activity-options.js';
 import type { RolloutContext } from './context.js';
 import { describeFailure } from './failures.js';
 import { nowIso } from './rollout-state.js';
@@ -26,10 +28,71 @@ export interface JudgeInput {
   state: StepJudgeState | undefined;
 }
 
+/** Where the prediction gates read from (found at preflight), and the step's evidence so far. */
+export interface PredictionInput {
+  gate: PredictionGate;
+  state: PredictionStepState | undefined;
+  source: PredictionSource;
+  budget: PredictionBudget;
+  /** How long the bake waited before this analysis: the window's length. */
+  windowMs: number;
+}
+
+/** The blob store, the collections and the rolling rate the gates read (no secret: a URL and names). */
+export interface PredictionSource {
+  store: { blobEndpoint: string; container: string } | null;
+  storeProblem?: string;
+  collections: PredictionCollections;
+  rollingRate: 'Hour' | 'Day';
+}
+
 /** What an analysis found: the verdict, and for a judged plan the guardrails' verdict, the judge's and its new state. */
 export interface Analysed {
   verdict: Verdict;
   judged?: { guardrails: Verdict; judgement: StepJudgement; state: StepJudgeState };
+  predictions?: { state: PredictionStepState; evidence: PredictionEvidence };
+}
+
+/**
+ * Reads the window's prediction pairs (aggregates only) and looks at them. A store that cannot be read,
+ * or any failure of the read, is an inconclusive look with the reason, never a pass.
+ */
+async function analysePredictions(ctx: AnalysisContext, p: PredictionInput): Promise<{ state: PredictionStepState; evidence: PredictionEvidence }> {
+  const endMs = Date.now() - COLLECTION_LAG_MS;
+  const window = { start: new Date(endMs - Math.max(1000, p.windowMs)).toISOString(), end: new Date(endMs).toISOString() };
+  let read: PredictionRead;
+  if (!p.source.store) {
+    read = { ok: false, window, problem: `collected data unavailable: ${p.source.storeProblem ?? 'no blob store'}` };
+  } else {
+    try {
+      const r = await predictionReads.readPredictionPairs.executeWithOptions({ summary: `prediction pairs ${ctx.pair.baseline} vs ${ctx.pair.candidate} (${p.source.collections.outputs})` }, [
+        {
+          endpoint: ctx.endpoint,
+          baseline: ctx.pair.baseline,
+          candidate: ctx.pair.candidate,
+          store: { ...p.source.store, rollingRate: p.source.rollingRate },
+          window,
+          collections: p.source.collections,
+          label: p.gate.label.text,
+          ...(p.gate.score ? { score: p.gate.score.text } : {}),
+          scoreTolerance: p.gate.scoreTolerance,
+          slices: p.gate.slices.map((s) => s.text),
+        },
+      ]);
+      const skipped = Object.values(r.read.skipped).reduce((a, b) => a + b, 0);
+      read = { ok: true, window, summary: r.summary, skippedLines: skipped, missingFolders: r.read.missingFolders };
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      read = { ok: false, window, problem: `collected data unavailable (${describeFailure(err)})` };
+    }
+  }
+  return predictionLook(p.gate, p.state, read, p.budget);
+}
+
+/** The recorded verdict with the predictions' evidence: fail when either fails, pass only when both pass. */
+function withPredictionEvidence(v: Verdict, e: PredictionEvidence): Verdict {
+  const status = v.status === 'fail' || e.status === 'fail' ? 'fail' : v.status === 'pass' && e.status === 'pass' ? 'pass' : 'inconclusive';
+  return { ...v, status, reasons: e.status === 'fail' ? [e.reason, ...(v.status === 'fail' ? v.reasons : [])] : [...v.reasons, e.reason], gates: [...v.gates, { gate: 'predictions', status: e.status, reason: e.reason }] };
 }
 
 /**
@@ -37,7 +100,7 @@ export interface Analysed {
  * whose gates have tolerances) the judge looks too (domain/judged-analysis.ts); its verdict goes into
  * the record, and the gates' fixed thresholds are the guardrails. Without it, exactly as before the judge.
  */
-export async function analyse(ctx: AnalysisContext, stepIndex: number, n: number, judge?: JudgeInput): Promise<Analysed> {
+export async function analyse(ctx: AnalysisContext, stepIndex: number, n: number, judge?: JudgeInput, predictions?: PredictionInput): Promise<Analysed> {
   const { state, plan, endpoint, pair } = ctx;
   const { baseline, candidate } = pair;
   const a = plan.analysis;
@@ -73,16 +136,23 @@ export async function analyse(ctx: AnalysisContext, stepIndex: number, n: number
       verdict = withWebhook(verdict, { status: 'inconclusive', reason: `unreachable (${describeFailure(err)})` });
     }
   }
+  const looked = predictions ? await analysePredictions(ctx, predictions) : undefined;
   if (!judge || !judgeState) {
-    const { status, reasons, gates } = verdict;
-    state.recordVerdict({ at: nowIso(), stepIndex, analysis: n, status, reasons, gates, snapshot }, 'verdict', `analysis ${n}: ${formatVerdict(verdict)}`);
-    return { verdict };
+    const shown = looked ? withPredictionEvidence(verdict, looked.evidence) : verdict;
+    const { status, reasons, gates } = shown;
+    state.recordVerdict({ at: nowIso(), stepIndex, analysis: n, status, reasons, gates, snapshot, ...(looked ? { predictions: looked.evidence } : {}) }, 'verdict', `analysis ${n}: ${formatVerdict(shown)}`);
+    return { verdict, ...(looked ? { predictions: looked } : {}) };
   }
   const guardrails = verdict;
-  const looked = judgeAnalysis(plan, judge.settings, judgeState, snapshot);
-  const combined = judgedVerdict(guardrails, looked.judgement);
-  const { status, reasons, gates, judgement } = combined;
-  state.recordVerdict({ at: nowIso(), stepIndex, analysis: n, status, reasons, gates, snapshot, ...(judgement ? { judgement } : {}) }, 'verdict', `analysis ${n}: ${formatVerdict(combined)}`);
-  return { verdict: combined, judged: { guardrails, judgement: looked.judgement, state: looked.state } };
+  const judged = judgeAnalysis(plan, judge.settings, judgeState, snapshot);
+  const combined = judgedVerdict(guardrails, judged.judgement);
+  const shown = looked ? withPredictionEvidence(combined, looked.evidence) : combined;
+  const { status, reasons, gates, judgement } = shown;
+  state.recordVerdict(
+    { at: nowIso(), stepIndex, analysis: n, status, reasons, gates, snapshot, ...(judgement ? { judgement } : {}), ...(looked ? { predictions: looked.evidence } : {}) },
+    'verdict',
+    `analysis ${n}: ${formatVerdict(shown)}`,
+  );
+  return { verdict: combined, judged: { guardrails, judgement: judged.judgement, state: judged.state }, ...(looked ? { predictions: looked } : {}) };
 }
 

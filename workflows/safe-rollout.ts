@@ -37,7 +37,9 @@ import {
 } from '@temporalio/workflow';
 import type { GetEndpointResult, NotificationKind } from '../activities/types.js';
 import { afterAnalysis, firstWait, startBake, type BakeProgress } from '../domain/analysis.js';
-import { afterJudgedAnalysis, judgeSettingsOf } from '../domain/judged-analysis.js';
+import { afterJudgedAnalysis, judgedGatesOf, judgeSettingsOf } from '../domain/judged-analysis.js';
+import { DEFAULT_FALSE_ALARM_BUDGET } from '../domain/judge/judge.js';
+import { preflightPredictions, predictionCollections, withPredictions, withPredictionCollector } from '../domain/prediction-analysis.js';
 import type { ApprovalNotice } from '../domain/approvals.js';
 import { formatDuration } from '../domain/duration.js';
 import { ErrorType } from '../domain/errors.js';
@@ -50,7 +52,7 @@ import { planOf } from './plan-input.js';
 import { formatTraffic, type TrafficState } from '../domain/traffic.js';
 import { trafficForStep, trafficSummary, type RolloutPair } from '../domain/transitions.js';
 import { azure, deploy, writes } from './activity-options.js';
-import { analyse, type Analysed, type JudgeInput } from './analysis.js';
+import { analyse, type Analysed, type JudgeInput, type PredictionInput, type PredictionSource } from './analysis.js';
 import { awaitApproval } from './approval.js';
 import { ContinueAsNewNow, waitOrContinue } from './continue.js';
 import { costCheck } from './cost-check.js';
@@ -247,6 +249,7 @@ class Rollout {
     const ep = await this.readEndpoint('read endpoint (preflight)');
     const found = preflightEndpoint(this.plan, ep);
     if (!found.ok) throw refusalFailure(found.refusal);
+    if (this.plan.gates.predictions) await this.preflightPredictions(found.baseline);
     // A deployment without a model (a custom container, a packaged model) has nothing to check.
     const ref = modelReference(this.plan.candidate.deployment);
     if (ref === undefined) {
@@ -263,10 +266,42 @@ class Rollout {
     this.state.record('preflight', `baseline ${found.baseline} holds 100%; model ${model.resolvedModel ? `${ref} is ${model.resolvedModel}` : (model.resolvedId ?? ref)} exists`);
   }
 
+  /** Where the prediction gates read from: set at preflight, read again by a continued run's first bake. */
+  private predictionSource: PredictionSource | undefined;
+
+  /**
+   * Prediction gates need the baseline's collected predictions: refuse when it collects none (saying what
+   * to add), and remember the store and collections the analyses read.
+   */
+  private async preflightPredictions(baseline: string): Promise<void> {
+    const gate = this.plan.gates.predictions!;
+    const dc = await azure.readDataCollection.executeWithOptions({ summary: `data collection of ${baseline} (gates.predictions)` }, [{ endpoint: this.endpoint, deployment: baseline }]);
+    const checked = preflightPredictions(gate, baseline, dc);
+    if (!checked.ok) throw refusalFailure({ type: ErrorType.InvalidPlan, message: checked.message });
+    this.predictionSource = { store: dc.store, ...(dc.storeProblem ? { storeProblem: dc.storeProblem } : {}), collections: checked.collections, rollingRate: dc.rollingRate === 'Day' ? 'Day' : 'Hour' };
+    this.state.record('preflight', `baseline ${baseline} collects ${checked.collections.outputs}${gate.slices.length ? ` and ${checked.collections.inputs}` : ''} for gates.predictions`);
+  }
+
+  /** The prediction source of a continued run (not carried across continue-as-new: read again, from the baseline). */
+  private async predictionSourceNow(): Promise<PredictionSource> {
+    if (this.predictionSource) return this.predictionSource;
+    const gate = this.plan.gates.predictions!;
+    const dc = await azure.readDataCollection.executeWithOptions({ summary: `data collection of ${this.pair.baseline} (gates.predictions)` }, [{ endpoint: this.endpoint, deployment: this.pair.baseline }]);
+    const collections = predictionCollections(gate, dc.collections) ?? { inputs: 'model_inputs', outputs: 'model_outputs' };
+    this.predictionSource = { store: dc.store, ...(dc.storeProblem ? { storeProblem: dc.storeProblem } : {}), collections, rollingRate: dc.rollingRate === 'Day' ? 'Day' : 'Hour' };
+    return this.predictionSource;
+  }
+
   private async deployCandidate(): Promise<void> {
     // `azureml:<name>@latest` is deployed as the version preflight resolved, so a version registered later cannot slip in.
     const resolved = this.state.status.resolvedModel;
-    const spec = resolved ? { ...this.plan.candidate.deployment, model: resolved } : this.plan.candidate.deployment;
+    let spec = resolved ? { ...this.plan.candidate.deployment, model: resolved } : this.plan.candidate.deployment;
+    const gate = this.plan.gates.predictions;
+    if (gate && this.predictionSource) {
+      const withCollector = withPredictionCollector(spec, this.predictionSource.collections, gate.slices.length > 0);
+      spec = withCollector.spec;
+      if (withCollector.added) this.state.record('preflight', withCollector.added);
+    }
     this.state.setStage('deploy', -1, `deploy ${this.plan.candidate.name}`);
     this.state.markCandidateCreated();
     const r = await deploy.ensureDeployment.executeWithOptions(
@@ -284,11 +319,11 @@ class Rollout {
     else this.state.record('step', `step ${i + 1}/${this.plan.strategy.length}: ${text}`, i);
     switch (step.kind) {
       case 'mirror':
-        if (resume?.phase === 'bake') return this.bake(i, step, `mirror ${step.percent}%`, resume);
+        if (resume?.phase === 'bake') return this.bake(i, step, `mirror ${step.percent}%`, resume, true);
         this.state.setStage('mirror', i, text);
         await this.notify('step', `Step ${i + 1}: mirroring ${step.percent}% of traffic to ${this.pair.candidate} for ${formatDuration(step.bakeMs)}`);
         await this.setTraffic(trafficForStep(step, this.pair)!, i);
-        return this.bake(i, step, `mirror ${step.percent}%`);
+        return this.bake(i, step, `mirror ${step.percent}%`, undefined, true);
       case 'costCheck':
         this.state.setStage('cost-check', i, text);
         return this.costCheck(i, step);
@@ -400,8 +435,10 @@ class Rollout {
    * Bakes a step: waits an interval, analyses, asks domain/analysis (fixed thresholds) or
    * domain/judged-analysis (gates with tolerances) what follows, until it passes or stops. The judge's
    * evidence lives in the bake progress: it starts empty each step and travels across continue-as-new.
+   * In a mirror step of a plan with gates.predictions each analysis also reads the window's prediction
+   * pairs (domain/prediction-analysis.ts).
    */
-  private async bake(stepIndex: number, step: { bakeMs: number; bakeMinMs?: number }, what: string, resume?: Extract<ResumePoint, { phase: 'bake' }>): Promise<void> {
+  private async bake(stepIndex: number, step: { bakeMs: number; bakeMinMs?: number }, what: string, resume?: Extract<ResumePoint, { phase: 'bake' }>, mirrored = false): Promise<void> {
     const bakeMs = step.bakeMs;
     const analysis = this.plan.analysis;
     const settings = judgeSettingsOf(this.plan);
@@ -415,11 +452,17 @@ class Rollout {
       // Waited: a run continued from here analyses at once, with the wait already counted.
       this.state.setPosition({ stepIndex, phase: 'bake', progress: { ...p, elapsedMs: p.elapsedMs + w }, waitMs: 0 });
       await this.checkpoint();
-      const analysed = await this.analyse(stepIndex, progress.analyses + 1, settings ? { settings, state: progress.judge } : undefined);
+      // Pairs exist only while the candidate answers mirrored copies of the baseline's requests: prediction
+      // gates judge mirror steps (a canary splits requests, so nothing pairs).
+      const predictions = mirrored && this.plan.gates.predictions ? await this.predictionInput(progress, wait) : undefined;
+      const analysed = await this.analyse(stepIndex, progress.analyses + 1, settings ? { settings, state: progress.judge } : undefined, predictions);
       const judged = analysed.judged;
-      const next = judged
+      let next = judged
         ? afterJudgedAnalysis({ ...progress, judge: judged.state }, { guardrails: judged.guardrails, judgement: judged.judgement }, wait, step, analysis)
         : afterAnalysis(progress, analysed.verdict, wait, bakeMs, analysis);
+      if (analysed.predictions) {
+        next = withPredictions({ ...next, progress: { ...next.progress, ...(judged ? { judge: judged.state } : {}), predictions: analysed.predictions.state } }, analysed.predictions.evidence, step, analysis);
+      }
       progress = next.progress;
       const d = next.decision;
       switch (d.action) {
@@ -443,8 +486,20 @@ class Rollout {
     }
   }
 
-  private analyse(stepIndex: number, n: number, judge?: JudgeInput): Promise<Analysed> {
-    return analyse({ ...this.context(), pair: this.pair }, stepIndex, n, judge);
+  private analyse(stepIndex: number, n: number, judge?: JudgeInput, predictions?: PredictionInput): Promise<Analysed> {
+    return analyse({ ...this.context(), pair: this.pair }, stepIndex, n, judge, predictions);
+  }
+
+  /** The prediction gates' part of an analysis: the source, the step's evidence, and the budget split (domain/prediction-analysis.ts). */
+  private async predictionInput(progress: BakeProgress, waitedMs: number): Promise<PredictionInput> {
+    const alpha = this.plan.analysis.falseAlarmBudget ?? DEFAULT_FALSE_ALARM_BUDGET;
+    return {
+      gate: this.plan.gates.predictions!,
+      state: progress.predictions,
+      source: await this.predictionSourceNow(),
+      budget: { alpha, judgedGates: judgedGatesOf(this.plan.gates).length },
+      windowMs: waitedMs,
+    };
   }
 
   private costCheck(stepIndex: number, step: Extract<Step, { kind: 'costCheck' }>): Promise<void> {

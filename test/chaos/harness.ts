@@ -20,7 +20,8 @@ import { generateTraffic, startEmulator, type CallRecord, type Emulator, type Tr
 import { approve, status } from '../../workflows/messages.js';
 import type { safeRollout } from '../../workflows/index.js';
 import { glidepathSearchAttributes } from '../../workflows/search-attributes.js';
-import { anEndpointWith, armClient, RG, setTraffic, WS } from '../emulator/support.js';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { anEndpointWith, armClient, raw, RG, setTraffic, SUB, WS, WS_PATH } from '../emulator/support.js';
 import { anEmulatorPlanDocument, startRollout } from '../support/builders.js';
 import { findTemporalCli, repoRoot, uniqueName, workflowBundle } from '../support/temporal.js';
 import { freePort } from '../support/net.js';
@@ -289,6 +290,65 @@ export class ChaosWorld {
     const k = await this.arm.onlineEndpoints.listKeys(RG, WS, endpoint);
     if (k.secondaryKey) this.keys.push(k.secondaryKey);
     return key;
+  }
+
+  /**
+   * An endpoint whose `blue` (fraud-detector:2) collects its model inputs and outputs into the emulator's
+   * Azurite (dataCollector sent raw: the SDK drops it), at 100% live. For prediction-gate scenarios.
+   */
+  async anEndpointCollecting(endpoint: string): Promise<string> {
+    const key = await anEndpointWith(this.arm, endpoint, {});
+    this.keys.push(key);
+    const path = `${WS_PATH}/onlineEndpoints/${endpoint}/deployments/blue?api-version=2024-04-01`;
+    const body = {
+      location: 'eastus',
+      sku: { name: 'Default', capacity: 1 },
+      properties: {
+        endpointComputeType: 'Managed',
+        model: 'azureml:fraud-detector:2',
+        instanceType: 'Standard_DS3_v2',
+        requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: 'PT5S' },
+        dataCollector: {
+          collections: { model_inputs: { dataCollectionMode: 'Enabled' }, model_outputs: { dataCollectionMode: 'Enabled' } },
+          requestLogging: { captureHeaders: ['x-ms-client-request-id'] },
+        },
+      },
+    };
+    const put = await raw(this.emu, 'PUT', path, JSON.stringify(body));
+    assert.ok(put.status < 300, put.text);
+    for (const deadline = Date.now() + 60_000; ; await sleep(100)) {
+      const g = await raw(this.emu, 'GET', path);
+      if ((g.json as { properties: { provisioningState: string } }).properties.provisioningState === 'Succeeded') break;
+      assert.ok(Date.now() < deadline, `blue on ${endpoint} never provisioned: ${g.text}`);
+    }
+    await setTraffic(this.arm, endpoint, { blue: 100 });
+    return key;
+  }
+
+  /**
+   * Customer data the emulator's data collector wrote to Azurite: every collected row as JSON text, every
+   * model score written with 5+ decimals, and every request's correlation id. What the history scan looks for.
+   */
+  async collectedValues(): Promise<{ rows: string[]; scores: string[]; ids: string[] }> {
+    await this.emu.flushDataCollection();
+    const b = await this.emu.blobStore();
+    const container = new BlobServiceClient(b.url, new StorageSharedKeyCredential(b.accountName, b.accountKey)).getContainerClient(this.emu.workspaceBlobContainer(SUB, RG, WS));
+    const rows = new Set<string>();
+    const scores = new Set<string>();
+    const ids = new Set<string>();
+    for await (const blob of container.listBlobsFlat({ prefix: 'modelDataCollector/' })) {
+      const text = (await container.getBlobClient(blob.name).downloadToBuffer()).toString('utf8');
+      for (const line of text.split('\n')) {
+        if (!line.trim()) continue;
+        const l = JSON.parse(line) as { data: unknown; correlationid?: string };
+        if (l.correlationid) ids.add(l.correlationid);
+        for (const row of Array.isArray(l.data) ? l.data : [l.data]) {
+          rows.add(JSON.stringify(row));
+          for (const v of Object.values((row ?? {}) as Record<string, unknown>)) if (typeof v === 'number' && /\.\d{5,}/.test(String(v))) scores.add(String(v));
+        }
+      }
+    }
+    return { rows: [...rows], scores: [...scores], ids: [...ids] };
   }
 
   async endpointState(endpoint: string): Promise<{ live: Record<string, number>; mirror: Record<string, number>; deployments: string[] }> {

@@ -2,7 +2,9 @@
 // things break — quota failures, hand-made traffic changes, a flaky Azure management plane, missing
 // metrics, SIGKILLed workers, an emulator restart and a Temporal server restart — each checked from the
 // emulator's call log, the workflow history and the endpoint read back at the end (harness.ts:
-// checkRollout). The last test scans every history on the server for the secrets the suite handed out.
+// checkRollout). The last test scans every history on the server for the secrets the suite handed out and
+// for the customer data the emulator's data collector wrote (rows, scores, request ids) during the
+// prediction-gate rollout.
 //
 // Knob to see the checks fail: GLIDEPATH_CHAOS_BREAK=<scenario> makes the test itself do the wrong thing
 // (see `broken()` below and bench/README.md); the checks must then fail.
@@ -317,8 +319,33 @@ test('a worker SIGKILLed at a random moment of each of 10 steps (incl. inside a 
   assert.ok(new Set(done.map((d) => d.landed)).size >= 6, `kills landed in distinct stages: ${done.map((d) => d.landed).join(', ')}`);
 });
 
-test('no endpoint key, Slack token, Slack signing secret or webhook secret appears in any workflow history on the server', async () => {
+test('a rollout with prediction gates reads the collected predictions from Azurite, and rolls a badly fit model back in the mirror', async () => {
+  const endpoint = 'chaos-predictions';
+  const key = await world.anEndpointCollecting(endpoint);
+  const plan = chaosPlan(endpoint, 'azureml:fraud-detector:5', {
+    gates: { latencyP99Ms: { max: 250 }, errorRate: { max: 0.02 }, modelErrorRate: { max: 0.02 }, predictions: { label: 'isFraud', score: 'fraudProbability', maxDisagreement: 0.02, slices: ['merchantCategory'] } },
+  } as never);
+  const run = await runRollout(world, plan, key, approveWhenAsked, { timeoutMs: 120_000 });
+  console.log(`# outcome ${run.result.outcome}: ${run.result.reason}`);
+  await checkRollout(world, run, plan, 'rolled_back');
+  assert.match(run.result.reason, /step 1 \(mirror 30%\): predictions: disagreement/);
+  assert.ok(run.result.verdicts.some((v) => v.predictions && v.predictions.step.pairs > 0), 'pairs were read and compared');
+});
+
+test('no endpoint key, Slack token, Slack signing secret or webhook secret, and no collected model input, score or request id, appears in any workflow history on the server', async () => {
   const secrets = [...world.keys, SECRETS.slackBotToken, SECRETS.slackSigningSecret, SECRETS.webhookSecret];
+  // Customer data: what the data collector wrote for the prediction-gate rollout (rows as JSON, scores, ids).
+  const collected = await world.collectedValues();
+  console.log(`# collected: ${collected.rows.length} distinct rows, ${collected.scores.length} scores, ${collected.ids.length} request ids`);
+  assert.ok(collected.rows.length > 50 && collected.scores.length > 50 && collected.ids.length > 50, 'the prediction-gate rollout collected data to look for');
+  // Looked up in sets of what each history holds (every flat {…} object, GUID and long decimal), not by a
+  // substring search per value: thousands of values times megabytes of history would take minutes.
+  const tokens = (text: string, re: RegExp) => new Set(text.match(re) ?? []);
+  if (broken('collected')) {
+    // Put a collected row where it must never go: a memo of a rollout that fails preflight.
+    const plan = chaosPlan('chaos-leak-data');
+    await world.client.workflow.start('safeRollout', { taskQueue: world.taskQueue, workflowId: 'chaos-leak-data', args: [{ plan, startedBy: 'ci@contoso.com' }], memo: { row: JSON.parse(collected.rows[0]!) as unknown } });
+  }
   if (broken('secrets')) {
     // Put a key where it must never go: a workflow input (a memo field of a rollout that fails preflight).
     const plan = chaosPlan('chaos-leak');
@@ -335,6 +362,12 @@ test('no endpoint key, Slack token, Slack signing secret or webhook secret appea
     histories += 1;
     bytes += all.length;
     for (const s of secrets) if (s && all.includes(s)) found.push(`${wf.workflowId}: ${s.slice(0, 6)}…`);
+    const objects = tokens(all, /\{[^{}]*\}/g);
+    const guids = tokens(all.toLowerCase(), /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g);
+    const decimals = tokens(all, /(?<![\d.])\d+\.\d{5,}(?![\d])/g);
+    for (const r of collected.rows) if (objects.has(r)) found.push(`${wf.workflowId}: a collected row ${r.slice(0, 40)}…`);
+    for (const id of collected.ids) if (guids.has(id.toLowerCase())) found.push(`${wf.workflowId}: a collected request id ${id}`);
+    for (const v of collected.scores) if (decimals.has(v)) found.push(`${wf.workflowId}: a collected score ${v}`);
   }
   console.log(`# scanned ${histories} workflow histories (${bytes} characters) for ${secrets.length} secrets`);
   assert.ok(histories >= 5, `the suite's rollouts are on the server (${histories})`);

@@ -88,7 +88,7 @@ function answers(address: string): Promise<boolean> {
   });
 }
 
-test("the README's demo command promotes green and rolls back the faulty candidate, as the two workflows record, and leaves a server it found running", async () => {
+test("the README's demo command promotes green, rolls back the faulty candidate on 424s and the wrong one on its predictions, as the three workflows record, and leaves a server it found running", async () => {
   const demo = readmeBlocks().filter((b) => b.marker === 'demo');
   assert.equal(demo.length, 1, 'the README has one block marked <!-- ci: demo -->');
   const command = demo[0]!.code.trim();
@@ -105,14 +105,15 @@ test("the README's demo command promotes green and rolls back the faulty candida
   // From the server: every run on the demo endpoint, and each run's own result.
   const runs: { workflowId: string; runId: string; status: string }[] = [];
   for await (const w of env.client.workflow.list({ query: 'GlidepathEndpoint = "fraud-detection"' })) runs.push({ workflowId: w.workflowId, runId: w.runId, status: w.status.name });
-  assert.equal(runs.length, 2, JSON.stringify(runs));
+  assert.equal(runs.length, 3, JSON.stringify(runs));
   const results: SafeRolloutResult[] = [];
   for (const w of runs) {
     assert.equal(w.status, 'COMPLETED');
     results.push((await env.client.workflow.getHandle(w.workflowId, w.runId).result()) as SafeRolloutResult);
   }
   const promoted = results.find((x) => x.outcome === 'promoted');
-  const rolledBack = results.find((x) => x.outcome === 'rolled_back');
+  const rolledBack = results.find((x) => x.outcome === 'rolled_back' && x.candidate === 'red');
+  const wrong = results.find((x) => x.candidate === 'amber');
   assert.ok(promoted && rolledBack, JSON.stringify(results.map((x) => [x.candidate, x.outcome, x.reason])));
   assert.equal(promoted.candidate, 'green');
   assert.equal(promoted.baseline, 'blue');
@@ -126,9 +127,19 @@ test("the README's demo command promotes green and rolls back the faulty candida
   assert.deepEqual(liveForRed, [], 'red never had live traffic');
   assert.match(rolledBack.reason, /424|model error/i);
 
-  // Both reports, and the server it found still serves.
+  // The third: fast and healthy, but wrong — rolled back in the mirror on prediction disagreement.
+  assert.ok(wrong, 'a rollout of amber (fraud-detector:5) ran');
+  assert.equal(wrong.outcome, 'rolled_back', wrong.reason);
+  assert.equal(wrong.baseline, 'green');
+  assert.equal(wrong.rollback?.confirmed, true);
+  assert.deepEqual(wrong.approvals, [], 'rolled back before anyone was asked');
+  assert.deepEqual(wrong.timeline.filter((e) => e.kind === 'traffic' && e.text.split(' | ').some((part) => /^amber \d+%$/.test(part))), [], 'amber never had live traffic');
+  assert.match(wrong.reason, /step 1 \(mirror 50%\): predictions: disagreement \d+(\.\d)?% \([\d,]+\/[\d,]+ pairs\) > 2% · isFraud false→true [\d,]+/, wrong.reason);
+  assert.ok(wrong.timeline.some((e) => /added data collection to the candidate/.test(e.text)), 'the status says the collector was added to amber');
+
+  // All reports, and the server it found still serves.
   const reports = join(repoRoot, '.glidepath', 'demo');
-  for (const f of ['rollout-1-green.html', 'rollout-1-green.md', 'rollout-2-red.html', 'rollout-2-red.md']) {
+  for (const f of ['rollout-1-green.html', 'rollout-1-green.md', 'rollout-2-red.html', 'rollout-2-red.md', 'rollout-3-amber.html', 'rollout-3-amber.md']) {
     assert.ok(statSync(join(reports, f)).mtimeMs >= started, `${f} written by this run`);
   }
   assert.ok(await answers(env.address), 'the Temporal server the demo found is still running');

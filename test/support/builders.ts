@@ -27,7 +27,7 @@ import type {
   GetEndpointResult,
   DeploymentInfo,
 } from '../../activities/types.js';
-import { trafficChangeOf, type ReadPredictionPairsInput, type ReadPredictionPairsResult } from '../../activities/types.js';
+import { trafficChangeOf, type ReadPredictionPairsInput, type ReadPredictionPairsResult, type ReadDataCollectionInput, type ReadDataCollectionResult } from '../../activities/types.js';
 import { emptySkips, pairPredictions } from '../../domain/predictions/index.js';
 import type { DecisionTrust } from '../../domain/decision-signature.js';
 import { testTrust } from './signers.js';
@@ -287,6 +287,14 @@ export class FakeAzure {
   /** Fault knobs: the next N calls of an activity fail with these errors (consumed in order). */
   readonly failures: Partial<Record<keyof RolloutActivities, Error[]>> = {};
   hooks: FakeHooks = {};
+  /** What `readDataCollection` answers per deployment (default: model_inputs/model_outputs collected, x-ms-client-request-id captured). */
+  dataCollection: (deployment: string) => ReadDataCollectionResult = () => ({
+    exists: true,
+    collections: { model_inputs: true, model_outputs: true },
+    rollingRate: 'Hour',
+    captureHeaders: ['x-ms-client-request-id'],
+    store: { blobEndpoint: 'http://127.0.0.1:10000/devstoreaccount1', container: 'azureml-blobstore-test' },
+  });
   /** What `readPredictionPairs` answers for its n-th call (default: nothing collected, no pairs). */
   predictionPairs: (n: number, input: ReadPredictionPairsInput) => ReadPredictionPairsResult = (_n, input) => ({
     window: input.window,
@@ -448,6 +456,10 @@ export class FakeAzure {
       readPredictionPairs: async (input: ReadPredictionPairsInput) => {
         const n = this.record('readPredictionPairs', input);
         return this.predictionPairs(n, input);
+      },
+      readDataCollection: async (input: ReadDataCollectionInput) => {
+        this.record('readDataCollection', input);
+        return structuredClone(this.dataCollection(input.deployment));
       },
       notify: async (input: NotifyInput) => {
         const n = this.record('notify', input);
