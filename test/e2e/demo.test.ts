@@ -171,3 +171,33 @@ test('Ctrl-C (SIGINT) during a rollout stops every process the demo started, its
   assert.equal(await answers(address[1]!), false, 'the dev server no longer listens');
   assert.match(r.out(), /stopped; nothing the demo started is left running/);
 });
+
+test('demo --keep names its task queue and prints a command that starts your own rollout against the demo endpoint, and that command promotes', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'glidepath-demo-keep-'));
+  const r = run(process.execPath, [join(repoRoot, 'bin', 'glidepath.js'), 'demo', '--keep', '--bake', '3s', '--out', out], {
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+  });
+  try {
+    await withTimeout(
+      (async () => {
+        while (!/rollout start/.test(r.out())) await new Promise((res) => setTimeout(res, 500));
+      })(),
+      300_000,
+      r.out,
+    );
+    const queue = /The demo's worker polls the task queue (glidepath-demo-\d+) \(only that one\)/.exec(r.out());
+    assert.ok(queue, r.out());
+    const command = /^ {2}(GLIDEPATH_TASK_QUEUE=\S+ .* rollout start .* --wait)$/m.exec(r.out())?.[1];
+    assert.ok(command, r.out());
+    assert.ok(command.startsWith(`GLIDEPATH_TASK_QUEUE=${queue[1]} `), command);
+    // The printed command, verbatim, from the directory the demo ran in.
+    const mine = run('bash', ['-euo', 'pipefail', '-c', command], {});
+    const code = await withTimeout(mine.exited, 240_000, mine.out);
+    assert.equal(code, 0, mine.out());
+    assert.match(mine.out(), /Rollout promoted: purple serves 100% of fraud-detection/);
+  } finally {
+    r.child.kill('SIGINT');
+    await withTimeout(r.exited, 60_000, r.out).catch(() => r.child.kill('SIGKILL'));
+  }
+});
