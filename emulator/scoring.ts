@@ -87,7 +87,12 @@ async function dispatch(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentR
       release();
       return { reply: err(502, 'BadGateway', `Deployment '${dep.name}' could not answer: its container is crash-looping.`) };
     }
-    if (behaviour.addedLatencyMs) await sleep(behaviour.addedLatencyMs);
+    const delay = core.faults.delayMs(behaviour);
+    if (delay > 0) await sleep(delay);
+    if (core.faults.drawServerError(behaviour.serverErrorRate)) {
+      release();
+      return { reply: err(500, 'InternalServerError', `Deployment '${dep.name}' could not answer: internal server error in the serving infrastructure (fault: serverErrorRate).`) };
+    }
     if (core.faults.injectError(key, behaviour.errorRate)) {
       release();
       const reason = 'Injected model failure (fault: errorRate)';
