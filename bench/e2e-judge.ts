@@ -30,16 +30,17 @@
 import { cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/create-activities.js';
 import { parsePlan, type PlanDocument } from '../domain/plan.js';
-import type { SafeRolloutResult } from '../domain/rollout.js';
+import type { RolloutStatus, SafeRolloutResult } from '../domain/rollout.js';
 import { parseDuration } from '../domain/duration.js';
 import { emulatorCredential, generateTraffic, type DeploymentBehaviour, type Emulator, type TrafficResult } from '../emulator/index.js';
 import { anEndpointWith, armClient, raw, RG, setTraffic, startTestEmulator, SUB, WS, WS_PATH } from '../test/emulator/support.js';
 import { startRollout } from '../test/support/builders.js';
 import { createDevEnv, uniqueName, workflowBundle } from '../test/support/temporal.js';
+import type { safeRollout } from '../workflows/index.js';
 import { status } from '../workflows/messages.js';
 import { benchRoot, command, machine, machineLine, percentile, writeResults } from './lib/support.js';
 
@@ -176,6 +177,8 @@ interface Row {
   withinMcP95: boolean | null;
   rolloutS: number;
   analyses: number;
+  /** A faulty rollout that was rolling back (or had ended) before its fault was due: a false alarm, the fault never injected. */
+  endedBeforeFault: boolean;
   /** True when the verdicts carry the sequential judge's evidence (plans judged by domain/judge). */
   judged: boolean;
   traffic: { sent: number; achievedRps: number; statusCounts: Record<string, number> };
@@ -208,6 +211,18 @@ function plan(endpoint: string, baseline: string, candidate: string): PlanDocume
   } as PlanDocument;
 }
 let ctxLogsWorkspace = '';
+
+/** The status query, retried: on a loaded machine a query can time out while the worker is busy. */
+async function statusOf(h: WorkflowHandle<typeof safeRollout>): Promise<RolloutStatus> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await h.query(status);
+    } catch (e) {
+      if (attempt >= 10) throw e;
+      await sleep(1000);
+    }
+  }
+}
 
 /**
  * True when GET on the endpoint shows the baseline at 100% live and no mirror. Read raw with a newer
@@ -255,7 +270,7 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
     // The mirror's start (status query every 500 ms), then the fault at its seeded time, then the
     // endpoint's traffic every 250 ms until the baseline serves alone (or the rollout ends otherwise).
     for (;;) {
-      const s = await h.query(status);
+      const s = await statusOf(h);
       if (s.outcome) break;
       if (s.stage === 'mirror' || s.stage === 'canary') {
         mirrorStart = Date.now();
@@ -265,16 +280,17 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
     }
     if (fault && mirrorStart) {
       await sleep(Math.max(0, mirrorStart + injectAt! - Date.now()));
-      const s = await h.query(status);
-      if (!s.outcome) {
+      const s = await statusOf(h);
+      // A rollout already rolling back (or ended) before its fault is counted as a false alarm, not a detection.
+      if (s.stage === 'mirror' || s.stage === 'canary') {
         emu.faults.setBehaviour(candidate, faultBehaviour(fault), endpoint);
         injectedAt = Date.now();
         injectStage = s.stage === 'mirror' ? `mirror ${MIRROR_PERCENT}%` : s.stage === 'canary' ? `canary ${CANARY_PERCENT}%` : s.stage;
         for (let k = 0; backAt === null; k++) {
           // Alone only counts once rolling back (a step change may pass through baseline-only traffic).
           const t = Date.now();
-          if ((await baselineAlone(emu, endpoint, baseline)) && ['rollback', 'done'].includes((await h.query(status)).stage)) backAt = t;
-          else if (k % 4 === 3 && (await h.query(status)).outcome) break;
+          if ((await baselineAlone(emu, endpoint, baseline)) && ['rollback', 'done'].includes((await statusOf(h)).stage)) backAt = t;
+          else if (k % 4 === 3 && (await statusOf(h)).outcome) break;
           else await sleep(250);
         }
       }
@@ -303,9 +319,10 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
       rolloutS: (Date.now() - t0 - WARMUP_MS) / 1000,
       analyses: result.verdicts.length + (result.verdictsDropped ?? 0),
       judged: result.verdicts.some((v) => v.judgement !== undefined),
+      endedBeforeFault: fault !== null && injectedAt === null,
     };
   } catch (e) {
-    row = { n, kind, fault, endpoint, injectAfterMirrorS: null, injectStage: null, outcome: 'error', reason: (e as Error).message, gates: [], decisionS: null, baselineBackS: null, mc: fault ? mcCell(fault) : null, withinMcP95: fault ? false : null, rolloutS: (Date.now() - t0) / 1000, analyses: 0, judged: false, error: (e as Error).stack ?? String(e) };
+    row = { n, kind, fault, endpoint, injectAfterMirrorS: null, injectStage: null, outcome: 'error', reason: (e as Error).message, gates: [], decisionS: null, baselineBackS: null, mc: fault ? mcCell(fault) : null, withinMcP95: fault ? false : null, rolloutS: (Date.now() - t0) / 1000, analyses: 0, judged: false, endedBeforeFault: false, error: (e as Error).stack ?? String(e) };
   } finally {
     stop.abort();
   }
@@ -375,7 +392,7 @@ async function main(): Promise<void> {
             const job = jobs[i]!;
             const r = await oneRollout(i + 1, job.kind, job.fault, { emu, arm, client: env.client, taskQueue });
             rows.push(r);
-            const what = r.kind === 'good' ? 'good' : `${r.fault} at ${r.injectStage} +${r.injectAfterMirrorS?.toFixed(1)}s`;
+            const what = r.kind === 'good' ? 'good' : r.injectStage ? `${r.fault} at ${r.injectStage} +${r.injectAfterMirrorS?.toFixed(1)}s` : `${r.fault} (not injected: the rollout had ended)`;
             const t = r.decisionS === null ? '' : ` decision ${r.decisionS.toFixed(1)} s, baseline 100% ${r.baselineBackS?.toFixed(1) ?? '—'} s (MC p95 ${r.mc?.p95S ?? '—'} s)`;
             console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s] ${rows.length}/${jobs.length} #${r.n} ${what}: ${r.outcome}${t} — ${r.reason.slice(0, 140)}`);
           }
