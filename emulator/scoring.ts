@@ -54,12 +54,24 @@ function pickByWeight(core: EmulatorCore, weights: Record<string, number>): stri
 interface DispatchResult {
   reply: Reply;
   modelStatusCode?: number;
+  /**
+   * How much later than asked the timer of the behaviour's wait fired (ms): on a loaded machine the
+   * emulator's own event loop can be seconds behind, which the emulated server would not have waited,
+   * so the recorded latency leaves it out (the drawn wait itself, the model's run and the rest stay in).
+   */
+  lateMs?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs one request on one deployment: 429 past the in-flight limit, 408 past the timeout, 424 on model errors, 502 when the container is down. */
 async function dispatch(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentRecord, body: Buffer, started: number): Promise<DispatchResult> {
+  const timing = { lateMs: 0 };
+  const res = await dispatchOnce(core, ep, dep, body, started, timing);
+  return timing.lateMs > 0 ? { ...res, lateMs: timing.lateMs } : res;
+}
+
+async function dispatchOnce(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentRecord, body: Buffer, started: number, timing: { lateMs: number }): Promise<DispatchResult> {
   const key = deploymentKey(dep.endpoint, dep.name);
   const limit = inflightLimit(dep);
   const inflight = core.inflight.get(key) ?? 0;
@@ -88,7 +100,11 @@ async function dispatch(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentR
       return { reply: err(502, 'BadGateway', `Deployment '${dep.name}' could not answer: its container is crash-looping.`) };
     }
     const delay = core.faults.delayMs(behaviour);
-    if (delay > 0) await sleep(delay);
+    if (delay > 0) {
+      const waitStart = performance.now();
+      await sleep(delay);
+      timing.lateMs = Math.max(0, performance.now() - waitStart - delay);
+    }
     if (core.faults.drawServerError(behaviour.serverErrorRate)) {
       release();
       return { reply: err(500, 'InternalServerError', `Deployment '${dep.name}' could not answer: internal server error in the serving infrastructure (fault: serverErrorRate).`) };
@@ -148,6 +164,8 @@ interface RecordInput {
   mirrored: boolean;
   pinned: boolean;
   modelStatusCode?: number;
+  /** Left out of the recorded latency: see DispatchResult.lateMs. */
+  lateMs?: number;
   requestBytes: number;
   userAgent: string | undefined;
   clientRequestId: string | undefined;
@@ -157,7 +175,8 @@ interface RecordInput {
 function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, reply: Reply, r: RecordInput): void {
   const responseBytes = reply.raw !== undefined ? Buffer.byteLength(reply.raw) : reply.body !== undefined ? Buffer.byteLength(JSON.stringify(reply.body)) : 0;
   const now = Date.now();
-  const latencyMs = performance.now() - r.started;
+  const late = r.lateMs ?? 0;
+  const latencyMs = performance.now() - r.started - late;
   core.metrics.addRecord({
     time: now,
     requestId: r.requestId,
@@ -186,7 +205,7 @@ function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, repl
       responseBytes,
       totalMs: latencyMs,
       requestMs: r.requestRead - r.started,
-      responseMs: r.responseReady - r.started,
+      responseMs: Math.max(r.requestRead - r.started, r.responseReady - r.started - late),
     }),
     now,
     core.timing.nextLogDelayMs(),
@@ -252,7 +271,7 @@ export async function handleScore(core: EmulatorCore, ctx: RequestContext, endpo
   return {
     reply,
     commit: () => {
-      record(core, ep, dep.name, reply, { ...base, responseReady, mirrored: false, pinned: !!pin, ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}) });
+      record(core, ep, dep.name, reply, { ...base, responseReady, mirrored: false, pinned: !!pin, ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}), ...(res.lateMs ? { lateMs: res.lateMs } : {}) });
       // The mirrored copy is sent once the primary answer is on its way: nobody waits for it and its answer is dropped.
       if (mirrorTo) mirror(core, ep, mirrorTo, ctx.body, requestId, base);
     },
@@ -277,6 +296,7 @@ function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord
           pinned: false,
           requestBytes: body.length,
           ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}),
+          ...(res.lateMs ? { lateMs: res.lateMs } : {}),
         }),
       )
       .catch(() => undefined);

@@ -145,6 +145,27 @@ describe('fault knobs as the SDK sees them', () => {
     assert.ok(performance.now() - t < 50, 'back to fast once the knobs are off');
   });
 
+  test('the recorded latency leaves out how late the emulator\'s own timer fired (a busy test machine), not the drawn wait', async () => {
+    emu.faults.setBehaviour('blue', { latency: { medianMs: 300, sigma: 0 }, latencyFactor: 1, tail: { share: 0, addMs: 0 } });
+    const before = emu.requestLog().length;
+    const t = performance.now();
+    const pending = score(emu, 'faulty-ep', key);
+    // Once the request waits its 300 ms, block this process's event loop (the emulator runs in it) until
+    // 800 ms: the wait's timer fires ~500 ms late.
+    await new Promise((r) => setTimeout(r, 150));
+    while (performance.now() < t + 800) {
+      /* busy */
+    }
+    assert.equal((await pending).status, 200);
+    const seen = performance.now() - t;
+    const rec = emu.requestLog().slice(before);
+    emu.faults.setBehaviour('blue', { latency: { medianMs: 0, sigma: 0 } });
+    assert.equal(rec.length, 1);
+    assert.ok(seen >= 800, `the client waited ${seen} ms`);
+    const recorded = rec[0]!.latencyMs;
+    assert.ok(recorded >= 299 && recorded < 450, `recorded ${recorded} ms: the 300 ms wait, not the ~500 ms the timer was late`);
+  });
+
   test('setBehaviour crash kills the container (502) and it restarts once the crash is lifted', async () => {
     emu.faults.setBehaviour('blue', { crash: true });
     assert.equal((await score(emu, 'faulty-ep', key)).status, 502);
