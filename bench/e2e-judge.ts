@@ -27,7 +27,10 @@
 // - The fault is switched on in the emulator (`setBehaviour` on the candidate), so its time is known to
 //   the millisecond; the rollback decision is the workflow's `rollback` timeline event (workflow clock,
 //   same machine); "baseline at 100%" is when `GET` on the endpoint shows it (polled every 250 ms).
+import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -36,7 +39,7 @@ import { createActivities } from '../activities/create-activities.js';
 import { parsePlan, type PlanDocument } from '../domain/plan.js';
 import type { RolloutStatus, SafeRolloutResult } from '../domain/rollout.js';
 import { parseDuration } from '../domain/duration.js';
-import { emulatorCredential, generateTraffic, type DeploymentBehaviour, type Emulator, type TrafficResult } from '../emulator/index.js';
+import { emulatorCredential, type DeploymentBehaviour, type Emulator, type TrafficResult } from '../emulator/index.js';
 import { anEndpointWith, armClient, raw, RG, setTraffic, startTestEmulator, SUB, WS, WS_PATH } from '../test/emulator/support.js';
 import { startRollout } from '../test/support/builders.js';
 import { createDevEnv, uniqueName, workflowBundle } from '../test/support/temporal.js';
@@ -235,14 +238,41 @@ async function baselineAlone(emu: Emulator, endpoint: string, baseline: string):
   return r.status === 200 && (p?.traffic?.[baseline] ?? 0) === 100 && !Object.values(p?.mirrorTraffic ?? {}).some((v) => v > 0);
 }
 
-/** Traffic until aborted (the generator runs at most 10 minutes per call). */
-async function trafficUntil(emu: Emulator, endpoint: string, key: string, seed: number, signal: AbortSignal): Promise<TrafficResult[]> {
-  const out: TrafficResult[] = [];
-  for (let k = 0; !signal.aborted; k++) {
-    out.push(await generateTraffic({ url: emu.url, endpoint, key, rps: RPS, durationMs: 600_000, seed: seed * 100 + k, caCertPem: emu.caCertPem, signal }));
+/** The traffic generators' child process (bench/lib/traffic-child.ts): start one per endpoint, stop it, get its results. */
+class TrafficChild {
+  private readonly child: ChildProcess;
+  private readonly waiting = new Map<string, (r: TrafficResult[]) => void>();
+  constructor() {
+    this.child = fork(fileURLToPath(new URL('./lib/traffic-child.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: { done: string; results: TrafficResult[] }) => {
+      this.waiting.get(m.done)?.(m.results);
+      this.waiting.delete(m.done);
+    });
   }
-  return out;
+  /** Starts traffic; the returned function stops it and resolves with what was sent. */
+  start(emu: Emulator, endpoint: string, key: string, seed: number): () => Promise<TrafficResult[]> {
+    const id = `${endpoint}#${seed}`;
+    const done = new Promise<TrafficResult[]>((resolve) => this.waiting.set(id, resolve));
+    this.child.send({ start: { id, url: emu.url, endpoint, key, rps: RPS, seed, caCertPem: emu.caCertPem } });
+    return () => {
+      this.child.send({ stop: id });
+      return Promise.race([done, sleep(30_000).then(() => [] as TrafficResult[])]);
+    };
+  }
+  cpuSeconds(): number | null {
+    try {
+      const f = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      return null;
+    }
+  }
+  close(): void {
+    this.child.disconnect();
+  }
 }
+let trafficChild: TrafficChild;
+let trafficChildCpu: number | null = null;
 
 async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, ctx: Ctx): Promise<Row> {
   const { emu, arm, client, taskQueue } = ctx;
@@ -254,8 +284,7 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
   emu.faults.setBehaviour(candidate, noise, endpoint);
   const key = await anEndpointWith(arm, endpoint, { [baseline]: 'azureml:fraud-detector:1' }, { maxConcurrent: 16 });
   await setTraffic(arm, endpoint, { [baseline]: 100 });
-  const stop = new AbortController();
-  const traffic = trafficUntil(emu, endpoint, key, SEED + n, stop.signal).catch(() => [] as TrafficResult[]);
+  const stopTraffic = trafficChild.start(emu, endpoint, key, SEED + n);
   const draw = rng(SEED * 7919 + n);
   const injectAt = fault ? INJECT_AFTER_MS + draw() * (MIRROR_BAKE_MS + INJECT_UNTIL_MS - INJECT_AFTER_MS) : null;
   let row: Omit<Row, 'traffic'>;
@@ -323,10 +352,8 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
     };
   } catch (e) {
     row = { n, kind, fault, endpoint, injectAfterMirrorS: null, injectStage: null, outcome: 'error', reason: (e as Error).message, gates: [], decisionS: null, baselineBackS: null, mc: fault ? mcCell(fault) : null, withinMcP95: fault ? false : null, rolloutS: (Date.now() - t0) / 1000, analyses: 0, judged: false, endedBeforeFault: false, error: (e as Error).stack ?? String(e) };
-  } finally {
-    stop.abort();
   }
-  const parts = await traffic;
+  const parts = await stopTraffic();
   const sent = parts.reduce((a, p) => a + p.sent, 0);
   const statusCounts: Record<string, number> = {};
   for (const p of parts) for (const [k, v] of Object.entries(p.statusCounts)) statusCounts[k] = (statusCounts[k] ?? 0) + v;
@@ -361,6 +388,7 @@ async function main(): Promise<void> {
     startTestEmulator({ provisionTimeMs: 500, seed: SEED, trafficLogMaxAgeMs: 5 * 60_000 }),
     workflowBundle(),
   ]);
+  trafficChild = new TrafficChild();
   ctxLogsWorkspace = emu.logsWorkspaceId;
   const arm = armClient(emu);
   const taskQueue = uniqueName('e2e-judge');
@@ -378,6 +406,10 @@ async function main(): Promise<void> {
   }
   const rows: Row[] = [];
   const cpu0 = process.cpuUsage();
+  const traffic0 = trafficChild.cpuSeconds();
+  // How late this process's event loop runs (the emulator, the worker's activities and the harness share it).
+  const lag = monitorEventLoopDelay({ resolution: 20 });
+  lag.enable();
   const ticks0 = machineTicks();
   const loads: number[] = [];
   const sampler = setInterval(() => loads.push(loadavg()[0]!), 10_000);
@@ -401,6 +433,9 @@ async function main(): Promise<void> {
     });
   } finally {
     clearInterval(sampler);
+    lag.disable();
+    trafficChildCpu = trafficChild.cpuSeconds();
+    trafficChild.close();
     await Promise.all([env.teardown(), emu.close()]);
   }
   const wallS = (Date.now() - t0) / 1000;
@@ -409,6 +444,8 @@ async function main(): Promise<void> {
   const cores = cpus().length;
   const cpuReport = {
     benchProcessCores: Math.round(((cpu.user + cpu.system) / 1e6 / wallS) * 100) / 100,
+    trafficProcessCores: traffic0 !== null && trafficChildCpu !== null ? Math.round(((trafficChildCpu - traffic0) / wallS) * 100) / 100 : null,
+    eventLoopLagMs: { p50: Math.round(lag.percentile(50) / 1e5) / 10, p99: Math.round(lag.percentile(99) / 1e5) / 10, max: Math.round(lag.max / 1e5) / 10 },
     machineBusyShare: ticks0 && ticks1 ? Math.round(((ticks1.busy - ticks0.busy) / (ticks1.total - ticks0.total)) * 1000) / 1000 : null,
     cores,
     loadAverage1mMax: loads.length ? Math.max(...loads) : null,
@@ -432,7 +469,17 @@ interface FaultSummary {
   gates: Record<string, number>;
 }
 
-function report(rows: Row[], run: { wallS: number; totalS: number; cpu: Record<string, number | null> }): void {
+interface CpuReport {
+  benchProcessCores: number;
+  trafficProcessCores: number | null;
+  eventLoopLagMs: { p50: number; p99: number; max: number };
+  machineBusyShare: number | null;
+  cores: number;
+  loadAverage1mMax: number | null;
+  loadAverage1mMedian: number | null;
+}
+
+function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuReport }): void {
   const good = rows.filter((r) => r.kind === 'good');
   const faulty = rows.filter((r) => r.kind === 'faulty');
   const goodRolledBack = good.filter((r) => r.outcome !== 'promoted');
@@ -512,7 +559,7 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: Record<s
     `Run ${json.date} with \`${cmd}\`; wall time ${f1(run.wallS / 60)} min (${PARALLEL} rollouts at a time).`,
     '',
     machineLine(m),
-    `CPU during the run: this process (emulator, traffic generators, worker) used ${run.cpu.benchProcessCores} cores on average; the whole machine (everyone's work, the Temporal dev server included) was ${run.cpu.machineBusyShare === null ? '—' : pctText(run.cpu.machineBusyShare as number)} busy of ${run.cpu.cores} cores; 1-minute load average median ${f1(run.cpu.loadAverage1mMedian)}, max ${f1(run.cpu.loadAverage1mMax)}.`,
+    `CPU during the run: the benchmark process (emulator, worker, harness) used ${run.cpu.benchProcessCores} cores on average and the traffic generators' process ${run.cpu.trafficProcessCores ?? '—'}; the whole machine (everyone's work, the Temporal dev server included) was ${run.cpu.machineBusyShare === null ? '—' : pctText(run.cpu.machineBusyShare)} busy of ${run.cpu.cores} cores; 1-minute load average median ${f1(run.cpu.loadAverage1mMedian)}, max ${f1(run.cpu.loadAverage1mMax)}. Event-loop lag of the benchmark process p50 ${run.cpu.eventLoopLagMs.p50} ms, p99 ${run.cpu.eventLoopLagMs.p99} ms, max ${run.cpu.eventLoopLagMs.max} ms (the emulator leaves its own timer lateness out of recorded latencies).`,
     '',
     `Setup: the real \`safeRollout\` workflow and activities on a Temporal dev server, the emulator with ${RPS} generated requests/s per endpoint (after ${WARMUP_MS / 1000} s of baseline-only traffic); baseline and candidate both draw each request's latency lognormal (median ${LATENCY.medianMs} ms, σ ${LATENCY.sigma}) and answer ${pctText(BASELINE_5XX)} of requests 500 (independent draws). Plan: ${json.setup.strategy.join(' → ')}, analysis every ${INTERVAL_MS / 1000} s, no gates named (the plan's defaults)${noLogs ? '' : ', per-request evidence from the emulator\'s Log Analytics traffic log'}. Faults are switched on in the candidate at a ${json.setup.injection}. The candidate scores ${CANDIDATE_RPS} req/s in both steps; each rollout is compared with the Monte Carlo (\`${MC_PATH}\`, ${mc.date}, ${mc.config.bakeSeconds / 60}-minute bakes) cell **${MC_RATE} req/s, baseline 5xx ${pctText(MC_BASELINE)}**, Glidepath's judge: its p95 time to detect. Decision = the workflow's rollback event − the fault; baseline 100% = \`GET\` on the endpoint shows it (polled every 250 ms) − the fault.`,
     '',
