@@ -344,7 +344,7 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
       decisionS,
       baselineBackS: injectedAt !== null && backAt !== null ? (backAt - injectedAt) / 1000 : null,
       mc: cell,
-      withinMcP95: !fault ? null : result.outcome === 'rolled_back' && decisionS !== null && decisionS >= 0 && cell?.p95S != null ? decisionS <= cell.p95S : false,
+      withinMcP95: !fault ? null : injectedAt !== null && result.outcome === 'rolled_back' && decisionS !== null && decisionS >= 0 && cell?.p95S != null ? decisionS <= cell.p95S : false,
       rolloutS: (Date.now() - t0 - WARMUP_MS) / 1000,
       analyses: result.verdicts.length + (result.verdictsDropped ?? 0),
       judged: result.verdicts.some((v) => v.judgement !== undefined),
@@ -459,6 +459,9 @@ interface FaultSummary {
   fault: FaultId;
   label: string;
   runs: number;
+  /** Rolled back (a false alarm) before the fault was due: not injected. */
+  endedBeforeFault: number;
+  /** Rolled back after the fault. */
   rolledBack: number;
   withinP95: number;
   decisionP50S: number | null;
@@ -479,22 +482,24 @@ interface CpuReport {
   loadAverage1mMedian: number | null;
 }
 
-function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuReport }): void {
+function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuReport; from?: { date: string; command: string; machine: ReturnType<typeof machine> } }): void {
   const good = rows.filter((r) => r.kind === 'good');
   const faulty = rows.filter((r) => r.kind === 'faulty');
   const goodRolledBack = good.filter((r) => r.outcome !== 'promoted');
   const fin = (xs: (number | null)[]): number[] => xs.filter((x): x is number => x !== null && Number.isFinite(x));
   const byFault: FaultSummary[] = FAULTS.filter((f) => faulty.some((r) => r.fault === f)).map((f) => {
     const rs = faulty.filter((r) => r.fault === f);
-    const d = fin(rs.filter((r) => r.outcome === 'rolled_back').map((r) => r.decisionS));
-    const b = fin(rs.map((r) => r.baselineBackS));
+    const injected = rs.filter((r) => !r.endedBeforeFault);
+    const d = fin(injected.filter((r) => r.outcome === 'rolled_back').map((r) => r.decisionS));
+    const b = fin(injected.map((r) => r.baselineBackS));
     const gates: Record<string, number> = {};
-    for (const r of rs) for (const g of r.gates) gates[g] = (gates[g] ?? 0) + 1;
+    for (const r of injected) for (const g of r.gates) gates[g] = (gates[g] ?? 0) + 1;
     return {
       fault: f,
       label: FAULT_LABEL[f],
       runs: rs.length,
-      rolledBack: rs.filter((r) => r.outcome === 'rolled_back').length,
+      endedBeforeFault: rs.filter((r) => r.endedBeforeFault).length,
+      rolledBack: injected.filter((r) => r.outcome === 'rolled_back').length,
       withinP95: rs.filter((r) => r.withinMcP95).length,
       decisionP50S: d.length ? percentile(d, 50) : null,
       decisionMaxS: d.length ? Math.max(...d) : null,
@@ -508,9 +513,9 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
     noGoodRolledBack: { met: goodRolledBack.length === 0, value: `${goodRolledBack.length} of ${good.length} good rollouts did not end promoted` },
     everyFaultyWithinMcP95: { met: faulty.length > 0 && faulty.every((r) => r.withinMcP95), value: `${faulty.filter((r) => r.withinMcP95).length} of ${faulty.length} faulty rollouts rolled back within the Monte Carlo's p95 for their cell` },
   };
-  const m = machine();
-  const cmd = command('e2e-judge');
-  const name = NAME_FLAG_INDEX >= 0 ? (args[NAME_FLAG_INDEX + 1] ?? 'e2e-judge') : quick ? 'e2e-judge-quick' : 'e2e-judge';
+  const m = run.from?.machine ?? machine();
+  const cmd = run.from?.command ?? command('e2e-judge');
+  const name = arg('rerender') ?? (NAME_FLAG_INDEX >= 0 ? (args[NAME_FLAG_INDEX + 1] ?? 'e2e-judge') : quick ? 'e2e-judge-quick' : 'e2e-judge');
   if (!/^[a-z0-9-]+$/.test(name)) fail(`--name must be lowercase letters, digits and dashes (got "${name}")`);
   const judged = rows.filter((r) => r.analyses > 0);
   const throughJudge = judged.length > 0 && judged.every((r) => r.judged);
@@ -520,7 +525,7 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
     benchmark: 'e2e-judge',
     schemaVersion: 1,
     quick,
-    date: new Date().toISOString(),
+    date: run.from?.date ?? new Date().toISOString(),
     command: cmd,
     machine: m,
     cpu: run.cpu,
@@ -574,9 +579,9 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
     '',
     '## Faulty rollouts by fault',
     '',
-    '| fault | runs | rolled back | within MC p95 | decision p50 / max s | baseline 100% p50 / max s | MC (cell) detected · p50 / p95 | failing gates |',
-    '|---|---|---|---|---|---|---|---|',
-    ...byFault.map((b) => `| ${b.label} | ${b.runs} | ${b.rolledBack} | ${b.withinP95} | ${f1(b.decisionP50S)} / ${f1(b.decisionMaxS)} | ${f1(b.baselineBackP50S)} / ${f1(b.baselineBackMaxS)} | ${pctText(b.mc.detectedShare)} · ${s(b.mc.p50S)} / ${s(b.mc.p95S)} | ${Object.entries(b.gates).map(([g, c]) => `${g} (${c})`).join(', ') || '—'} |`),
+    '| fault | runs | false alarm before the fault | rolled back after it | within MC p95 | decision p50 / max s | baseline 100% p50 / max s | MC (cell) detected · p50 / p95 | failing gates |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...byFault.map((b) => `| ${b.label} | ${b.runs} | ${b.endedBeforeFault} | ${b.rolledBack} | ${b.withinP95} | ${f1(b.decisionP50S)} / ${f1(b.decisionMaxS)} | ${f1(b.baselineBackP50S)} / ${f1(b.baselineBackMaxS)} | ${pctText(b.mc.detectedShare)} · ${s(b.mc.p50S)} / ${s(b.mc.p95S)} | ${Object.entries(b.gates).map(([g, c]) => `${g} (${c})`).join(', ') || '—'} |`),
     '',
     `Good rollouts: ${good.filter((r) => r.outcome === 'promoted').length} of ${good.length} promoted${goodRolledBack.length ? `; not promoted: ${goodRolledBack.map((r) => `#${r.n} ${r.outcome} (${r.reason})`).join('; ')}` : ''}.`,
     '',
@@ -594,4 +599,12 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
   writeResults(name, json, md);
 }
 
-await main();
+/** `--rerender NAME`: the tables again from bench/results/NAME.json's rows (run with the flags of that run). */
+function rerender(name: string): void {
+  const j = JSON.parse(readFileSync(`${benchRoot}bench/results/${name}.json`, 'utf8')) as { rows: Row[]; wallS: number; totalS: number; cpu: CpuReport; date: string; command: string; machine: ReturnType<typeof machine> };
+  const rows = j.rows.map((r) => ({ ...r, endedBeforeFault: r.endedBeforeFault ?? false, withinMcP95: r.kind === 'good' ? null : !r.endedBeforeFault && r.withinMcP95 }));
+  report(rows, { wallS: j.wallS, totalS: j.totalS, cpu: j.cpu, from: { date: j.date, command: j.command, machine: j.machine } });
+}
+
+if (arg('rerender')) rerender(arg('rerender')!);
+else await main();
