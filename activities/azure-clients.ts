@@ -30,9 +30,14 @@ import {
   type RetryStrategy,
 } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential } from '@azure/identity';
+import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { LogsQueryClient } from '@azure/monitor-query-logs';
 import { MetricsClient } from '@azure/monitor-query-metrics';
 import { DEFAULT_PRICES_URL } from '../domain/prices.js';
+
+/** Azurite's development account: Microsoft's published, well-known name and key (not a secret). */
+export const AZURITE_ACCOUNT = 'devstoreaccount1';
+export const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 /** The api-version Glidepath speaks to Azure ML: the first stable one with `mirrorTraffic` is 2023-04-01. */
 export const ML_API_VERSION = '2024-04-01';
@@ -262,6 +267,25 @@ export class AzureClientFactory {
     this.clients.set(subscriptionId, clients);
     return clients;
   }
+
+  /**
+   * A blob client for the store Azure ML's data collector writes to. On Azure: the worker's token
+   * credential (DefaultAzureCredential; the identity needs Storage Blob Data Reader on the container). On
+   * the emulator: Azurite's well-known development account (`devstoreaccount1`, a public key, not a secret).
+   * Few quick tries: the activity's retry policy does the rest.
+   */
+  blobService(blobEndpoint: string): BlobServiceClient {
+    const key = blobEndpoint.replace(/\/+$/, '');
+    let client = this.blobClients.get(key);
+    if (!client) {
+      const credential = this.target.cloud === 'emulator' ? new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY) : this.getCredential();
+      client = new BlobServiceClient(key, credential, { retryOptions: { maxTries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 2000, tryTimeoutInMs: 30_000 } });
+      this.blobClients.set(key, client);
+    }
+    return client;
+  }
+
+  private readonly blobClients = new Map<string, BlobServiceClient>();
 
   private getCredential(): TokenCredential {
     if (this.target.cloud === 'emulator') return this.target.credential;

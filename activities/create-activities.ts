@@ -9,6 +9,7 @@ import { createAzureMlActivities } from './azure-ml.js';
 import { createDecisionTrustActivities } from './decision-trust.js';
 import { KEEP_ALIVE_MS, keepingAlive } from './heartbeat.js';
 import { createMetricsActivities } from './metrics.js';
+import { createPredictionActivities } from './predictions.js';
 import { createPriceActivities } from './prices.js';
 import { createSlackNotifier } from './slack-notifier.js';
 import type { DecisionTrust } from '../domain/decision-signature.js';
@@ -46,6 +47,7 @@ export function createActivities(deps: ActivityDeps): RolloutActivities {
     ...keepingAlive(createAzureMlActivities(factory, { pollIntervalMs: deps.pollIntervalMs ?? 2000 }), everyMs),
     ...keepingAlive(createMetricsActivities(factory, { delays }), everyMs),
     ...keepingAlive(createPriceActivities(factory), everyMs),
+    ...keepingAlive(createPredictionActivities(factory), everyMs),
     ...createDecisionTrustActivities(deps.decisionTrust),
     ...createWebhookActivities({ secret: deps.webhookSecret, ...(deps.fetch ? { fetch: deps.fetch } : {}) }),
     ...createSlackNotifier({

@@ -104,6 +104,8 @@ export function trafficLogQueries(args: {
   startMs: number;
   endMs: number;
   logs: Pick<LogsSettings, 'where' | 'exceedanceMs'>;
+  /** The judge's thresholds (ms, fractional allowed): counted as judge_0, judge_1, … */
+  judgeExceedanceMs?: readonly number[];
 }): { evidence: string; statuses: string } {
   const iso = (ms: number) => new Date(ms).toISOString();
   const head = [
@@ -113,10 +115,18 @@ export function trafficLogQueries(args: {
     ...(args.logs.where ? [`| where (${args.logs.where})`] : []),
   ];
   const above = args.logs.exceedanceMs.map((ms) => `above_${ms} = countif(TotalDurationMs > ${ms})`);
+  const judged = (args.judgeExceedanceMs ?? []).map((ms, i) => `judge_${i} = countif(TotalDurationMs > ${kqlNumber(ms)})`);
   return {
-    evidence: [...head, `| summarize ${['requests = count()', ...above, 'percentiles(TotalDurationMs, 50, 95, 99)'].join(', ')} by DeploymentName`].join('\n'),
+    evidence: [...head, `| summarize ${['requests = count()', ...above, ...judged, 'percentiles(TotalDurationMs, 50, 95, 99)'].join(', ')} by DeploymentName`].join('\n'),
     statuses: [...head, '| summarize requests = count() by DeploymentName, ResponseCode, ModelStatusCode'].join('\n'),
   };
+}
+
+/** A threshold as a KQL real literal (finite, ≥ 0; refused otherwise: it is spliced into the query). */
+function kqlNumber(ms: number): string {
+  if (!(Number.isFinite(ms) && ms >= 0)) throw failure(ErrorType.MetricsUnavailable, `judge threshold ${String(ms)} is not a latency in ms`, { nonRetryable: true });
+  const text = String(ms);
+  return /^\d+(\.\d+)?$/.test(text) ? text : ms.toFixed(6);
 }
 
 /** Cells of a result table by column name. */
@@ -133,6 +143,7 @@ export function logEvidence(
   batch: LogsQueryBatchResult,
   deployments: readonly string[],
   exceedanceMs: readonly number[],
+  judgeExceedanceMs: readonly number[] = [],
 ): { evidence: Map<string, DeploymentLogEvidence>; problem?: string } {
   const problems: string[] = [];
   const tables = batch.map((r, i) => {
@@ -147,13 +158,21 @@ export function logEvidence(
   });
   const evidence = new Map<string, DeploymentLogEvidence>();
   for (const d of deployments) {
-    evidence.set(d, { requests: 0, byStatus: {}, byModelStatus: {}, exceedances: exceedanceMs.map((aboveMs) => ({ aboveMs, count: 0 })), latencyMs: { p50: null, p95: null, p99: null } });
+    evidence.set(d, {
+      requests: 0,
+      byStatus: {},
+      byModelStatus: {},
+      exceedances: exceedanceMs.map((aboveMs) => ({ aboveMs, count: 0 })),
+      ...(judgeExceedanceMs.length ? { judgeExceedances: judgeExceedanceMs.map((aboveMs) => ({ aboveMs, count: 0 })) } : {}),
+      latencyMs: { p50: null, p95: null, p99: null },
+    });
   }
   for (const row of records(tables[0])) {
     const e = evidence.get(String(row.DeploymentName));
     if (!e) continue;
     e.requests = num(row.requests) ?? 0;
     e.exceedances = exceedanceMs.map((aboveMs) => ({ aboveMs, count: num(row[`above_${aboveMs}`]) ?? 0 }));
+    if (judgeExceedanceMs.length) e.judgeExceedances = judgeExceedanceMs.map((aboveMs, i) => ({ aboveMs, count: num(row[`judge_${i}`]) ?? 0 }));
     e.latencyMs = {
       p50: num(row.percentile_TotalDurationMs_50),
       p95: num(row.percentile_TotalDurationMs_95),
@@ -206,13 +225,14 @@ export function createMetricsActivities(factory: AzureClientFactory, opts: Metri
   async function readLogs(
     ref: EndpointRef,
     logs: LogsSettings,
+    judgeExceedanceMs: readonly number[],
     deployments: readonly string[],
     startMs: number,
     endMs: number,
     signal: AbortSignal | undefined,
   ): Promise<{ evidence: Map<string, DeploymentLogEvidence>; problem?: string }> {
     const { logs: client } = factory.forSubscription(ref.subscriptionId);
-    const q = trafficLogQueries({ endpoint: ref.endpoint, deployments, startMs, endMs, logs });
+    const q = trafficLogQueries({ endpoint: ref.endpoint, deployments, startMs, endMs, logs, judgeExceedanceMs });
     const timespan = { startTime: new Date(startMs), endTime: new Date(endMs) };
     try {
       const batch = await client.queryBatch(
@@ -222,7 +242,7 @@ export function createMetricsActivities(factory: AzureClientFactory, opts: Metri
         ],
         { abortSignal: signal },
       );
-      return logEvidence(batch, deployments, logs.exceedanceMs);
+      return logEvidence(batch, deployments, logs.exceedanceMs, judgeExceedanceMs);
     } catch (err) {
       if (signal?.aborted) throw err;
       const status = statusOf(err);
@@ -235,7 +255,7 @@ export function createMetricsActivities(factory: AzureClientFactory, opts: Metri
   }
 
   return {
-    async getMetricsSnapshot({ endpoint: ref, baseline, candidate, windowMs, logs }: GetMetricsSnapshotInput): Promise<GetMetricsSnapshotResult> {
+    async getMetricsSnapshot({ endpoint: ref, baseline, candidate, windowMs, logs, judgeExceedanceMs }: GetMetricsSnapshotInput): Promise<GetMetricsSnapshotResult> {
       const endMs = now() - analysisDelayMs(opts.delays, logs !== undefined);
       const startMs = endMs - windowMs;
       const endpointId = endpointResourceId(ref);
@@ -249,7 +269,7 @@ export function createMetricsActivities(factory: AzureClientFactory, opts: Metri
       const metrics = factory.forSubscription(ref.subscriptionId).metricsIn(await regionOf(ref));
       const common = { startTime: new Date(startMs), endTime: new Date(endMs), interval: 'FULL', top: 100, requestOptions: {}, abortSignal: signal };
 
-      const logsRead = logs ? readLogs(ref, logs, [baseline, candidate], startMs, endMs, signal) : undefined;
+      const logsRead = logs ? readLogs(ref, logs, judgeExceedanceMs ?? [], [baseline, candidate], startMs, endMs, signal) : undefined;
       // When a metrics query below throws first (a cancelled analysis aborts both reads), nobody awaits the
       // log read: its rejection must not go unhandled, which would end the worker process.
       logsRead?.catch(() => undefined);
@@ -281,6 +301,8 @@ export function createMetricsActivities(factory: AzureClientFactory, opts: Metri
           requests: c.total,
           errorRate: c.errors5xx / c.total,
           modelErrorRate: c.errors424 / c.total,
+          errors5xx: c.errors5xx,
+          errors424: c.errors424,
           latencyP50Ms: l.RequestLatency_P50 ?? null,
           latencyP95Ms: l.RequestLatency_P95 ?? null,
           latencyP99Ms: l.RequestLatency_P99 ?? null,

@@ -14,7 +14,9 @@ import type { Stage } from '../domain/messages.js';
 import type { TrafficState } from '../domain/traffic.js';
 
 import type { DecisionTrust } from '../domain/decision-signature.js';
+import type { LineSkipReason, PairingSummary, ReadPredictionPairsInputData } from '../domain/predictions/index.js';
 export type { DecisionTrust };
+export type { PairingSummary };
 export type { CostEstimate, DeploymentSpec, EndpointRef, MetricsSnapshot, TrafficState, WebhookVerdict };
 
 /** A deployment under an endpoint, as read from Azure. */
@@ -124,6 +126,12 @@ export interface GetMetricsSnapshotInput {
   windowMs: number;
   /** The plan's `analysis.logs`: read the traffic log too (per-request counts, exceedances, percentiles). */
   logs?: LogsSettings;
+  /**
+   * With `logs`: latencies (ms, may be fractional) the judge needs exceedance counts above — its thresholds
+   * frozen at the step's first analysis (domain/judged-analysis.ts). Returned per deployment in
+   * `log.judgeExceedances`.
+   */
+  judgeExceedanceMs?: number[];
 }
 /** Requests, 5xx rate, 424 rate, p50/p95/p99, CPU and memory per deployment; a deployment without data is null. */
 export type GetMetricsSnapshotResult = MetricsSnapshot;
@@ -146,6 +154,37 @@ export interface CallWebhookGateInput {
   snapshot: MetricsSnapshot;
 }
 export type CallWebhookGateResult = WebhookVerdict;
+
+/**
+ * Reads both deployments' collected model inputs and outputs (Azure ML data collection, in blob storage)
+ * for `window` and pairs them; zod-validated by the activity (domain/predictions/read-input.ts). Paths
+ * (`label`, `score`, `slices`) are the plan's texts, e.g. `isFraud` or `$.predictions[0].label`. `store`
+ * is a reference (URL, container), never a key or SAS: the worker brings the credential.
+ */
+export type ReadPredictionPairsInput = ReadPredictionPairsInputData;
+/** Aggregates only: what was read (counts), and the pairing summary (no payload, input or prediction value). */
+export interface ReadPredictionPairsResult {
+  window: { start: string; end: string };
+  read: {
+    /** Hour (or day) folders listed, and those without any blob (collection off or paused, no traffic). */
+    folders: number;
+    missingFolders: number;
+    missingFolderExamples: string[];
+    blobs: number;
+    bytes: number;
+    /** Blobs left unread past the byte budget of one analysis. */
+    blobsNotRead: number;
+    lines: number;
+    /** Rows whose line time falls outside the window (same folder, other minutes). */
+    outsideWindow: number;
+    skipped: Record<LineSkipReason, number>;
+    units: { baseline: { inputs: number; outputs: number }; candidate: { inputs: number; outputs: number } };
+    elapsedMs: number;
+    /** Where the time went: listing folders, downloading and parsing blobs (parseMs of it: parsing), pairing. */
+    timings: { listMs: number; readMs: number; parseMs: number; pairMs: number };
+  };
+  summary: PairingSummary;
+}
 
 /** What a notification is about. */
 export type NotificationKind =
@@ -200,6 +239,8 @@ export interface RolloutActivities {
   getMetricsSnapshot(input: GetMetricsSnapshotInput): Promise<GetMetricsSnapshotResult>;
   estimateCost(input: EstimateCostInput): Promise<EstimateCostResult>;
   callWebhookGate(input: CallWebhookGateInput): Promise<CallWebhookGateResult>;
+  /** Pairs of the baseline's and candidate's collected predictions in a window, as aggregates (CollectedDataUnavailable when the store cannot be read). */
+  readPredictionPairs(input: ReadPredictionPairsInput): Promise<ReadPredictionPairsResult>;
   notify(input: NotifyInput): Promise<NotifyResult>;
   /** The worker's trusted signers of decisions and its person mapping (public data, kept in the rollout's state). */
   trustedSigners(): Promise<DecisionTrust>;

@@ -24,7 +24,7 @@ export const usage = `glidepath — safe rollouts of model versions to Azure ML 
 
 Usage:
   glidepath plan validate <plan.yaml|-> [--set key=value]... [--json]
-  glidepath plan explain  <plan.yaml|-> [--set key=value]... [--region R] [--no-prices] [--json]
+  glidepath plan explain  <plan.yaml|-> [--set key=value]... [--region R] [--no-prices] [--rps N [--baseline-rate R]] [--json]
   glidepath rollout start <plan.yaml|-> [--set key=value]... [--wait] [--timeout D] [--as who] [--json]
   glidepath rollout status <rollout-id|endpoint> [--workspace W] [--subscription S] [--json]
   glidepath rollout watch  <rollout-id|endpoint> [--workspace W] [--subscription S] [--timeout D] [--json]
@@ -47,6 +47,11 @@ Usage:
 Options:
   --set key=value   override a plan field (validated like the file), e.g.
                     --set candidate.deployment.model=azureml:fraud-detector:7
+  --rps N           plan explain: at N requests/s to the endpoint, the time each judged gate needs to
+                    fail a candidate twice as bad as its tolerance and to pass one no different from the
+                    baseline, per bake step (its mirror or canary share), with a warning when a bake is
+                    too short; --baseline-rate R (e.g. 0.5% or 0.005; default 1%) is the baseline's
+                    event rate assumed for every judged gate
   --wait            follow the rollout until it ends (progress on stdout; on stderr with --json)
   --timeout D       give up waiting after D (e.g. 30m, 2h): exit 4, the rollout keeps running
   --as who          who you are: an e-mail address or slack:<user id> (start: default $GLIDEPATH_AS or user@host)
@@ -129,6 +134,23 @@ function stepOption(text: string | undefined): number | undefined {
   return n;
 }
 
+/** `--rps N`: requests per second, a positive number. */
+function rpsOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidInputError(`--rps '${text}' must be a positive number of requests per second to the endpoint (e.g. 50 or 0.5)`);
+  return n;
+}
+
+/** `--baseline-rate R`: a fraction (0.005) or a percentage (0.5%), in [0, 1). */
+function rateOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(%?)\s*$/.exec(text);
+  const n = m ? Number(m[1]) / (m[2] ? 100 : 1) : Number.NaN;
+  if (!(Number.isFinite(n) && n >= 0 && n < 1)) throw new InvalidInputError(`--baseline-rate '${text}' must be the baseline's event rate per request, below 100% (e.g. 0.5% or 0.005)`);
+  return n;
+}
+
 const MESSAGES: readonly RolloutMessage[] = ['approve', 'reject', 'abort', 'pause', 'resume'];
 
 /** The Temporal CLI's connection flags, on every command that talks to Temporal. */
@@ -177,12 +199,15 @@ async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }
       if (sub === 'explain') {
         const { values, positionals } = parse(
           rest,
-          { ...planOpts, region: { type: 'string' }, 'prices-url': { type: 'string' }, 'no-prices': { type: 'boolean' } },
+          { ...planOpts, region: { type: 'string' }, 'prices-url': { type: 'string' }, 'no-prices': { type: 'boolean' }, rps: { type: 'string' }, 'baseline-rate': { type: 'string' } },
           { min: 1, max: 1, names: 'plan file (a path, or - for stdin)' },
         );
         if (values.help) return help(rt);
         const pricesUrl = values['no-prices'] ? null : ((values['prices-url'] as string | undefined) ?? deps.env.GLIDEPATH_PRICES_URL ?? DEFAULT_PRICES_URL);
-        return planExplain({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], region: (values.region as string | undefined) ?? 'eastus', pricesUrl }, deps);
+        const rps = rpsOption(values.rps as string | undefined);
+        const baselineRate = rateOption(values['baseline-rate'] as string | undefined);
+        if (baselineRate !== undefined && rps === undefined) throw new InvalidInputError('--baseline-rate needs --rps (it is an assumption of the time-to-verdict prediction)');
+        return planExplain({ path: positionals[0]!, sets: (values.set as string[] | undefined) ?? [], region: (values.region as string | undefined) ?? 'eastus', pricesUrl, ...(rps !== undefined ? { rps } : {}), ...(baselineRate !== undefined ? { baselineRate } : {}) }, deps);
       }
       throw new InvalidInputError(sub === undefined ? 'plan needs a subcommand: validate or explain' : `unknown plan subcommand '${sub}' (validate, explain)`);
     }

@@ -7,8 +7,9 @@
  */
 import { decisionCommand, describeSender, describeStep } from '../domain/approvals.js';
 import { formatSpan } from '../domain/duration.js';
+import { gateEvidenceLines, latestJudged, type JudgedVerdict } from '../domain/evidence.js';
 import type { RolloutPlan } from '../domain/plan.js';
-import type { ApprovalRecord, PendingApproval, RolloutStatus } from '../domain/rollout.js';
+import type { ApprovalRecord, PendingApproval, RolloutStatus, VerdictRecord } from '../domain/rollout.js';
 import { formatTraffic } from '../domain/traffic.js';
 import { oneLine } from './sanitize.js';
 
@@ -55,14 +56,56 @@ export function progressKey(status: RolloutStatus): string {
   ]);
 }
 
-/** One line describing where the rollout is. */
+/**
+ * The judged verdict to show for the current step: its newest analysis, when that carries the judge's
+ * evidence (null otherwise: fixed-threshold plans print as before).
+ */
+export function currentJudgement(status: RolloutStatus): JudgedVerdict | null {
+  const last = status.lastVerdicts[status.lastVerdicts.length - 1];
+  if (!last || last.stepIndex !== status.stepIndex) return null;
+  return latestJudged(status.lastVerdicts, status.stepIndex);
+}
+
+/**
+ * `inconclusive (undecided), analysis 3`: the head of a judged verdict; the gates follow one a line. When
+ * the guardrails (fixed limits judged per window) decided otherwise than the judge, the head says so:
+ * `fail (guardrail: 424 rate 6% > max 1%), analysis 1`.
+ */
+function judgedHead(v: JudgedVerdict): string {
+  const judged = new Set(v.judgement.gates.map((g) => g.gate));
+  const guardrails = v.gates.filter((g) => !judged.has(g.gate) && g.status === v.status);
+  const cause =
+    v.status !== v.judgement.status && guardrails.length > 0
+      ? ` (guardrail: ${guardrails.map((g) => oneLine(g.reason)).join('; ')})`
+      : v.judgement.cause
+        ? ` (${v.judgement.cause})`
+        : '';
+  return `${v.status}${cause}, analysis ${v.analysis}`;
+}
+
+/** One line per judged gate of a verdict (terminal-safe), each prefixed with `indent`. */
+export function judgementLines(v: JudgedVerdict, indent: string): string[] {
+  return gateEvidenceLines(v.judgement.gates).map((l) => `${indent}${oneLine(l)}`);
+}
+
+/**
+ * How a verdict reads after `last analysis`: a judged one names its status only (its gates follow when it
+ * is the current step's; an earlier step's is named by its step), others keep their reasons.
+ */
+function verdictText(v: VerdictRecord, current: boolean): string {
+  if (!v.judgement) return `${v.status}: ${oneLine(v.reasons.join('; '))}`;
+  return current ? judgedHead(v as JudgedVerdict) : `${judgedHead(v as JudgedVerdict)} of step ${v.stepIndex + 1}`;
+}
+
+/** One line describing where the rollout is (plus one indented line per judged gate when the step's last analysis was judged). */
 export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, nowMs: number): string {
   const time = new Date(nowMs).toISOString().slice(11, 19);
   const parts: string[] = [];
   parts.push(status.stepIndex >= 0 ? `${oneLine(status.stepText)} (step ${status.stepIndex + 1}/${status.steps.length})` : oneLine(status.stepText || status.stage));
   parts.push(status.traffic ? oneLine(formatTraffic(status.traffic)) : 'traffic not read yet');
   const last = status.lastVerdicts[status.lastVerdicts.length - 1];
-  if (last) parts.push(`${last.snapshot === null ? 'cost check' : 'last analysis'} ${last.status}: ${oneLine(last.reasons.join('; '))}`);
+  const judged = currentJudgement(status);
+  if (last) parts.push(`${last.snapshot === null ? 'cost check' : 'last analysis'} ${verdictText(last, judged === last)}`);
   const left = bakeLeftMs(status, plan, nowMs);
   if (left !== null) parts.push(`bake ~${formatSpan(Math.ceil(left / 1000) * 1000)} left`);
   const pending = status.pendingApproval;
@@ -74,7 +117,19 @@ export function formatProgress(status: RolloutStatus, plan: RolloutPlan | null, 
   if (status.paused) parts.push(`PAUSED by ${oneLine(status.paused.by)}: ${oneLine(status.paused.reason)}`);
   if (status.stopping && !status.outcome) parts.push(`stopping: ${oneLine(status.stopping)}`);
   if (status.outcome) parts.push(`outcome ${status.outcome}`);
-  return `${time} ${parts.join(' · ')}`;
+  const line = `${time} ${parts.join(' · ')}`;
+  return judged ? [line, ...judgementLines(judged, '           ')].join('\n') : line;
+}
+
+/**
+ * For a finished rollout: the evidence of the last analysed step, when the judge decided it
+ * (`  evidence   step 4 (analysis 3, fail)` then one line per gate); nothing for fixed-threshold plans.
+ */
+export function finalEvidenceLines(verdicts: readonly VerdictRecord[]): string[] {
+  const last = [...verdicts].reverse().find((v) => v.snapshot !== null);
+  const judged = last ? latestJudged(verdicts, last.stepIndex) : null;
+  if (!judged) return [];
+  return [`  evidence   step ${judged.stepIndex + 1} (${judgedHead(judged)})`, ...judgementLines(judged, '             ')];
 }
 
 /** A multi-line status for `rollout status` (human form). */
@@ -90,7 +145,9 @@ export function formatStatus(status: RolloutStatus, plan: RolloutPlan | null, no
   const left = bakeLeftMs(status, plan, nowMs);
   if (left !== null) lines.push(`  bake       ~${formatSpan(Math.ceil(left / 1000) * 1000)} left`);
   const last = status.lastVerdicts[status.lastVerdicts.length - 1];
-  if (last) lines.push(`  ${last.snapshot === null ? 'cost check' : 'analysis  '} ${last.status}: ${oneLine(last.reasons.join('; '))}`);
+  const judged = currentJudgement(status);
+  if (last) lines.push(`  ${last.snapshot === null ? 'cost check' : 'analysis  '} ${verdictText(last, judged === last)}`);
+  if (judged) judgementLines(judged, '             ').forEach((l, i) => lines.push(i === 0 ? `  evidence   ${l.trimStart()}` : l));
   if (status.pendingApproval) {
     const p = status.pendingApproval;
     lines.push(`  approval   awaited for ${oneLine(describeStep(p.stepIndex, p.stepText))} from ${oneLine(p.approvers.join(' or ')) || 'any approver'}${p.timeoutAt ? ` until ${p.timeoutAt} (then ${p.onTimeout})` : ''}`);

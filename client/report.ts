@@ -4,10 +4,14 @@
  * outcome and its reason. Built once as plain data (`RolloutReport`, also the `json` format) from the
  * workflow's result (finished) or its `status` query (running), then rendered as Markdown (pull
  * requests) or one self-contained HTML file with an inline SVG chart of latency and error rate of
- * baseline vs candidate across the rollout.
+ * baseline vs candidate across the rollout. Rollouts judged by the judge (domain/judge) also get, per
+ * judged gate, a chart of its evidence over time (e-values to fail and to pass on a log scale against
+ * their thresholds, analysis by analysis, each step starting again at 1) and the final evidence table.
  */
 import { describeSender } from '../domain/approvals.js';
+import { isJudged } from '../domain/evidence.js';
 import { explain } from '../domain/explain.js';
+import { describeTolerance, fmtCount, fmtE, fmtRatio, type EvidenceLevel, type GateJudgement } from '../domain/judge/judge.js';
 import type { DeploymentMetrics } from '../domain/gates.js';
 import { parsePlan, type PlanDocument } from '../domain/plan.js';
 import type { ApprovalRecord, RefusalRecord, RollbackReport, RolloutStatus, SafeRolloutInput, SafeRolloutResult, TimelineEvent, VerdictRecord } from '../domain/rollout.js';
@@ -47,7 +51,49 @@ export interface RolloutReport {
   rollback: RollbackReport | null;
   /** One point per analysis with data: what the chart draws. */
   chart: ChartPoint[];
+  /** Per judged gate, its evidence at each judged analysis (empty for fixed-threshold plans). */
+  evidence: EvidenceSeries[];
+  /** The evidence each judged step ended with (its last judged analysis), one row per gate. */
+  finalEvidence: FinalEvidenceRow[];
   notes: string[];
+}
+
+/** One judged gate's evidence across the analyses, in order. */
+export interface EvidenceSeries {
+  gate: string;
+  points: EvidencePoint[];
+}
+
+/** A gate's evidence after one analysis. The e-values are the current ones; a verdict is sticky once a running maximum crossed. */
+export interface EvidencePoint {
+  at: string;
+  stepIndex: number;
+  step: string;
+  analysis: number;
+  status: GateJudgement['status'];
+  cause: GateJudgement['cause'] | null;
+  toFail: number;
+  failThreshold: number;
+  /** Null when early pass is off. */
+  toPass: number | null;
+  passThreshold: number | null;
+}
+
+/** The evidence a judged step ended with, for one gate. */
+export interface FinalEvidenceRow {
+  stepIndex: number;
+  step: string;
+  analysis: number;
+  at: string;
+  gate: string;
+  status: GateJudgement['status'];
+  cause: GateJudgement['cause'] | null;
+  tolerance: string;
+  totals: GateJudgement['totals'];
+  estimate: GateJudgement['estimate'];
+  toFail: EvidenceLevel;
+  toPass: EvidenceLevel | null;
+  detectableRatio: number | null;
 }
 
 /** One analysis on the chart. Null where a deployment had no data. */
@@ -105,6 +151,7 @@ export function buildReport(src: ReportSources): RolloutReport {
     baselineErrorRate: num(v.snapshot?.baseline, 'errorRate'),
     candidateErrorRate: num(v.snapshot?.candidate, 'errorRate'),
   }));
+  const { evidence, finalEvidence } = evidenceOf(analyses, steps);
   const traffic = timeline.filter((e) => e.kind === 'traffic').map((e) => ({ at: e.at, stepIndex: e.stepIndex ?? null, traffic: e.text }));
   if (result?.rollback?.traffic) traffic.push({ at: result.finishedAt, stepIndex: null, traffic: `${formatTraffic(result.rollback.traffic)} (rollback, read back)` });
   return {
@@ -132,9 +179,79 @@ export function buildReport(src: ReportSources): RolloutReport {
     refusals: status?.refusals ?? [],
     rollback: result?.rollback ?? null,
     chart,
+    evidence,
+    finalEvidence,
     notes,
   };
 }
+
+/** The judged analyses as per-gate series, and the last judged analysis of each step as the final evidence. */
+function evidenceOf(analyses: VerdictRecord[], steps: string[]): { evidence: EvidenceSeries[]; finalEvidence: FinalEvidenceRow[] } {
+  const series = new Map<string, EvidencePoint[]>();
+  const lastOfStep = new Map<number, VerdictRecord>();
+  const stepName = (i: number) => steps[i] ?? `step ${i + 1}`;
+  for (const v of analyses) {
+    if (!isJudged(v)) continue;
+    lastOfStep.set(v.stepIndex, v);
+    for (const g of v.judgement.gates) {
+      const points = series.get(g.gate) ?? [];
+      series.set(g.gate, points);
+      points.push({
+        at: v.at,
+        stepIndex: v.stepIndex,
+        step: stepName(v.stepIndex),
+        analysis: v.analysis,
+        status: g.status,
+        cause: g.cause ?? null,
+        toFail: g.toFail.eValue,
+        failThreshold: g.toFail.threshold,
+        toPass: g.toPass?.eValue ?? null,
+        passThreshold: g.toPass?.threshold ?? null,
+      });
+    }
+  }
+  const finalEvidence: FinalEvidenceRow[] = [];
+  for (const v of [...lastOfStep.values()].sort((a, b) => a.stepIndex - b.stepIndex)) {
+    for (const g of v.judgement!.gates) {
+      finalEvidence.push({
+        stepIndex: v.stepIndex,
+        step: stepName(v.stepIndex),
+        analysis: v.analysis,
+        at: v.at,
+        gate: g.gate,
+        status: g.status,
+        cause: g.cause ?? null,
+        tolerance: describeTolerance(g.tolerance),
+        totals: g.totals,
+        estimate: g.estimate,
+        toFail: g.toFail,
+        toPass: g.toPass,
+        detectableRatio: g.detectableRatio,
+      });
+    }
+  }
+  return { evidence: [...series].map(([gate, points]) => ({ gate, points })), finalEvidence };
+}
+
+// ───────────────────────────── evidence wording ─────────────────────────────
+
+const fmtSide = (events: number, requests: number) => `${fmtCount(events)}/${fmtCount(requests)}`;
+const fmtInterval = (e: GateJudgement['estimate']) => `${e.lower > 0 ? fmtRatio(e.lower) : '0'}–${e.upper === null ? '∞' : fmtRatio(e.upper)}`;
+/** The cells of a final-evidence row, as text: gate, verdict, counts, ratio and interval, to fail, to pass, could detect. */
+function evidenceCells(f: FinalEvidenceRow): string[] {
+  const verdict = f.status === 'inconclusive' && f.cause ? `inconclusive (${f.cause})` : f.status;
+  const level = (l: EvidenceLevel) => `${fmtE(l.eValue)} of ${fmtE(l.threshold)}${l.maxEValue >= l.threshold ? ` (reached ${fmtE(l.maxEValue)})` : ''}`;
+  return [
+    `${f.gate} (≤ ${f.tolerance})`,
+    verdict,
+    `${fmtSide(f.totals.candidateEvents, f.totals.candidateRequests)} vs ${fmtSide(f.totals.baselineEvents, f.totals.baselineRequests)}`,
+    `${f.estimate.ratio === null ? '–' : fmtRatio(f.estimate.ratio)} (${Math.round(f.estimate.level * 1000) / 10}%: ${fmtInterval(f.estimate)})`,
+    level(f.toFail),
+    f.toPass ? level(f.toPass) : 'off',
+    f.detectableRatio === null ? '–' : `≥ ${fmtRatio(f.detectableRatio)}`,
+  ];
+}
+const EVIDENCE_HEADERS = ['Gate (tolerance)', 'Verdict', 'Candidate vs baseline (events/requests)', 'Ratio (interval)', 'Evidence to fail', 'Evidence to pass', 'Could detect'];
 
 // ───────────────────────────── formatting helpers ─────────────────────────────
 
@@ -173,6 +290,13 @@ export function renderMarkdown(r: RolloutReport): string {
   out.push('## Traffic', '');
   if (r.traffic.length === 0) out.push('No traffic change was made.', '');
   else out.push('| When | Step | Traffic |', '|---|---|---|', ...r.traffic.map((t) => `| ${mdCell(t.at)} | ${t.stepIndex === null ? '–' : `${t.stepIndex + 1}. ${mdCell(r.plan.steps[t.stepIndex] ?? '')}`} | ${mdCell(t.traffic)} |`), '');
+
+  if (r.finalEvidence.length) {
+    out.push('## Evidence', '', 'What each judged step ended with (its last analysis): counts so far, the rate ratio with an interval valid at every look, each e-value against the threshold it needs, and the smallest effect the step could detect.', '');
+    out.push(`| Step | ${EVIDENCE_HEADERS.join(' | ')} |`, `|${'---|'.repeat(EVIDENCE_HEADERS.length + 1)}`);
+    for (const f of r.finalEvidence) out.push(`| ${f.stepIndex + 1}. ${mdCell(f.step)} (analysis ${f.analysis}) | ${evidenceCells(f).map(mdCell).join(' | ')} |`);
+    out.push('');
+  }
 
   out.push('## Analyses', '');
   if (r.analyses.length === 0) out.push('No analysis ran.', '');
@@ -310,6 +434,77 @@ export function renderChart(points: ChartPoint[], baseline: string, candidate: s
   return `<svg id="rollout-chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height * 2}" viewBox="0 0 ${width} ${height * 2}" role="img" aria-label="p99 latency and error rate, baseline vs candidate">${latency}${errors}</svg>`;
 }
 
+/**
+ * One judged gate's evidence chart: the e-values to fail and to pass at each analysis on a log scale,
+ * their thresholds as dashed lines (per analysis: they can differ between steps), a line per step (the
+ * evidence starts again at 1 in each). Circles carry data-* (series, value, step, analysis) for tools and tests.
+ */
+export function renderEvidenceChart(e: EvidenceSeries, index: number): string {
+  const width = 880;
+  const height = 240;
+  const left = 64;
+  const right = 120;
+  const top = 30;
+  const bottom = height - 48;
+  const pts = e.points;
+  const values = pts.flatMap((p) => [p.toFail, p.failThreshold, ...(p.toPass === null ? [] : [p.toPass]), ...(p.passThreshold === null ? [] : [p.passThreshold])]).filter((v) => Number.isFinite(v) && v > 0);
+  // Decades from below the smallest value (at least 0.01, at most 1e-4) to above the largest threshold.
+  const loExp = Math.max(-4, Math.min(-2, Math.floor(Math.log10(Math.min(...values, 1)))));
+  const hiExp = Math.max(3, Math.ceil(Math.log10(Math.max(...values, 1) * 2)));
+  const lo = 10 ** loExp;
+  const clamp = (v: number) => Math.min(10 ** hiExp, Math.max(lo, v));
+  const yAt = (v: number) => bottom - ((Math.log10(clamp(v)) - loExp) / (hiExp - loExp)) * (bottom - top);
+  const n = pts.length;
+  const xAt = (i: number) => (n <= 1 ? (left + width - right) / 2 : left + (i * (width - left - right)) / (n - 1));
+  const out: string[] = [];
+  out.push(`<svg id="evidence-chart-${index}" class="evidence-chart" data-gate="${esc(e.gate)}" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(`evidence for gate ${e.gate}`)}">`);
+  out.push(`<text x="${left}" y="18" class="panel-title">${esc(`${e.gate}: evidence (log scale)`)}</text>`);
+  for (let k = loExp; k <= hiExp; k++) {
+    const y = yAt(10 ** k).toFixed(1);
+    out.push(`<line x1="${left}" x2="${width - right}" y1="${y}" y2="${y}" class="grid"/><text x="${left - 6}" y="${(Number(y) + 4).toFixed(1)}" class="axis" text-anchor="end">${k >= 5 || k <= -4 ? `1e${k}` : String(10 ** k)}</text>`);
+  }
+  // Runs of consecutive points of one step: each is drawn as its own line.
+  const runs: number[][] = [];
+  pts.forEach((p, i) => {
+    if (i === 0 || pts[i - 1]!.stepIndex !== p.stepIndex) {
+      runs.push([]);
+      out.push(`<line x1="${xAt(i).toFixed(1)}" x2="${xAt(i).toFixed(1)}" y1="${top}" y2="${bottom}" class="step-line"/><text x="${xAt(i).toFixed(1)}" y="${bottom + 16}" class="axis">${esc(`${p.stepIndex + 1}. ${p.step}`)}</text>`);
+    }
+    runs[runs.length - 1]!.push(i);
+  });
+  const kinds = [
+    { id: 'fail-threshold', color: '#991b1b', dashed: true, value: (p: EvidencePoint) => p.failThreshold, label: 'fail threshold' },
+    { id: 'pass-threshold', color: '#166534', dashed: true, value: (p: EvidencePoint) => p.passThreshold, label: 'pass threshold' },
+    { id: 'to-fail', color: '#dc2626', dashed: false, value: (p: EvidencePoint) => p.toFail, label: 'to fail' },
+    { id: 'to-pass', color: '#16a34a', dashed: false, value: (p: EvidencePoint) => p.toPass, label: 'to pass' },
+  ];
+  for (const k of kinds) {
+    for (const run of runs) {
+      const line = run.filter((i) => k.value(pts[i]!) !== null).map((i) => `${xAt(i).toFixed(1)},${yAt(k.value(pts[i]!)!).toFixed(1)}`);
+      // A threshold of a one-analysis step still shows, as a short dash.
+      if (line.length === 1 && k.dashed) line.push(`${(Number(line[0]!.split(',')[0]) + 12).toFixed(1)},${line[0]!.split(',')[1]}`);
+      if (line.length > 1) out.push(`<polyline points="${line.join(' ')}" fill="none" stroke="${k.color}" stroke-width="${k.dashed ? 1.5 : 2}"${k.dashed ? ' stroke-dasharray="6 4"' : ''} data-series="${k.id}"/>`);
+    }
+    if (k.dashed) continue;
+    pts.forEach((p, i) => {
+      const v = k.value(p);
+      if (v === null) return;
+      const decided = (k.id === 'to-fail' && p.status === 'fail') || (k.id === 'to-pass' && p.status === 'pass');
+      // A window not counted (a data problem) is a hollow circle: the evidence did not move.
+      const uncounted = p.cause !== null && p.cause !== 'undecided';
+      out.push(
+        `<circle cx="${xAt(i).toFixed(1)}" cy="${yAt(v).toFixed(1)}" r="${decided ? 5 : 3.5}" fill="${uncounted ? '#fff' : k.color}" stroke="${k.color}" class="point${decided ? ' decided' : ''}${uncounted ? ' uncounted' : ''}" data-series="${k.id}" data-value="${v}" data-step="${p.stepIndex}" data-analysis="${p.analysis}"><title>${esc(`${e.gate} ${k.label}: ${fmtE(v)} of ${fmtE((k.id === 'to-fail' ? p.failThreshold : p.passThreshold) ?? 0)} — ${p.step}, analysis ${p.analysis} (${p.status}${p.cause && p.cause !== 'undecided' ? `: ${p.cause}` : ''}) at ${p.at}`)}</title></circle>`,
+      );
+    });
+  }
+  kinds.forEach((k, i) => {
+    const x = left + i * 150;
+    out.push(`<line x1="${x}" x2="${x + 18}" y1="${height - 14}" y2="${height - 14}" stroke="${k.color}" stroke-width="2"${k.dashed ? ' stroke-dasharray="6 4"' : ''}/><text x="${x + 24}" y="${height - 10}" class="axis">${esc(k.label)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('');
+}
+
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;margin:0;background:#f9fafb}
 main{max-width:980px;margin:0 auto;padding:24px}
@@ -322,7 +517,7 @@ th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left;vertical-align:to
 pre{background:#fff;border:1px solid #e5e7eb;padding:10px;overflow:auto;font-size:12px}
 .meta td:first-child{width:180px;color:#4b5563}
 .note{background:#fef3c7;border:1px solid #fcd34d;padding:6px 10px;margin:8px 0}
-svg{background:#fff;border:1px solid #e5e7eb}
+svg{background:#fff;border:1px solid #e5e7eb}.evidence-chart{display:block;margin:0 0 12px}.legend{color:#4b5563;font-size:13px}
 .panel-title{font-weight:600;font-size:13px}.axis{font-size:11px;fill:#4b5563}.grid{stroke:#e5e7eb}.step-line{stroke:#9ca3af;stroke-dasharray:3 3}
 `;
 
@@ -347,6 +542,20 @@ export function renderHtml(r: RolloutReport): string {
 
   parts.push('<h2>Baseline vs candidate</h2>');
   parts.push(renderChart(r.chart, r.baseline ?? 'baseline', r.candidate));
+
+  if (r.evidence.length) {
+    parts.push('<h2>Evidence</h2>');
+    parts.push('<p class="legend">Per judged gate: the evidence that the candidate is worse than its tolerance (<span class="fail">to fail</span>) and that it is within it (<span class="pass">to pass</span>), at each analysis, on a log scale. A dashed line is the threshold that e-value must reach: to fail, the rollout rolls back; to pass, the step may end early. Each step starts again at 1.</p>');
+    r.evidence.forEach((e, i) => parts.push(renderEvidenceChart(e, i)));
+    parts.push('<table id="evidence">');
+    parts.push(row(['Step', ...EVIDENCE_HEADERS], 'th'));
+    for (const f of r.finalEvidence) {
+      const cells = evidenceCells(f).map((c) => esc(c));
+      cells[1] = `<span class="${esc(f.status)}">${cells[1]}</span>`;
+      parts.push(row([`${stepName(f.stepIndex)} <small>(analysis ${f.analysis})</small>`, ...cells]));
+    }
+    parts.push('</table>');
+  }
 
   parts.push('<h2>Analyses</h2>');
   if (r.analyses.length === 0) parts.push('<p>No analysis ran.</p>');

@@ -350,7 +350,7 @@ async function runOne(r: DemoRollout, index: number, ctx: RunContext): Promise<D
       },
     },
     gw,
-    { now: () => Date.now(), sleep: ctx.pause, progress: (line) => say(`progress   ${line.slice(9)}`) },
+    { now: () => Date.now(), sleep: ctx.pause, progress: (line) => say(`progress   ${line.slice(9).replace(/\n/g, `\n${' '.repeat(9)}`)}`) },
   );
   ctx.running.delete(workflowId);
 

@@ -16,14 +16,16 @@ export const DEMO_STARTER = 'ci@glidepath.demo';
 export const DEMO_APPROVER = 'alice@contoso.com';
 
 /**
- * The gates both rollouts are judged by: p99 latency (absolute, and as a ratio to the live model), 5xx
- * rate, model-error (424) rate. The latency limits are loose on purpose: on a busy laptop or CI runner a
- * 3-second window's p99 jumps by tens of milliseconds for both models alike.
+ * The gates both rollouts are judged by. Each has a tolerance, so the judge (docs/judge.md) decides with
+ * its stated false-alarm budget (α = 0.01 per step): 5xx and 424 rates within 1.25× the live model's plus
+ * 0.1 point, p99 latency at most 25% slower. The fixed limits stay as guardrails per window (`failureLimit`
+ * in a row roll back): p99 ≤ 1 s, 5xx ≤ 2%, 424s ≤ 1%. The guardrails are loose on purpose: on a busy
+ * laptop or CI runner a 3-second window's p99 jumps by tens of milliseconds for both models alike.
  */
 const GATES = {
-  latencyP99Ms: { max: 1000, maxRatioToBaseline: 5 },
-  errorRate: { max: 0.02 },
-  modelErrorRate: { max: 0.01 },
+  latencyP99Ms: { max: 1000, tolerance: 1.25 },
+  errorRate: { max: 0.02, tolerance: '1.25x + 0.1%' },
+  modelErrorRate: { max: 0.01, tolerance: '1.25x + 0.1%' },
 };
 
 /** One rollout of the demo: the candidate and the plan, and what the demo expects it to end as. */

@@ -3,7 +3,7 @@
  * one analysis interval, evaluates the gates, and asks {@link afterAnalysis} whether to keep baking,
  * pass the step, roll back or pause. The workflow only sleeps and calls activities; every decision is here.
  *
- * Rules (Argo-style):
+ * Rules for plans with fixed thresholds only (Argo-style; judged plans: domain/judged-analysis.ts):
  * - `failureLimit` consecutive failed analyses roll back at once, bake time or not.
  * - A pass resets the failure count; an inconclusive analysis neither counts as a failure nor resets it.
  * - The step passes when the bake time is over and the latest analysis passed.
@@ -16,14 +16,17 @@
  */
 import { formatDuration } from './duration.js';
 import type { VerdictStatus } from './gates.js';
+import type { StepJudgeState } from './judged-analysis.js';
 import type { AnalysisSettings } from './plan.js';
 
-/** Where a bake stands. Plain JSON: it lives in workflow state. */
+/** Where a bake stands. Plain JSON: it lives in workflow state and is carried across continue-as-new. */
 export interface BakeProgress {
   elapsedMs: number;
   analyses: number;
   consecutiveFailures: number;
   extensions: number;
+  /** The judge's evidence for this step (judged plans only; domain/judged-analysis.ts). Starts empty each step. */
+  judge?: StepJudgeState;
 }
 
 /** What to do after an analysis. */

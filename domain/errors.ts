@@ -41,6 +41,12 @@ export const ErrorType = {
   Throttled: 'Throttled',
   /** Thrown when the metrics backend cannot be queried. */
   MetricsUnavailable: 'MetricsUnavailable',
+  /**
+   * Thrown when the blob store holding Azure ML's collected model inputs and outputs cannot be read
+   * (unreachable, forbidden, no such container): the prediction gates are inconclusive for that analysis,
+   * never passed. Details: `{ reason, statusCode?, azureCode? }`.
+   */
+  CollectedDataUnavailable: 'CollectedDataUnavailable',
   /** Thrown when no price is known for the instance type (and no fallback applies). */
   PriceUnavailable: 'PriceUnavailable',
   /** Thrown when the external webhook gate cannot be reached or answers garbage. */

@@ -73,7 +73,7 @@ export function explain(plan: RolloutPlan, opts: { baseline?: string; cost?: { c
         expectedMs = step.bakeMs;
         const bake = a.onInconclusive === 'pause' ? null : worstCaseBakeMs(step.bakeMs, a);
         worstCaseMs = worstCaseMs === null || bake === null ? null : worstCaseMs + bake;
-        notes.push(`bake ${formatDuration(step.bakeMs)}; ${analysisNote}`);
+        notes.push(`bake ${formatDuration(step.bakeMs)}${step.bakeMinMs !== undefined ? ` (may end after ${formatDuration(step.bakeMinMs)} once the judge passes it)` : ''}; ${analysisNote}`);
         break;
       }
       case 'costCheck': {

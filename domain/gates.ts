@@ -17,6 +17,10 @@ export interface DeploymentMetrics {
   errorRate: number | null;
   /** Share of requests that ended in 424 (the model container failed) (0..1). */
   modelErrorRate: number | null;
+  /** Requests that ended in 5xx, counted (the judge needs counts, not rates). Absent in snapshots from before the judge. */
+  errors5xx?: number;
+  /** Requests that ended in 424, counted. Absent in snapshots from before the judge. */
+  errors424?: number;
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
   latencyP99Ms: number | null;
@@ -40,6 +44,8 @@ export interface DeploymentLogEvidence {
   byModelStatus: Record<string, number>;
   /** Requests with `TotalDurationMs` strictly above each of the plan's `analysis.logs.exceedanceMs`. */
   exceedances: { aboveMs: number; count: number }[];
+  /** Requests strictly above each latency the judge asked for (its frozen thresholds); absent when it asked for none. */
+  judgeExceedances?: { aboveMs: number; count: number }[];
   /** Nearest-rank percentiles of `TotalDurationMs` (Kusto's `percentiles()`); null without requests. */
   latencyMs: { p50: number | null; p95: number | null; p99: number | null };
 }

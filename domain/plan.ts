@@ -12,7 +12,8 @@
  * Errors name the path of the bad field as the user wrote it: `strategy[2].canary.percent: must be 1..100`.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { DURATION_PATTERN, formatDuration, parseDuration } from './duration.js';
+import { FalseAlarmBudgetSchema, ToleranceSchema, describeTolerance } from './judge/judge.js';
 import { secretFindings, webhookUrlSecretReason } from './secrets.js';
 import { MAX_MIRROR_PERCENT } from './traffic.js';
 
@@ -114,9 +115,25 @@ const approvalFields = z.strictObject({
   onTimeout: onTimeout.prefault('rollback'),
 });
 
+/**
+ * A step's bake: a duration (`15m`: bake exactly that long, no early pass), or `{ min, max }`: bake at
+ * most `max`, and end the step after `min` once the judge has passed it early (every judged gate's pass
+ * evidence reached 1/α and the guardrails pass). `min` must be at most `max`.
+ */
+const bakeSchema = z
+  .union([duration(1000), z.strictObject({ min: duration(1000), max: duration(1000) })], {
+    error: 'must be a duration like 45s, 30m or 24h, or { min: 5m, max: 30m }',
+  })
+  .superRefine((b, ctx) => {
+    if (typeof b === 'object' && b.min > b.max) {
+      ctx.addIssue({ code: 'custom', path: ['min'], message: `must be at most bake.max (${formatDuration(b.max)}): allowed 1s..${formatDuration(b.max)} (got ${formatDuration(b.min)})` });
+    }
+  })
+  .transform((b) => (typeof b === 'number' ? { bakeMs: b } : { bakeMs: b.max, bakeMinMs: b.min }));
+
 const mirrorStep = z.strictObject({
   percent: percent(1, MAX_MIRROR_PERCENT),
-  bake: duration(1000),
+  bake: bakeSchema,
 });
 const costCheckStep = z
   .strictObject({
@@ -129,7 +146,7 @@ const costCheckStep = z
   });
 const canaryStep = z.strictObject({
   percent: percent(1, 100),
-  bake: duration(1000),
+  bake: bakeSchema,
   approval: z.union([z.boolean({ error: 'must be true, false or { timeout, onTimeout }' }), approvalFields]).optional(),
 });
 const promoteStep = z.strictObject({ rollbackWindow: duration(0).prefault('1h') });
@@ -151,12 +168,15 @@ export interface ApprovalPolicy {
   onTimeout: 'rollback' | 'pause' | 'proceed';
 }
 
-/** One step of a rollout strategy, as the workflow runs it. */
+/**
+ * One step of a rollout strategy, as the workflow runs it. A bake step's `bakeMinMs`, when set, lets the
+ * judge end the bake early (after at least that long); without it the bake lasts `bakeMs`.
+ */
 export type Step =
-  | { kind: 'mirror'; percent: number; bakeMs: number }
+  | { kind: 'mirror'; percent: number; bakeMs: number; bakeMinMs?: number }
   | { kind: 'costCheck'; maxMonthlyUsd?: number; maxHourlyUsd?: number; maxIncreasePercent?: number }
   | ({ kind: 'approval' } & ApprovalPolicy)
-  | { kind: 'canary'; percent: number; bakeMs: number; approval?: ApprovalPolicy }
+  | { kind: 'canary'; percent: number; bakeMs: number; bakeMinMs?: number; approval?: ApprovalPolicy }
   | { kind: 'promote'; rollbackWindowMs: number }
   | { kind: 'retire' };
 
@@ -188,13 +208,13 @@ const stepSchema = z
     }
   })
   .transform((s): Step => {
-    if (s.mirror) return { kind: 'mirror', percent: s.mirror.percent, bakeMs: s.mirror.bake };
+    if (s.mirror) return { kind: 'mirror', percent: s.mirror.percent, ...s.mirror.bake };
     if (s.costCheck) return { kind: 'costCheck', ...s.costCheck };
     if (s.approval) return { kind: 'approval', timeoutMs: s.approval.timeout, onTimeout: s.approval.onTimeout };
     if (s.canary) {
       const a = s.canary.approval;
       const approval = a === true ? DEFAULT_APPROVAL : a && typeof a === 'object' ? { timeoutMs: a.timeout, onTimeout: a.onTimeout } : undefined;
-      return { kind: 'canary', percent: s.canary.percent, bakeMs: s.canary.bake, ...(approval ? { approval } : {}) };
+      return { kind: 'canary', percent: s.canary.percent, ...s.canary.bake, ...(approval ? { approval } : {}) };
     }
     if (s.promote) return { kind: 'promote', rollbackWindowMs: s.promote.rollbackWindow };
     return { kind: 'retire' };
@@ -271,11 +291,37 @@ const analysisSchema = z.strictObject({
   minRequests: z.int({ error: 'must be an integer' }).min(0, { error: 'must be at least 0' }).default(100),
   onInconclusive: z.enum(['extend', 'pause', 'rollback'], { error: 'must be extend, pause or rollback' }).default('extend'),
   maxExtensions: z.int({ error: 'must be an integer 0..100' }).min(0, { error: 'must be 0..100' }).max(100, { error: 'must be 0..100' }).default(3),
+  /** α per step for the judged gates (those with a `tolerance`; default 0.01): the chance a candidate within every tolerance is rolled back by the judge during a step. */
+  falseAlarmBudget: FalseAlarmBudgetSchema.optional(),
 }).transform(({ interval, ...rest }) => ({ intervalMs: interval, ...rest }));
 
-const maxAndRatio = z
-  .strictObject({ max: positiveNumber.optional(), maxRatioToBaseline: positiveNumber.optional() })
-  .refine((g) => g.max !== undefined || g.maxRatioToBaseline !== undefined, { error: 'needs max or maxRatioToBaseline' });
+/**
+ * A latency gate's tolerance: how much slower than the baseline is fine, as a ratio ≥ 1 (`1.10` or
+ * `"1.1x"` = 10% slower is fine). Judged by the judge (docs/judge.md): exceedances above the baseline's
+ * quantile when the plan reads the traffic log, else a paired per-interval test on the percentile metric.
+ */
+const slowdownTolerance = ToleranceSchema.superRefine((t, ctx) => {
+  if (t.additive !== 0) ctx.addIssue({ code: 'custom', message: `must be a slowdown ratio ≥ 1 such as 1.10 (10% slower is fine), not an increase (got ${describeTolerance(t)})` });
+}).transform((t) => t.ratio);
+
+const latencyGate = z
+  .strictObject({ max: positiveNumber.optional(), maxRatioToBaseline: positiveNumber.optional(), tolerance: slowdownTolerance.optional() })
+  .refine((g) => g.max !== undefined || g.maxRatioToBaseline !== undefined || g.tolerance !== undefined, { error: 'needs max, maxRatioToBaseline or tolerance' });
+
+/**
+ * An error-rate gate. `max` / `maxIncrease` are guardrails judged per window (`failureLimit` in a row
+ * roll back); `tolerance` (`1.5x`, `+0.5%`, `1.2x + 0.1%`) hands the gate to the judge, and
+ * `passTolerance` (at most the tolerance) is what an early pass must show.
+ */
+const rateGate = z
+  .strictObject({ max: ratio.optional(), maxIncrease: ratio.optional(), tolerance: ToleranceSchema.optional(), passTolerance: ToleranceSchema.optional() })
+  .superRefine((g, ctx) => {
+    if (g.max === undefined && g.maxIncrease === undefined && g.tolerance === undefined) ctx.addIssue({ code: 'custom', message: 'needs max, maxIncrease or tolerance' });
+    if (g.passTolerance !== undefined && g.tolerance === undefined) ctx.addIssue({ code: 'custom', path: ['passTolerance'], message: 'needs a tolerance on the same gate (passTolerance is what an early pass must show, at most the tolerance)' });
+    if (g.passTolerance && g.tolerance && (g.passTolerance.ratio > g.tolerance.ratio || g.passTolerance.additive > g.tolerance.additive)) {
+      ctx.addIssue({ code: 'custom', path: ['passTolerance'], message: `must be at most the tolerance ${describeTolerance(g.tolerance)} (got ${describeTolerance(g.passTolerance)})` });
+    }
+  });
 
 const webhookUrl = z
   .string({ error: 'must be an https URL' })
@@ -286,17 +332,11 @@ const webhookUrl = z
   });
 
 const gatesSchema = z.strictObject({
-  latencyP99Ms: maxAndRatio.optional(),
-  latencyP95Ms: maxAndRatio.optional(),
-  latencyP50Ms: maxAndRatio.optional(),
-  errorRate: z
-    .strictObject({ max: ratio.optional(), maxIncrease: ratio.optional() })
-    .refine((g) => g.max !== undefined || g.maxIncrease !== undefined, { error: 'needs max or maxIncrease' })
-    .optional(),
-  modelErrorRate: z
-    .strictObject({ max: ratio.optional(), maxIncrease: ratio.optional() })
-    .refine((g) => g.max !== undefined || g.maxIncrease !== undefined, { error: 'needs max or maxIncrease' })
-    .optional(),
+  latencyP99Ms: latencyGate.optional(),
+  latencyP95Ms: latencyGate.optional(),
+  latencyP50Ms: latencyGate.optional(),
+  errorRate: rateGate.optional(),
+  modelErrorRate: rateGate.optional(),
   cpuPercent: z.strictObject({ max: percent(1, 100) }).optional(),
   memoryPercent: z.strictObject({ max: percent(1, 100) }).optional(),
   webhook: z
@@ -305,8 +345,26 @@ const gatesSchema = z.strictObject({
     .optional(),
 });
 
-/** The gates a plan gets when it names none: p99 within 1.2× the baseline, 5xx ≤ 1% and ≤ +0.5 points, 424s ≤ 1%. */
+/**
+ * The gates a plan gets when it names none, all judged (docs/judge.md): 5xx and 424 rates within
+ * 1.25× the baseline's plus 0.1 point (the additive part lets silence count, so a step with no errors on
+ * either side can pass early); p50 latency at most 10% slower and p99 at most 25% slower than the
+ * baseline's. A +25% slowdown everywhere fails p50; a slow tail (2% of requests +300 ms) fails p99; a
+ * crash fails 5xx or 424 at once; 4× the baseline's errors fails 5xx.
+ */
 export const DEFAULT_GATES = {
+  latencyP50Ms: { tolerance: 1.1 },
+  latencyP99Ms: { tolerance: 1.25 },
+  errorRate: { tolerance: '1.25x + 0.1%' },
+  modelErrorRate: { tolerance: '1.25x + 0.1%' },
+} as const;
+
+/**
+ * The defaults before the judge (p99 within 1.2× the baseline, 5xx ≤ 1% and ≤ +0.5 points, 424s ≤ 1%):
+ * what a rollout started without `normalized` in its input (an older client) and without gates ran with,
+ * so its history still replays (workflows/plan-input.ts).
+ */
+export const LEGACY_DEFAULT_GATES = {
   latencyP99Ms: { maxRatioToBaseline: 1.2 },
   errorRate: { max: 0.01, maxIncrease: 0.005 },
   modelErrorRate: { max: 0.01 },
@@ -408,12 +466,13 @@ export const PlanSchema = z
   .transform(({ strategy, gates, deadline, ...rest }) => ({
     ...rest,
     strategy: strategy.length === 0 ? [...DEFAULT_STRATEGY] : strategy,
-    gates: gates ?? structuredCloneGates(DEFAULT_GATES),
+    gates: gates ?? defaultGates(),
     deadlineMs: deadline,
   }));
 
-function structuredCloneGates(g: typeof DEFAULT_GATES): z.output<typeof gatesSchema> {
-  return JSON.parse(JSON.stringify(g)) as z.output<typeof gatesSchema>;
+/** DEFAULT_GATES parsed (tolerances normalised), a fresh copy each time. */
+function defaultGates(): z.output<typeof gatesSchema> {
+  return gatesSchema.parse(JSON.parse(JSON.stringify(DEFAULT_GATES)));
 }
 
 /**
@@ -551,6 +610,12 @@ export function planIssues(error: z.ZodError, document: unknown): PlanIssue[] {
         const hint = near && near[1] <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean '${near[0]}'?)` : known.length ? ` (known keys: ${known.join(', ')})` : '';
         out.push({ path: formatPath([...issue.path, key]), message: `unknown key${hint}` });
       }
+    } else if (issue.code === 'invalid_union' && unionBranch(issue)) {
+      // One of the shapes matched the value's type (a string for `bake: 30`): its own message says more.
+      for (const inner of unionBranch(issue)!) {
+        const path = [...issue.path, ...inner.path];
+        out.push({ path: formatPath(path), message: inner.code === 'invalid_type' && valueAt(document, path) === undefined ? 'is required' : inner.message });
+      }
     } else if (issue.code === 'invalid_type' && valueAt(document, issue.path) === undefined) {
       out.push({ path: formatPath(issue.path), message: 'is required' });
     } else {
@@ -558,6 +623,14 @@ export function planIssues(error: z.ZodError, document: unknown): PlanIssue[] {
     }
   }
   return out;
+}
+
+/** The issues of the one union branch whose type matched (no type error at its root), if exactly one did. */
+function unionBranch(issue: z.core.$ZodIssue): z.core.$ZodIssue[] | undefined {
+  const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors;
+  if (!branches) return undefined;
+  const typed = branches.filter((b) => b.length > 0 && !b.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+  return typed.length === 1 ? typed[0] : undefined;
 }
 
 function valueAt(document: unknown, path: readonly PropertyKey[]): unknown {

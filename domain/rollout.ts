@@ -3,6 +3,7 @@
  * records in its timeline. All plain JSON (ISO strings, no Dates or Maps), so they survive the history,
  * the CLI's `--json` and the exported report unchanged.
  */
+import type { BakeProgress } from './analysis.js';
 import type { DecisionChannel } from './approvals.js';
 import type { DecisionTrust } from './decision-signature.js';
 import type { GateResult, MetricsSnapshot, VerdictStatus } from './gates.js';
@@ -30,14 +31,14 @@ export interface SafeRolloutInput {
  * Where a rollout stands, so that a new run (continue-as-new) carries on from there: the step, and how
  * far into it. `start` runs the step again from its beginning (every step's first effect is idempotent:
  * a traffic write that is already applied writes nothing); `traffic` is a canary step whose approval was
- * given; `bake` is a bake with its progress and what is left of the wait before the next analysis;
+ * given; `bake` is a bake with its progress (the judge's evidence for the step included) and what is left of the wait before the next analysis;
  * `approval` an approval already requested (the status holds it); `window` the promote step's rollback
  * window, until the epoch ms given.
  */
 export type ResumePoint =
   | { stepIndex: number; phase: 'start' }
   | { stepIndex: number; phase: 'traffic' }
-  | { stepIndex: number; phase: 'bake'; progress: { elapsedMs: number; analyses: number; consecutiveFailures: number; extensions: number }; waitMs: number }
+  | { stepIndex: number; phase: 'bake'; progress: BakeProgress; waitMs: number }
   | { stepIndex: number; phase: 'approval' }
   | { stepIndex: number; phase: 'window'; until: number };
 

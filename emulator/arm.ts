@@ -2,11 +2,14 @@
 // logs, SKUs, model versions, and the long-running-operation status/result URLs (reference §1–§3).
 import type { TrafficMap } from '../domain/traffic.js';
 import { newKey, type EmulatorCore } from './core.js';
+import { enabledCollections, workspaceContainer, type CollectionSpec, type DataCollectorSpec } from './data-collection.js';
+import { workspaceGuid } from './log-tables.js';
 import { ArmError, badArgument, isoNow, notFound, parseJson, type Reply } from './http.js';
 import { findModel, parseModelRef, resolveModel, shippedModels } from './models/registry.js';
 import { INSTANCE_TYPES } from './prices.js';
 import { deploymentKey, endpointKey, type DeploymentRecord, type EndpointRecord, type OperationRecord, type SystemData } from './state.js';
 import {
+  type DataCollectorPut,
   checkDeletion,
   checkName,
   checkTraffic,
@@ -358,6 +361,17 @@ function endpointAction(core: EmulatorCore, ctx: RequestContext, name: string, a
 
 // ---- deployments ----
 
+/** `properties.dataCollector` without nulls, enum values in Azure's casing (what GET returns). */
+function normalizeDataCollector(d: DataCollectorPut): DataCollectorSpec {
+  const collections: Record<string, CollectionSpec> = {};
+  for (const [name, c] of Object.entries(d.collections)) collections[name] = clean(c) as CollectionSpec;
+  return {
+    collections,
+    ...(d.rollingRate ? { rollingRate: d.rollingRate } : {}),
+    ...(d.requestLogging ? { requestLogging: clean(d.requestLogging) as DataCollectorSpec['requestLogging'] } : {}),
+  };
+}
+
 function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string, name: string): Reply {
   checkName('deployment', name);
   const ep = core.endpoint(endpoint);
@@ -413,6 +427,12 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
     provisioningState: existing ? 'Updating' : 'Creating',
     systemData: systemData(existing?.systemData),
   };
+  if (p.dataCollector) record.properties.dataCollector = normalizeDataCollector(p.dataCollector);
+  else delete record.properties.dataCollector;
+  const collecting = enabledCollections(record.properties.dataCollector as DataCollectorSpec | undefined).length > 0;
+  if (collecting && !core.blobStore.enabled) {
+    throw badArgument('Data collection needs the workspace blob store, and this emulator runs without one (blob storage off); start it without --no-blob-storage or give --blob-endpoint.', 'properties.dataCollector');
+  }
   core.state.deployments[deploymentKey(ep.name, name)] = record;
   const key = deploymentKey(ep.name, name);
   const op = core.startOperation(
@@ -428,6 +448,14 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
         const msg = `Model '${record.properties.model}' was not found in workspace '${ep.workspace}' or the registry it names. Check the model name and version.`;
         core.log(key, `[StorageInitializer] ${msg}`);
         throw { code: 'ResourceNotFound', message: msg };
+      }
+      if (collecting) {
+        // The data collector writes to the workspace's blob store: start it (Azurite, once) with the deployment.
+        try {
+          await core.blobStore.ensureContainer(workspaceContainer(workspaceGuid(ep.subscriptionId, ep.resourceGroup, ep.workspace)));
+        } catch (e) {
+          throw { code: 'DataCollectionStorageUnavailable', message: `The workspace blob store for data collection could not be reached: ${(e as Error).message}` };
+        }
       }
       let container;
       try {

@@ -11,6 +11,8 @@ import { generateTraffic, MAX_DURATION_MS, MAX_RPS } from './traffic.js';
 const USAGE = `Usage:
   glidepath emulator start [--port N] [--state-dir DIR] [--provision-time 2s] [--metrics-delay 0s] [--seed N]
                            [--azure-timing] [--traffic-log-max-rows N] [--traffic-log-retention D]
+                           [--blob-dir DIR | --blob-in-memory | --blob-endpoint URL [--blob-account-key KEY] | --no-blob-storage]
+                           [--collect-batch-window 10ms] [--collect-flush-interval 1s]
       Starts the local Azure ML online endpoints emulator (HTTPS on 127.0.0.1) and runs until SIGINT/SIGTERM.
       --port N            TCP port (0 picks a free one; default 0)
       --state-dir DIR     certificate and state (endpoints, deployments, keys survive restarts)
@@ -23,6 +25,16 @@ const USAGE = `Usage:
                           Run the worker with GLIDEPATH_INGESTION_DELAY=azure against it.
       --traffic-log-max-rows N   rows the Log Analytics traffic log keeps (default 200000, ~1 KiB each)
       --traffic-log-retention D  traffic-log rows older than this are dropped (default 24h)
+      --blob-dir DIR      the workspace blob store (workspaceblobstore, where data collection writes): Azurite
+                          on 127.0.0.1, started after the emulator, keeping its blobs in DIR (default <state-dir>/blobs)
+      --blob-in-memory    run Azurite with in-memory blobs instead (lost when the emulator stops)
+      --blob-endpoint URL use an existing blob service instead of starting Azurite, IP style with the account
+                          in the path: http://127.0.0.1:10000/devstoreaccount1
+      --blob-account-key KEY  that service's account key (default: Azurite's development key)
+      --no-blob-storage   no blob store: deployments with data collection are refused
+      --collect-batch-window D    data collection: custom-logging events of a deployment this close together
+                                  share a JSONL line, as Azure batches them (default 10ms; 0 turns batching off)
+      --collect-flush-interval D  how often collected lines are appended to their blobs (default 1s)
 
   glidepath emulator traffic --url URL --endpoint NAME --key KEY --rps N --duration D [--seed S]
                              [--deployment NAME] [--batch N] [--ca PATH] [--state-dir DIR] [--json]
@@ -90,13 +102,47 @@ async function start(args: string[]): Promise<number> {
     'azure-timing': 'flag',
     'traffic-log-max-rows': 'value',
     'traffic-log-retention': 'value',
+    'blob-dir': 'value',
+    'blob-in-memory': 'flag',
+    'blob-endpoint': 'value',
+    'blob-account-key': 'value',
+    'no-blob-storage': 'flag',
+    'collect-batch-window': 'value',
+    'collect-flush-interval': 'value',
   });
+  const batchWindowMs = duration('collect-batch-window', f['collect-batch-window'], 10);
+  const flushIntervalMs = duration('collect-flush-interval', f['collect-flush-interval'], 1000);
+  if (batchWindowMs > 60_000) throw new UsageError('--collect-batch-window must be at most 1m');
+  if (flushIntervalMs < 10 || flushIntervalMs > 600_000) throw new UsageError('--collect-flush-interval must be from 10ms to 10m');
+  const blobChoices = ['blob-dir', 'blob-in-memory', 'blob-endpoint', 'no-blob-storage'].filter((k) => f[k] !== undefined);
+  if (blobChoices.length > 1) throw new UsageError(`give one of --${blobChoices.join(', --')}`);
+  if (f['blob-account-key'] !== undefined && !f['blob-endpoint']) throw new UsageError('--blob-account-key goes with --blob-endpoint');
+  if (f['blob-endpoint']) {
+    let u: URL;
+    try {
+      u = new URL(f['blob-endpoint']);
+    } catch {
+      throw new UsageError(`--blob-endpoint must be a URL like http://127.0.0.1:10000/devstoreaccount1, got '${f['blob-endpoint']}'`);
+    }
+    if (!/^https?:$/.test(u.protocol) || u.pathname.split('/').filter(Boolean).length !== 1) {
+      throw new UsageError(`--blob-endpoint must be http(s)://host:port/<account> (IP style, the account in the path), got '${f['blob-endpoint']}'`);
+    }
+  }
+  const stateDir = f['state-dir'] ?? defaultStateDir();
   const seed = integer('seed', f.seed, 1, 0, 2 ** 31 - 1);
   const retention = duration('traffic-log-retention', f['traffic-log-retention'], 24 * 3_600_000);
   if (retention <= 0) throw new UsageError('--traffic-log-retention must be more than 0');
   const emu = await startEmulator({
     port: integer('port', f.port, 0, 0, 65535),
-    stateDir: f['state-dir'] ?? defaultStateDir(),
+    stateDir,
+    blobStorage: f['no-blob-storage']
+      ? { start: 'off' }
+      : f['blob-endpoint']
+        ? { endpoint: f['blob-endpoint'], ...(f['blob-account-key'] ? { accountKey: f['blob-account-key'] } : {}) }
+        : f['blob-in-memory']
+          ? {}
+          : { dataDir: f['blob-dir'] ?? join(stateDir, 'blobs') },
+    dataCollection: { batchWindowMs, flushIntervalMs, seed },
     provisionTimeMs: duration('provision-time', f['provision-time'], 2000),
     metricsDelayMs: duration('metrics-delay', f['metrics-delay'], 0),
     seed,
@@ -106,7 +152,7 @@ async function start(args: string[]): Promise<number> {
   });
   const timing = f['azure-timing'] ? 'Azure timing: metrics a minute after each minute closes, log rows 3-10 minutes after their request\n' : '';
   process.stdout.write(`${timing}emulator listening on ${emu.url}\nCA certificate: ${emu.caCertPath}\n`);
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -115,6 +161,17 @@ async function start(args: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  if (!f['no-blob-storage']) {
+    // After the URL lines, so a script waiting for them is not held up by Azurite's start (about a second).
+    try {
+      const b = await emu.blobStore();
+      const what = b.azurite ? `Azurite, ${f['blob-in-memory'] ? 'in memory' : `data in ${f['blob-dir'] ?? join(stateDir, 'blobs')}`}, started in ${b.startMs} ms` : 'existing service';
+      process.stdout.write(`blob storage: ${b.url} (${what}; account ${b.accountName})\n`);
+    } catch (e) {
+      process.stderr.write(`blob storage did not start: ${(e as Error).message} (data collection will fail until it does)\n`);
+    }
+  }
+  await stopped;
   await emu.close();
   process.stdout.write('emulator stopped\n');
   return 0;

@@ -1,7 +1,9 @@
 // The emulator's moving parts in one place: resource state, long-running operations, model containers,
 // container logs, measured metrics, fault knobs and the call log. Handlers (arm.ts, scoring.ts, …) work on it.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { BlobStore, type BlobStorageOptions } from './blob-store.js';
 import { ModelContainer } from './container.js';
+import { DataCollectionWriter, enabledCollections, type DataCollectionOptions, type DataCollectorSpec } from './data-collection.js';
 import { FaultState } from './faults.js';
 import { DEFAULT_TRAFFIC_LOG_OPTIONS, TrafficLogStore, type TrafficLogOptions } from './log-tables.js';
 import { MetricsStore } from './metrics.js';
@@ -44,6 +46,10 @@ export interface CoreOptions {
   logsResultRowLimit?: number;
   /** Azure Monitor's timing (1-minute metrics a minute late, logs 3–10 minutes late); absent: instant. */
   azureTiming?: AzureTimingOptions;
+  /** The workspace blob store (Azurite, started lazily by default, or an existing service). */
+  blobStorage?: BlobStorageOptions;
+  /** Batching, flushing and sampling of the data collector. */
+  dataCollection?: DataCollectionOptions;
 }
 
 /** A small seeded PRNG (mulberry32): traffic splitting and mirroring draw from it, so runs can be repeated. */
@@ -76,6 +82,10 @@ export class EmulatorCore {
   readonly calls: CallRecord[] = [];
   readonly inflight = new Map<string, number>();
   readonly random: () => number;
+  /** The workspaces' blob storage (workspaceblobstore): Azurite or an existing service. */
+  readonly blobStore: BlobStore;
+  /** Writes what deployments with a data collector collect. */
+  readonly dataCollection: DataCollectionWriter;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
   baseUrl = '';
@@ -86,6 +96,8 @@ export class EmulatorCore {
     this.faults = new FaultState(seededRandom((options.seed ^ 0x5eed) >>> 0));
     this.trafficLog = new TrafficLogStore(options.trafficLog ?? DEFAULT_TRAFFIC_LOG_OPTIONS);
     this.timing = new TelemetryTiming(options.metricsDelayMs, options.azureTiming);
+    this.blobStore = new BlobStore(options.blobStorage);
+    this.dataCollection = new DataCollectionWriter(this.blobStore, { seed: options.seed, ...options.dataCollection });
   }
 
   persist(): void {
@@ -294,6 +306,10 @@ export class EmulatorCore {
       d.appliedCapacity = d.sku.capacity;
     }
     this.persist();
+    if (Object.values(this.state.deployments).some((d) => enabledCollections(d.properties.dataCollector as DataCollectorSpec | undefined).length > 0)) {
+      // Deployments that collect data need the blob store; start it now rather than on the first request.
+      this.blobStore.ensure().catch((e: unknown) => console.error(`[emulator] blob storage did not start: ${(e as Error).message}`));
+    }
     const starts = Object.values(this.state.deployments)
       .filter((d) => d.provisioningState === 'Succeeded')
       .map(async (d) => {
@@ -313,6 +329,8 @@ export class EmulatorCore {
     this.timers.clear();
     await Promise.all([...this.containers.values()].map((c) => c.stop()));
     this.containers.clear();
+    await this.dataCollection.close();
+    await this.blobStore.close();
   }
 
   get isClosed(): boolean {

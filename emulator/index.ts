@@ -4,9 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { BlobStorageOptions, BlobStoreInfo } from './blob-store.js';
 import { EmulatorCore, type CallRecord } from './core.js';
+import { workspaceContainer, type DataCollectionOptions, type DataCollectionStats } from './data-collection.js';
 import type { DeploymentBehaviour, FailNextOptions } from './faults.js';
-import { DEFAULT_TRAFFIC_LOG_OPTIONS, EMULATOR_LOG_WORKSPACE_ID } from './log-tables.js';
+import { DEFAULT_TRAFFIC_LOG_OPTIONS, EMULATOR_LOG_WORKSPACE_ID, workspaceGuid } from './log-tables.js';
 import type { ScoreRecord } from './metrics.js';
 import { createEmulatorServer } from './server.js';
 import type { AzureTimingOptions } from './telemetry-timing.js';
@@ -16,6 +18,10 @@ export type { CallRecord } from './core.js';
 export type { DeploymentBehaviour, FailNextOptions } from './faults.js';
 export type { ScoreRecord } from './metrics.js';
 export type { AzureTimingOptions } from './telemetry-timing.js';
+export type { BlobStorageOptions, BlobStoreInfo } from './blob-store.js';
+export type { DataCollectionOptions, DataCollectionStats, DataCollectorSpec, CollectionSpec, RollingRate } from './data-collection.js';
+export { AZURITE_ACCOUNT, AZURITE_KEY } from './blob-store.js';
+export { collectionBlobPath, collectionFolder, rolledFolder, workspaceContainer } from './data-collection.js';
 export { EMULATOR_LOG_WORKSPACE_ID, TRAFFIC_LOG, TRAFFIC_LOG_COLUMNS } from './log-tables.js';
 export { emulatorCredential, emulatorClientOptions, emulatorLogsClientOptions, StaticTokenCredential } from './sdk.js';
 export { generateTraffic, type TrafficOptions, type TrafficResult } from './traffic.js';
@@ -50,6 +56,15 @@ export interface EmulatorOptions {
    * Readers must then allow for it (the activities: `ingestionDelays: AZURE_INGESTION_DELAYS`).
    */
   azureTiming?: AzureTimingOptions;
+  /**
+   * The workspace blob store (workspaceblobstore) that data collection writes to: Azurite on loopback,
+   * started the first time a deployment with data collection is created or the datastore is read
+   * (`start: 'lazy'`, the default: a start costs about a second), or an existing service (`endpoint`).
+   * Azurite keeps its blobs in `dataDir`, by default `<stateDir>/blobs` with a state dir, else in memory.
+   */
+  blobStorage?: BlobStorageOptions;
+  /** The data collector's batching window (10 ms), flush interval (1 s) and sampling seed (the emulator's seed). */
+  dataCollection?: DataCollectionOptions;
 }
 
 /** Fault knobs (also under `/_emulator/faults/*`). */
@@ -88,6 +103,14 @@ export interface Emulator {
   trafficLogSize(): number;
   /** The scoring URI of an endpoint. */
   scoringUri(endpoint: string): string;
+  /** The workspace blob store: starts Azurite if it is not running yet, and says how to reach it (URL, account, key). */
+  blobStore(): Promise<BlobStoreInfo>;
+  /** The container of a workspace's workspaceblobstore: `azureml-blobstore-<workspace guid>`. */
+  workspaceBlobContainer(subscriptionId: string, resourceGroup: string, workspace: string): string;
+  /** Appends every collected line still buffered (the collector flushes every second and on close anyway). */
+  flushDataCollection(): Promise<void>;
+  /** What the data collector collected, sampled out, batched, wrote and failed to write. */
+  dataCollectionStats(): DataCollectionStats;
   close(): Promise<void>;
 }
 
@@ -109,6 +132,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     },
     ...(options.logsResultRowLimit !== undefined ? { logsResultRowLimit: options.logsResultRowLimit } : {}),
     ...(options.azureTiming ? { azureTiming: options.azureTiming } : {}),
+    // With a state dir, collected data survives a restart like the rest of the state (Azurite keeps it in <stateDir>/blobs).
+    blobStorage: { ...(options.stateDir && !options.blobStorage?.endpoint ? { dataDir: join(options.stateDir, 'blobs') } : {}), ...options.blobStorage },
+    ...(options.dataCollection ? { dataCollection: options.dataCollection } : {}),
   });
   if (core.trafficLog.options.maxRows < 1 || core.trafficLog.options.maxAgeMs <= 0) throw new Error('the traffic log needs trafficLogMaxRows ≥ 1 and trafficLogMaxAgeMs > 0');
   const server = createEmulatorServer(core, { cert: cert.certPem, key: cert.keyPem }, () => core.options.metricsDelayMs);
@@ -123,6 +149,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const url = `https://${host === '::1' ? '[::1]' : host}:${port}`;
   core.baseUrl = url;
   await core.restore();
+  if (options.blobStorage?.start === 'eager' || options.blobStorage?.endpoint) {
+    try {
+      await core.blobStore.ensure();
+    } catch (e) {
+      await core.close();
+      server.close();
+      throw e;
+    }
+  }
   const sampler = setInterval(() => core.sampleMemory(), 2000);
   sampler.unref();
   let closing: Promise<void> | undefined;
@@ -153,6 +188,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return core.trafficLog.size;
     },
     scoringUri: (endpoint) => `${url}/endpoints/${endpoint}/score`,
+    blobStore: () => core.blobStore.ensure(),
+    workspaceBlobContainer: (subscriptionId, resourceGroup, workspace) => workspaceContainer(workspaceGuid(subscriptionId, resourceGroup, workspace)),
+    flushDataCollection: () => core.dataCollection.flush(),
+    dataCollectionStats: () => structuredClone(core.dataCollection.stats),
     close: () => {
       closing ??= (async () => {
         clearInterval(sampler);

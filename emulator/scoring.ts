@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { inflightLimit, requestTimeoutMs, type RequestContext } from './arm.js';
 import type { EmulatorCore } from './core.js';
 import type { Reply } from './http.js';
-import { trafficLogRow } from './log-tables.js';
+import type { DataCollectorSpec } from './data-collection.js';
+import { trafficLogRow, workspaceGuid } from './log-tables.js';
 import { deploymentKey, type DeploymentRecord, type EndpointRecord } from './state.js';
 
 export const DEPLOYMENT_HEADER = 'azureml-model-deployment';
@@ -212,6 +213,33 @@ function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, repl
   );
 }
 
+/**
+ * Hands a request the deployment served to its data collector (when it has one): the request as sent, the
+ * model's answer, and the live request's id — a mirrored copy carries its original's headers, so both
+ * sides' lines have the same correlation id and the same captured `x-ms-client-request-id`.
+ */
+function collect(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentRecord, c: { headers: RequestContext['headers']; body: Buffer; requestId: string; timeMs: number; res: DispatchResult; mirrored: boolean }): void {
+  const spec = dep.properties.dataCollector as DataCollectorSpec | undefined;
+  if (!spec) return;
+  try {
+    core.dataCollection.collect({
+      source: { subscriptionId: ep.subscriptionId, resourceGroup: ep.resourceGroup, workspace: ep.workspace, endpoint: ep.name, deployment: dep.name },
+      workspaceGuid: workspaceGuid(ep.subscriptionId, ep.resourceGroup, ep.workspace),
+      spec,
+      timeMs: c.timeMs,
+      requestId: c.requestId,
+      requestHeaders: c.headers,
+      body: c.body,
+      ...(c.res.reply.status === 200 && c.res.reply.raw !== undefined ? { answer: c.res.reply.raw } : {}),
+      modelRan: c.res.modelStatusCode !== undefined,
+      mirrored: c.mirrored,
+    });
+  } catch (e) {
+    // Collection never breaks scoring; a failure shows in the deployment's logs.
+    core.log(deploymentKey(dep.endpoint, dep.name), `[DataCollector] could not collect a request: ${(e as Error).message}`);
+  }
+}
+
 const header = (ctx: RequestContext, name: string): string | undefined => {
   const v = ctx.headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -272,18 +300,20 @@ export async function handleScore(core: EmulatorCore, ctx: RequestContext, endpo
     reply,
     commit: () => {
       record(core, ep, dep.name, reply, { ...base, responseReady, mirrored: false, pinned: !!pin, ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}), ...(res.lateMs ? { lateMs: res.lateMs } : {}) });
+      collect(core, ep, dep, { headers: ctx.headers, body: ctx.body, requestId, timeMs: ctx.receivedAt, res, mirrored: false });
       // The mirrored copy is sent once the primary answer is on its way: nobody waits for it and its answer is dropped.
-      if (mirrorTo) mirror(core, ep, mirrorTo, ctx.body, requestId, base);
+      if (mirrorTo) mirror(core, ep, mirrorTo, ctx, requestId, base);
     },
   };
 }
 
-function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord, body: Buffer, requestId: string, original: Pick<RecordInput, 'userAgent' | 'clientRequestId'>): void {
+function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord, ctx: RequestContext, requestId: string, original: Pick<RecordInput, 'userAgent' | 'clientRequestId'>): void {
+  const body = ctx.body;
   setImmediate(() => {
     const started = performance.now();
     const receivedAt = Date.now();
     dispatch(core, ep, target, body, receivedAt)
-      .then((res) =>
+      .then((res) => {
         record(core, ep, target.name, res.reply, {
           started,
           receivedAt,
@@ -297,8 +327,9 @@ function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord
           requestBytes: body.length,
           ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}),
           ...(res.lateMs ? { lateMs: res.lateMs } : {}),
-        }),
-      )
+        });
+        collect(core, ep, target, { headers: ctx.headers, body, requestId, timeMs: receivedAt, res, mirrored: true });
+      })
       .catch(() => undefined);
   });
 }

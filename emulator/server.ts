@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { handleArm, type RequestContext } from './arm.js';
 import type { EmulatorCore, CallRecord } from './core.js';
 import { behaviourSchema, failNextSchema, failProvisioningSchema } from './faults.js';
+import { handleDatastores, isDatastorePath } from './datastores.js';
 import { ArmError, errorReply, notFound, parseJson, readBody, sendReply, type Reply } from './http.js';
 import { handleLogs } from './logs-api.js';
 import { metricDefinitions, queryMetrics, type MetricsScope } from './metrics.js';
@@ -148,6 +149,8 @@ function handleControl(core: EmulatorCore, ctx: RequestContext): Reply {
       return { status: 204 };
     case 'GET /requests':
       return { status: 200, body: { value: core.metrics.records.slice(-5000) } };
+    case 'GET /data-collection':
+      return { status: 200, body: { blobStore: core.blobStore.current ? { url: core.blobStore.current.url, accountName: core.blobStore.current.accountName, azurite: core.blobStore.current.azurite } : null, ...core.dataCollection.stats } };
     case 'GET /models':
       return { status: 200, body: { value: shippedModels.map((m) => ({ name: m.name, version: m.version, description: m.description, tags: m.tags })) } };
     case 'GET /faults':
@@ -247,7 +250,7 @@ export function createEmulatorServer(core: EmulatorCore, tls: { cert: string; ke
         case 'management':
         case 'operation':
           requireBearer(ctx);
-          reply = handleArm(core, ctx);
+          reply = kind === 'management' && isDatastorePath(segments) ? await handleDatastores(core, ctx) : handleArm(core, ctx);
           break;
         default:
           throw notFound(rawPath);

@@ -96,6 +96,40 @@ const probe = z.looseObject({
   initialDelay: isoDuration.nullish(),
 });
 
+/** An ARM enum: any casing accepted (Azure's enums are case-insensitive), Azure's casing kept. */
+function caseInsensitiveEnum<T extends string>(values: readonly T[]) {
+  return z.string().transform((s, ctx) => {
+    const hit = values.find((v) => v.toLowerCase() === s.toLowerCase());
+    if (hit) return hit;
+    ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')} (any casing), got '${s}'` });
+    return z.NEVER;
+  });
+}
+
+/**
+ * `properties.dataCollector` (api-version 2023-04-01-preview and later; azure-ai-ml's DataCollector /
+ * Collection / RequestLogging models): `collections` is required, each with `dataCollectionMode`
+ * Enabled|Disabled, `samplingRate` 0..1, `dataId`, `clientId`; `rollingRate` Year|Month|Day|Hour|Minute;
+ * `requestLogging.captureHeaders` a list of header names.
+ */
+export const dataCollectorSchema = z.strictObject({
+  collections: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'collection names are letters, digits, _ and -, at most 64 characters'),
+      z.strictObject({
+        dataCollectionMode: caseInsensitiveEnum(['Enabled', 'Disabled'] as const).nullish(),
+        samplingRate: z.number().min(0, 'must be from 0.0 to 1.0').max(1, 'must be from 0.0 to 1.0').nullish(),
+        dataId: z.string().min(1).nullish(),
+        clientId: z.string().min(1).nullish(),
+      }),
+    )
+    .refine((c) => Object.keys(c).length > 0, { message: 'must name at least one collection (model_inputs, model_outputs, request, response, …)' }),
+  rollingRate: caseInsensitiveEnum(['Year', 'Month', 'Day', 'Hour', 'Minute'] as const).nullish(),
+  requestLogging: z
+    .strictObject({ captureHeaders: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name')).max(32).nullish() })
+    .nullish(),
+});
+
 export const deploymentPutSchema = z.looseObject({
   location: z.string().min(1),
   tags: stringMap.nullish(),
@@ -134,9 +168,11 @@ export const deploymentPutSchema = z.looseObject({
     readinessProbe: probe.nullish(),
     appInsightsEnabled: z.boolean().nullish(),
     egressPublicNetworkAccess: z.enum(['Enabled', 'Disabled']).nullish(),
+    dataCollector: dataCollectorSchema.nullish(),
   }),
 });
 export type DeploymentPut = z.infer<typeof deploymentPutSchema>;
+export type DataCollectorPut = z.infer<typeof dataCollectorSchema>;
 
 export const deploymentPatchSchema = z.strictObject({
   tags: stringMap.nullish(),

@@ -2,11 +2,11 @@
  * How the safe-rollout workflow calls its activities: one proxy per kind of call, each with the timeouts
  * and retry policy chosen for it. Not exported from workflows/index.ts (only workflow functions are).
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities/types.js';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 
-const retry = {
+const retry: RetryPolicy = {
   initialInterval: '2s',
   backoffCoefficient: 2,
   maximumInterval: '1m',

@@ -5,7 +5,10 @@
  */
 import { isCancellation } from '@temporalio/workflow';
 import { formatDuration } from '../domain/duration.js';
+import { withLastVerdict } from '../domain/evidence.js';
 import { evaluateGates, formatVerdict, withWebhook, type Verdict } from '../domain/gates.js';
+import { guardrailsOf, judgeAnalysis, judgeExceedanceMs, judgedVerdict, startStepJudge, type StepJudgeState } from '../domain/judged-analysis.js';
+import type { JudgeSettings, StepJudgement } from '../domain/judge/judge.js';
 import { candidateLivePercent, type RolloutPair } from '../domain/transitions.js';
 import { azure, webhook } from './activity-options.js';
 import type { RolloutContext } from './context.js';
@@ -17,15 +20,37 @@ export interface AnalysisContext extends RolloutContext {
   pair: RolloutPair;
 }
 
-/** Analyses step `stepIndex` (analysis `n` of its bake) and records the verdict. */
-export async function analyse(ctx: AnalysisContext, stepIndex: number, n: number): Promise<Verdict> {
+/** The judge's part of an analysis of a judged plan: its settings and the step's state so far. */
+export interface JudgeInput {
+  settings: JudgeSettings;
+  state: StepJudgeState | undefined;
+}
+
+/** What an analysis found: the verdict, and for a judged plan the guardrails' verdict, the judge's and its new state. */
+export interface Analysed {
+  verdict: Verdict;
+  judged?: { guardrails: Verdict; judgement: StepJudgement; state: StepJudgeState };
+}
+
+/**
+ * Analyses step `stepIndex` (analysis `n` of its bake) and records the verdict. With `judge` (a plan
+ * whose gates have tolerances) the judge looks too (domain/judged-analysis.ts); its verdict goes into
+ * the record, and the gates' fixed thresholds are the guardrails. Without it, exactly as before the judge.
+ */
+export async function analyse(ctx: AnalysisContext, stepIndex: number, n: number, judge?: JudgeInput): Promise<Analysed> {
   const { state, plan, endpoint, pair } = ctx;
   const { baseline, candidate } = pair;
   const a = plan.analysis;
-  const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: `metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}` }, [
-    { endpoint: endpoint, baseline, candidate, windowMs: a.intervalMs, ...(a.logs ? { logs: a.logs } : {}) },
+  const judgeState = judge ? (judge.state ?? startStepJudge(judge.settings)) : undefined;
+  const thresholds = judge && a.logs ? judgeExceedanceMs(plan.gates, judgeState) : [];
+  const snapshot = await azure.getMetricsSnapshot.executeWithOptions({ summary: withLastVerdict(`metrics ${baseline} vs ${candidate} over ${formatDuration(a.intervalMs)}`, state.status.lastVerdicts, stepIndex) }, [
+    { endpoint: endpoint, baseline, candidate, windowMs: a.intervalMs, ...(a.logs ? { logs: a.logs } : {}), ...(thresholds.length ? { judgeExceedanceMs: thresholds } : {}) },
   ]);
-  let verdict = evaluateGates(plan.gates, snapshot, { minRequests: a.minRequests });
+  const guardrailGates = judge ? guardrailsOf(plan.gates) : plan.gates;
+  let verdict =
+    judge && Object.keys(guardrailGates).length === 0
+      ? ({ status: 'pass', reasons: [], gates: [], snapshot } satisfies Verdict) // only judged gates: nothing to hold per window
+      : evaluateGates(guardrailGates, snapshot, { minRequests: a.minRequests });
   const hook = plan.gates.webhook;
   if (hook) {
     const rollout = {
@@ -48,8 +73,16 @@ export async function analyse(ctx: AnalysisContext, stepIndex: number, n: number
       verdict = withWebhook(verdict, { status: 'inconclusive', reason: `unreachable (${describeFailure(err)})` });
     }
   }
-  const { status, reasons, gates } = verdict;
-  state.recordVerdict({ at: nowIso(), stepIndex, analysis: n, status, reasons, gates, snapshot }, 'verdict', `analysis ${n}: ${formatVerdict(verdict)}`);
-  return verdict;
+  if (!judge || !judgeState) {
+    const { status, reasons, gates } = verdict;
+    state.recordVerdict({ at: nowIso(), stepIndex, analysis: n, status, reasons, gates, snapshot }, 'verdict', `analysis ${n}: ${formatVerdict(verdict)}`);
+    return { verdict };
+  }
+  const guardrails = verdict;
+  const looked = judgeAnalysis(plan, judge.settings, judgeState, snapshot);
+  const combined = judgedVerdict(guardrails, looked.judgement);
+  const { status, reasons, gates, judgement } = combined;
+  state.recordVerdict({ at: nowIso(), stepIndex, analysis: n, status, reasons, gates, snapshot, ...(judgement ? { judgement } : {}) }, 'verdict', `analysis ${n}: ${formatVerdict(combined)}`);
+  return { verdict: combined, judged: { guardrails, judgement: looked.judgement, state: looked.state } };
 }
 

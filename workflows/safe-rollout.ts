@@ -37,10 +37,10 @@ import {
 } from '@temporalio/workflow';
 import type { GetEndpointResult, NotificationKind } from '../activities/types.js';
 import { afterAnalysis, firstWait, startBake, type BakeProgress } from '../domain/analysis.js';
+import { afterJudgedAnalysis, judgeSettingsOf } from '../domain/judged-analysis.js';
 import type { ApprovalNotice } from '../domain/approvals.js';
 import { formatDuration } from '../domain/duration.js';
 import { ErrorType } from '../domain/errors.js';
-import type { Verdict } from '../domain/gates.js';
 import { describeStep, type ApprovalPolicy, type RolloutPlan, type Step } from '../domain/plan.js';
 import { policyRefusal, preflightEndpoint } from '../domain/preflight.js';
 import type { ResumePoint, RolloutOutcome, SafeRolloutInput, SafeRolloutResult, RollbackReport } from '../domain/rollout.js';
@@ -49,7 +49,7 @@ import { planOf } from './plan-input.js';
 import { formatTraffic, type TrafficState } from '../domain/traffic.js';
 import { trafficForStep, trafficSummary, type RolloutPair } from '../domain/transitions.js';
 import { azure, deploy, writes } from './activity-options.js';
-import { analyse } from './analysis.js';
+import { analyse, type Analysed, type JudgeInput } from './analysis.js';
 import { awaitApproval } from './approval.js';
 import { ContinueAsNewNow, waitOrContinue } from './continue.js';
 import { costCheck } from './cost-check.js';
@@ -266,11 +266,11 @@ class Rollout {
     else this.state.record('step', `step ${i + 1}/${this.plan.strategy.length}: ${text}`, i);
     switch (step.kind) {
       case 'mirror':
-        if (resume?.phase === 'bake') return this.bake(i, step.bakeMs, `mirror ${step.percent}%`, resume);
+        if (resume?.phase === 'bake') return this.bake(i, step, `mirror ${step.percent}%`, resume);
         this.state.setStage('mirror', i, text);
         await this.notify('step', `Step ${i + 1}: mirroring ${step.percent}% of traffic to ${this.pair.candidate} for ${formatDuration(step.bakeMs)}`);
         await this.setTraffic(trafficForStep(step, this.pair)!, i);
-        return this.bake(i, step.bakeMs, `mirror ${step.percent}%`);
+        return this.bake(i, step, `mirror ${step.percent}%`);
       case 'costCheck':
         this.state.setStage('cost-check', i, text);
         return this.costCheck(i, step);
@@ -278,7 +278,7 @@ class Rollout {
         if (!resume) this.state.setStage('approval', i, text);
         return this.awaitApproval(i, text, step, resume?.phase === 'approval');
       case 'canary':
-        if (resume?.phase === 'bake') return this.bake(i, step.bakeMs, `${step.percent}%`, resume);
+        if (resume?.phase === 'bake') return this.bake(i, step, `${step.percent}%`, resume);
         if (step.approval && resume?.phase !== 'traffic') {
           if (!resume) this.state.setStage('approval', i, text);
           await this.awaitApproval(i, `canary ${step.percent}%`, step.approval, resume?.phase === 'approval');
@@ -288,7 +288,7 @@ class Rollout {
         this.state.setStage('canary', i, text);
         await this.notify('step', `Step ${i + 1}: ${this.pair.candidate} takes ${step.percent}% of live traffic for ${formatDuration(step.bakeMs)}`);
         await this.setTraffic(trafficForStep(step, this.pair)!, i);
-        return this.bake(i, step.bakeMs, `${step.percent}%`);
+        return this.bake(i, step, `${step.percent}%`);
       case 'promote': {
         let until = resume?.phase === 'window' ? resume.until : null;
         if (until === null) {
@@ -378,9 +378,15 @@ class Rollout {
     this.state.expectTraffic(ep.traffic);
   }
 
-  /** Bakes a step: waits an interval, analyses, asks domain/analysis what follows, until it passes or stops. */
-  private async bake(stepIndex: number, bakeMs: number, what: string, resume?: Extract<ResumePoint, { phase: 'bake' }>): Promise<void> {
+  /**
+   * Bakes a step: waits an interval, analyses, asks domain/analysis (fixed thresholds) or
+   * domain/judged-analysis (gates with tolerances) what follows, until it passes or stops. The judge's
+   * evidence lives in the bake progress: it starts empty each step and travels across continue-as-new.
+   */
+  private async bake(stepIndex: number, step: { bakeMs: number; bakeMinMs?: number }, what: string, resume?: Extract<ResumePoint, { phase: 'bake' }>): Promise<void> {
+    const bakeMs = step.bakeMs;
     const analysis = this.plan.analysis;
+    const settings = judgeSettingsOf(this.plan);
     let progress: BakeProgress = resume ? { ...resume.progress } : startBake();
     let wait = resume ? resume.waitMs : firstWait(bakeMs, analysis);
     for (;;) {
@@ -391,8 +397,11 @@ class Rollout {
       // Waited: a run continued from here analyses at once, with the wait already counted.
       this.state.setPosition({ stepIndex, phase: 'bake', progress: { ...p, elapsedMs: p.elapsedMs + w }, waitMs: 0 });
       await this.checkpoint();
-      const verdict = await this.analyse(stepIndex, progress.analyses + 1);
-      const next = afterAnalysis(progress, verdict, wait, bakeMs, analysis);
+      const analysed = await this.analyse(stepIndex, progress.analyses + 1, settings ? { settings, state: progress.judge } : undefined);
+      const judged = analysed.judged;
+      const next = judged
+        ? afterJudgedAnalysis({ ...progress, judge: judged.state }, { guardrails: judged.guardrails, judgement: judged.judgement }, wait, step, analysis)
+        : afterAnalysis(progress, analysed.verdict, wait, bakeMs, analysis);
       progress = next.progress;
       const d = next.decision;
       switch (d.action) {
@@ -416,8 +425,8 @@ class Rollout {
     }
   }
 
-  private analyse(stepIndex: number, n: number): Promise<Verdict> {
-    return analyse({ ...this.context(), pair: this.pair }, stepIndex, n);
+  private analyse(stepIndex: number, n: number, judge?: JudgeInput): Promise<Analysed> {
+    return analyse({ ...this.context(), pair: this.pair }, stepIndex, n, judge);
   }
 
   private costCheck(stepIndex: number, step: Extract<Step, { kind: 'costCheck' }>): Promise<void> {

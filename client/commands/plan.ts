@@ -4,6 +4,7 @@ import type { CostEstimate } from '../../domain/gates.js';
 import { formatDuration } from '../../domain/duration.js';
 import { armRegionName, costEstimate, lookUpHourlyPrice, retailPricesSource } from '../../domain/prices.js';
 import { AZURE_INGESTION_DELAYS, timingWarnings } from '../../domain/telemetry-timing.js';
+import { DEFAULT_BASELINE_RATE, judgedStepsOf, judgeSettingsOf, latencyBaselineRates, latencyVerdictNotes, predictVerdictTimes, type VerdictTimePrediction } from '../../domain/verdict-time.js';
 import { ExitCode } from '../errors.js';
 import { checkPolicies, loadPlan } from '../plan-file.js';
 import type { CommandDeps, CommandOutput } from './types.js';
@@ -18,6 +19,10 @@ export interface ExplainOptions extends PlanOptions {
   region: string;
   /** The Retail Prices API (default: the public one, DEFAULT_PRICES_URL in domain/prices.ts); null skips the estimate. */
   pricesUrl: string | null;
+  /** `--rps`: requests/s to the endpoint, to predict the time to a verdict of each judged gate (validated by the CLI). */
+  rps?: number;
+  /** `--baseline-rate`: the baseline's event rate assumed for every judged gate (default 1%). */
+  baselineRate?: number;
 }
 
 /**
@@ -77,6 +82,18 @@ export async function planExplain(options: ExplainOptions, deps: Pick<CommandDep
     costNote = `Cost estimate: skipped (--no-prices); the rollout's cost check prices ${spec.instance_count} × ${spec.instance_type} when it runs.`;
   }
   const x = explain(plan, cost ? { cost: { candidate: cost } } : {});
-  const text = [x.text, costNote, `Deadline: ${formatDuration(plan.deadlineMs)}.`].join('\n');
-  return { exitCode: ExitCode.ok, text, json: { source, ...x, cost } };
+  // Time to a verdict: only for plans whose gates the judge decides (none on plans without tolerances).
+  const settings = options.rps === undefined ? null : judgeSettingsOf(plan);
+  const verdictTimes: VerdictTimePrediction | null =
+    settings && options.rps !== undefined
+      ? predictVerdictTimes(settings, judgedStepsOf(plan), {
+          rps: options.rps,
+          intervalMs: plan.analysis.intervalMs,
+          gateCount: settings.gateCount,
+          baselineRate: Object.fromEntries(settings.gates.map((g) => [g.name, latencyBaselineRates(plan)[g.name] ?? options.baselineRate ?? DEFAULT_BASELINE_RATE])),
+        })
+      : null;
+  const latencyNotes = options.rps === undefined ? [] : latencyVerdictNotes(plan);
+  const text = [x.text, costNote, `Deadline: ${formatDuration(plan.deadlineMs)}.`, ...(verdictTimes ? [verdictTimes.text] : []), ...latencyNotes].join('\n');
+  return { exitCode: ExitCode.ok, text, json: { source, ...x, cost, ...(verdictTimes ? { verdictTimes } : {}) } };
 }

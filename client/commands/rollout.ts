@@ -13,7 +13,7 @@ import { endpointRefOf } from '../../domain/ids.js';
 import { CliError, ExitCode, InvalidInputError, MessageRefusedError, NoWorkerError, RolloutNotFoundError } from '../errors.js';
 import { checkPolicies, loadPlan } from '../plan-file.js';
 import { decisionCommand, describeStep } from '../../domain/approvals.js';
-import { formatDecision, formatProgress, formatStatus, pendingApprovalView, progressKey } from '../progress.js';
+import { finalEvidenceLines, formatDecision, formatProgress, formatStatus, pendingApprovalView, progressKey } from '../progress.js';
 import { oneLine } from '../sanitize.js';
 import { isRolloutId, type RolloutEnd, type RolloutGateway, type RolloutMessage, type RolloutSummary } from '../temporal.js';
 import type { CommandDeps, CommandOutput } from './types.js';
@@ -298,6 +298,7 @@ export async function rolloutStatus(options: StatusOptions, deps: CommandDeps): 
       `  endpoint   ${oneLine(r.endpoint)} (baseline ${oneLine(r.baseline ?? '-')}, candidate ${oneLine(r.candidate)})`,
       `  started    ${r.startedAt} by ${oneLine(r.startedBy)}; finished ${r.finishedAt}`,
       `  outcome    ${r.outcome}: ${oneLine(r.reason)}`,
+      ...finalEvidenceLines(r.verdicts),
       ...r.approvals.map((a) => `  decision   ${formatDecision(a)}`),
     ].join('\n');
   } else {

@@ -367,3 +367,16 @@ export function detectableRatio(state: CountTestState, threshold: number): numbe
   }
   return hi;
 }
+
+/**
+ * ln of the fail and pass e-values that one window of `w` would give a fresh test built for `config`.
+ * The counts need not be whole numbers: `plan explain` passes expected counts (requests × rate) to
+ * predict when a verdict comes. With a constant split of requests, windows add up: k windows of `w`
+ * give the same e-values as one window of k·w, so one call answers "after time t".
+ */
+export function expectedLogEValues(config: CountTestConfig, w: CountWindow): { fail: number; pass: number } {
+  checkConfig(config);
+  if (!(w.candidateRequests > 0 && w.baselineRequests > 0)) return { fail: 0, pass: 0 };
+  const sum = (t: Tolerance, direction: 1 | -1) => logMeanExp(alternatives(t, config.grid, direction).map((a) => logFactor(a.r, a.lnR, t, w)));
+  return { fail: sum(config.fail, 1), pass: sum(config.pass, -1) };
+}

@@ -57,7 +57,7 @@ interface Run {
  * Creates `endpoint` with blue (fraud-detector:1) at 100%, then runs a rollout of `model` on a worker with
  * the real activities while traffic flows; `duringRollout` may poke at the running rollout.
  */
-async function rollout(endpoint: string, model: string, duringRollout: (h: WorkflowHandle<typeof safeRollout>, c: Client) => Promise<void>): Promise<Run> {
+async function rollout(endpoint: string, model: string, duringRollout: (h: WorkflowHandle<typeof safeRollout>, c: Client) => Promise<void>, plan = compressedPlan(endpoint, model)): Promise<Run> {
   const key = await anEndpointWith(arm, endpoint, { blue: 'azureml:fraud-detector:1' });
   await setTraffic(arm, endpoint, { blue: 100 });
   emu.resetCallLog(); // from here on, the log holds only what the rollout did
@@ -69,7 +69,7 @@ async function rollout(endpoint: string, model: string, duringRollout: (h: Workf
     activities: createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 200 }),
   });
   return worker.runUntil(async () => {
-    const handle = await startRollout(env.client, { plan: compressedPlan(endpoint, model), startedBy: 'ci@contoso.com', taskQueue });
+    const handle = await startRollout(env.client, { plan, startedBy: 'ci@contoso.com', taskQueue });
     const stop = new AbortController();
     const trafficRun = generateTraffic({ url: emu.url, endpoint, key, rps: 40, durationMs: 120_000, seed: 3, caCertPem: emu.caCertPem, signal: stop.signal });
     const poke = duringRollout(handle, env.client);
@@ -171,4 +171,45 @@ test('a candidate that starts failing during a canary step is rolled back to the
   const state = await endpointState(endpoint);
   assert.deepEqual(positive(state.live), { blue: 100 });
   assert.deepEqual(positive(state.mirror), {});
+});
+
+/**
+ * The compressed plan with no gates: the judge's defaults (5xx, 424 within 1.25× + 0.1 point; p50 1.10,
+ * p99 1.25), and a 30-second mirror: at ~12 mirrored requests a second a 5% fault makes a handful of
+ * errors in 6 seconds, too few for any test at α = 0.01 (the judge says so: evidence 13 of 400).
+ */
+function judgedPlan(endpoint: string, model: string): PlanDocument {
+  const p = compressedPlan(endpoint, model) as PlanDocument & { gates?: unknown; strategy: unknown[] };
+  delete p.gates;
+  p.strategy[0] = { mirror: { percent: 30, bake: '30s' } };
+  return p;
+}
+
+for (const [what, endpoint, behaviour, reason] of [
+  ['5% of requests failing (424)', 'judged-424', { errorRate: 0.05 }, /the judge found the candidate worse than its tolerance.*424: candidate/],
+  ['a crash (502 on every request)', 'judged-crash', { crash: true }, /the judge found the candidate worse than its tolerance.*5xx: candidate/],
+  // Without the traffic log the latency gates compare percentile metrics interval by interval: ~12 analyses.
+  ['5 ms more on every request (sub-millisecond baseline)', 'judged-slow', { addedLatencyMs: 5 }, /the judge found the candidate worse than its tolerance.*latency p(50|99): candidate/],
+] as const) {
+  test(`the default (judged) gates roll back a candidate with ${what} during the mirror, quoting the judge`, async () => {
+    emu.faults.setBehaviour('green', behaviour, endpoint);
+    const { result } = await rollout(endpoint, 'azureml:fraud-detector:2', approveWhenAsked, judgedPlan(endpoint, 'azureml:fraud-detector:2'));
+    for (const v of result.verdicts) console.log(`# step ${v.stepIndex} analysis ${v.analysis}: ${v.status}: ${v.reasons.join('; ')}`);
+    assert.equal(result.outcome, 'rolled_back', result.reason);
+    assert.match(result.reason, reason);
+    assert.ok(result.approvals.length === 0, 'rolled back during the mirror, before the approval step');
+    assert.ok(result.verdicts.at(-1)?.judgement, 'the verdict carries the judge’s evidence');
+    assert.deepEqual(positive((await endpointState(endpoint)).live), { blue: 100 });
+  });
+}
+
+test('the default (judged) gates promote a good candidate: no evidence of harm', async () => {
+  const endpoint = 'judged-good';
+  const { result } = await rollout(endpoint, 'azureml:fraud-detector:2', approveWhenAsked, judgedPlan(endpoint, 'azureml:fraud-detector:2'));
+  for (const v of result.verdicts) console.log(`# step ${v.stepIndex} analysis ${v.analysis}: ${v.status}: ${v.reasons.join('; ')}`);
+  assert.equal(result.outcome, 'promoted', result.reason);
+  const judged = result.verdicts.filter((v) => v.judgement); // every analysis of a bake; the cost check has none
+  assert.ok(judged.length >= 9, `${judged.length} judged analyses`);
+  assert.ok(judged.every((v) => v.judgement!.status !== 'fail'), 'the judge never found harm');
+  assert.ok(result.timeline.some((e) => e.kind === 'step' && /no evidence of harm|the judge passed|passed early/.test(e.text)), 'a step passed on the judge’s word');
 });

@@ -103,6 +103,24 @@ describe('the traffic log in the metrics snapshot (instant telemetry)', () => {
     for (const r of served.slice(0, 20)) assert.ok(!text.includes(r.requestId), 'no request id reaches the snapshot');
   });
 
+  test('the judge’s frozen thresholds (fractional ms) are counted in the same query as the plan’s, and the metrics carry 5xx and 424 counts', async () => {
+    // TotalDurationMs is whole ms: above 1.5 is above 1, above 4.25 is above 4. Compared within one answer,
+    // so requests still arriving on a busy machine cannot make the two differ.
+    const s = await snapshot(b, { endpoint: ref('logs-ep'), baseline: 'blue', candidate: 'green', windowMs: windowMs(), logs: { workspaceId: WORKSPACE, exceedanceMs: [1, 4] }, judgeExceedanceMs: [1.5, 4.25] });
+    assert.equal(s.logsProblem, undefined);
+    for (const [name, m] of [['blue', s.baseline], ['green', s.candidate]] as const) {
+      const log = m?.log;
+      assert.ok(log && log.requests > 0, `${name} has logged requests`);
+      assert.deepEqual(log.judgeExceedances?.map((e) => e.aboveMs), [1.5, 4.25]);
+      assert.deepEqual(log.judgeExceedances?.map((e) => e.count), log.exceedances.map((e) => e.count), `${name}: above 1.5/4.25 ms equals above 1/4 ms`);
+      assert.equal(m!.errors424, Math.round(m!.modelErrorRate! * m!.requests), `${name} 424 count`);
+      assert.equal(m!.errors5xx, Math.round(m!.errorRate! * m!.requests), `${name} 5xx count`);
+    }
+    assert.ok(s.baseline!.log!.judgeExceedances![0]!.count > 0 || s.candidate!.log!.judgeExceedances![0]!.count > 0, 'some requests took 2 ms or more (the counts are not all zero)');
+    assert.ok((s.candidate?.errors424 ?? 0) > 0, 'the faulty candidate’s 424s are counted');
+    assert.equal(s.baseline?.errors424, 0, 'the healthy baseline has none');
+  });
+
   test('the plan’s where filter narrows the evidence, and only the evidence', async () => {
     const s = await snapshot(b, { endpoint: ref('logs-ep'), baseline: 'blue', candidate: 'green', windowMs: windowMs(), logs: { workspaceId: WORKSPACE, where: 'ResponseCode == 200', exceedanceMs: [] } });
     const ok = served.filter((r) => r.deployment === 'green' && r.statusCode === 200).length;

@@ -11,6 +11,7 @@ import { defaultRuntime } from '../../client/cli.js';
 import { rolloutWorkflowId } from '../../domain/ids.js';
 import { aPlanDocument } from '../support/builders.js';
 import { FakeGateway, testRuntime } from './fake-gateway.js';
+import { judgedVerdicts } from '../support/judged-verdicts.js';
 import { aResult } from './result-builder.js';
 
 const PLAN = stringify(aPlanDocument());
@@ -198,6 +199,24 @@ describe('commands', () => {
     assert.match(text, /Cost estimate: skipped/);
   });
 
+  test('plan explain --rps must be a positive number (exit 2 naming the value); a plan without judged gates prints nothing new', async () => {
+    for (const bad of ['abc', '0', '-5', '', 'Infinity']) {
+      const r = await run(['plan', 'explain', 'plan.yaml', '--no-prices', `--rps=${bad}`]);
+      assert.equal(r.code, 2, `--rps ${bad}`);
+      assert.match(r.err.join('\n'), new RegExp(`--rps '${bad}' must be a positive number of requests per second`));
+    }
+    const rate = await run(['plan', 'explain', 'plan.yaml', '--no-prices', '--rps', '50', '--baseline-rate', '120%']);
+    assert.equal(rate.code, 2);
+    assert.match(rate.err.join('\n'), /--baseline-rate '120%' must be the baseline's event rate per request, below 100%/);
+    const alone = await run(['plan', 'explain', 'plan.yaml', '--no-prices', '--baseline-rate', '0.5%']);
+    assert.equal(alone.code, 2);
+    assert.match(alone.err.join('\n'), /--baseline-rate needs --rps/);
+    const plain = await run(['plan', 'explain', 'plan.yaml', '--no-prices']);
+    const withRps = await run(['plan', 'explain', 'plan.yaml', '--no-prices', '--rps', '0.5', '--baseline-rate', '0.5%']);
+    assert.equal(withRps.code, 0, withRps.err.join('\n'));
+    assert.deepEqual(withRps.out, plain.out, 'fixed-threshold gates: no time-to-verdict section');
+  });
+
   test('plan explain prices the candidate from the Retail Prices API: the Linux pay-as-you-go meter, every page, the region as Azure spells it', async () => {
     const t = testRuntime({ files });
     const asked: string[] = [];
@@ -304,6 +323,25 @@ describe('commands', () => {
     assert.match(text.out.join('\n'), /approval {3}awaited for step 3 \(approval\) from alice@contoso.com or slack:U024BE7LH/);
     assert.match(text.out.join('\n'), new RegExp(`approve: glidepath rollout approve ${ID.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} --step 3 --as <who>`));
     assert.deepEqual(list.map((x) => [x.workflowId, x.execution]), [[status.rollout.workflowId, status.rollout.execution]]);
+  });
+
+  test('rollout status of a rolled-back judged rollout ends with the evidence of the step that decided it', async () => {
+    const verdicts = judgedVerdicts({ gates: [{ name: '5xx', tolerance: '1.5x' }] }, [
+      { stepIndex: 3, analyses: 10, candidateRequests: 300, baselineRequests: 2700, rates: { '5xx': { baseline: 0.005, candidate: 0.05 } } },
+    ], { seed: 5, startIso: '2026-11-25T08:05:00.000Z', intervalMs: 60_000 });
+    const g = new FakeGateway();
+    const fake = g.add(aPlanDocument(), 'ci@contoso.com');
+    fake.summary.execution = 'COMPLETED';
+    fake.result = aResult({ outcome: 'rolled_back', reason: 'step 4 (10%): 5xx failed', verdicts, approvals: [] });
+    const r = await run(['rollout', 'status', ID], { gateway: g });
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const lines = r.out.join('\n').split('\n');
+    const last = verdicts[verdicts.length - 1]!;
+    const t = last.judgement!.gates[0]!.totals;
+    assert.equal(lines.at(-2), `  evidence   step 4 (fail, analysis ${last.analysis})`);
+    assert.match(lines.at(-1)!, new RegExp(`^ {13}5xx  candidate ${t.candidateEvents}/${t.candidateRequests} vs baseline ${t.baselineEvents}/[\\d,]+ · evidence \\S+ ≥ 100: worse than 1\\.5×$`));
+    fake.result = aResult();
+    assert.ok(!(await run(['rollout', 'status', ID], { gateway: g })).out.join('\n').includes('evidence'), 'fixed-threshold verdicts: no evidence lines');
   });
 
   test('a --json error on stdout is one JSON object naming the exit code', async () => {

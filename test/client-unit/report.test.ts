@@ -10,6 +10,7 @@ import { buildReport, renderHtml, renderMarkdown, renderReport, type ReportSourc
 import { rolloutWorkflowId } from '../../domain/ids.js';
 import { aPlanDocument } from '../support/builders.js';
 import { FakeGateway, testRuntime } from './fake-gateway.js';
+import { judgedVerdicts } from '../support/judged-verdicts.js';
 import { aResult } from './result-builder.js';
 
 const result = aResult();
@@ -80,5 +81,69 @@ describe('rollout report', () => {
     assert.equal(written.outcome, 'promoted');
     assert.equal(written.analyses.length, 4);
     assert.equal(renderReport(buildReport(sources), 'json'), JSON.stringify(buildReport(sources), null, 2));
+  });
+});
+
+describe('rollout report of a judged rollout', () => {
+  // A 20% mirror where both sides err at 0.5% (the 5xx gate passes by evidence, one window is missing),
+  // then a 10% canary where the candidate errs at 3%: the 5xx gate fails. Two gates at α 0.01: 200 to fail, 100 to pass.
+  const settings = { gates: [{ name: '5xx', tolerance: '1.5x' }, { name: 'latency p99', tolerance: '1.2x' }] };
+  const verdicts = judgedVerdicts(settings, [
+    { stepIndex: 0, analyses: 30, candidateRequests: 600, baselineRequests: 3000, rates: { '5xx': { baseline: 0.005, candidate: 0.005 }, 'latency p99': { baseline: 0.01, candidate: 0.01 } }, missing: [4] },
+    { stepIndex: 3, analyses: 15, candidateRequests: 300, baselineRequests: 2700, rates: { '5xx': { baseline: 0.005, candidate: 0.03 }, 'latency p99': { baseline: 0.01, candidate: 0.01 } } },
+  ], { seed: 7, startIso: '2026-11-25T08:00:00.000Z', intervalMs: 60_000 });
+  const judged = buildReport({ ...sources, result: aResult({ outcome: 'rolled_back', verdicts }) });
+  const html = renderHtml(judged);
+  const canaryFail = verdicts[verdicts.length - 1]!;
+
+  test('the report model has each judged gate’s evidence at every analysis and the evidence each step ended with', () => {
+    assert.equal(canaryFail.status, 'fail');
+    assert.deepEqual(judged.evidence.map((e) => [e.gate, e.points.length]), [['5xx', verdicts.length], ['latency p99', verdicts.length]]);
+    const fivexx = judged.evidence[0]!.points;
+    assert.deepEqual(fivexx.map((p) => p.toFail), verdicts.map((v) => v.judgement!.gates[0]!.toFail.eValue));
+    assert.deepEqual([...new Set(fivexx.map((p) => p.failThreshold))], [200]);
+    assert.deepEqual([...new Set(fivexx.map((p) => p.passThreshold))], [100]);
+    assert.equal(fivexx[3]!.cause, 'missing-data', 'the missing window is marked');
+    assert.deepEqual(judged.finalEvidence.map((f) => [f.stepIndex, f.gate, f.status]), [[0, '5xx', 'pass'], [0, 'latency p99', 'inconclusive'], [3, '5xx', 'fail'], [3, 'latency p99', 'inconclusive']]);
+  });
+
+  test('HTML: one log-scale chart per judged gate whose points are the judge’s e-values, a decided point drawn beyond its threshold', () => {
+    assert.ok(!/<script|<link|src=|href=/i.test(html), 'no scripts or external resources');
+    const charts = [...html.matchAll(/<svg id="evidence-chart-(\d+)" class="evidence-chart" data-gate="([^"]+)"[\s\S]*?<\/svg>/g)];
+    assert.deepEqual(charts.map((c) => c[2]), ['5xx', 'latency p99']);
+    const svg = charts[0]![0];
+    const circles = [...svg.matchAll(/<circle cx="[^"]+" cy="([^"]+)" r="[^"]+" fill="[^"]+" stroke="[^"]+" class="([^"]+)" data-series="([^"]+)" data-value="([^"]+)" data-step="(\d+)"/g)].map((m) => ({ cy: Number(m[1]), cls: m[2]!, series: m[3]!, value: Number(m[4]), step: Number(m[5]) }));
+    assert.deepEqual(circles.filter((c) => c.series === 'to-fail').map((c) => c.value), verdicts.map((v) => v.judgement!.gates[0]!.toFail.eValue));
+    assert.deepEqual(circles.filter((c) => c.series === 'to-pass').map((c) => c.value), verdicts.map((v) => v.judgement!.gates[0]!.toPass!.eValue));
+    // Log scale: the failed analysis (e-value ≥ 200) sits at or above the fail threshold's line, the first look (e ≈ 0.1) far below it.
+    const thresholdY = (series: string, step: number) => {
+      const lines = [...svg.matchAll(new RegExp(`<polyline points="([^"]+)"[^>]*data-series="${series}"`, 'g'))].map((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number)));
+      return lines[step]![0]![1]!;
+    };
+    const failed = circles.find((c) => c.series === 'to-fail' && c.cls.includes('decided'))!;
+    assert.ok(failed.value >= 200 && failed.step === 3);
+    assert.ok(failed.cy <= thresholdY('fail-threshold', 1), `${failed.cy} vs ${thresholdY('fail-threshold', 1)}`);
+    assert.ok(circles[0]!.cy > thresholdY('fail-threshold', 0) + 50);
+    assert.equal(circles.filter((c) => c.cls.includes('uncounted')).length, 2, 'the missing window: hollow on both lines');
+  });
+
+  test('HTML and Markdown end each judged step with its evidence table: counts, ratio and interval, evidence against thresholds, could detect', () => {
+    const g = canaryFail.judgement!.gates[0]!;
+    const row = html.match(/<tr><td>4\. canary 10% <small>\(analysis \d+\)<\/small><\/td><td>5xx \(≤ 1\.5×\)<\/td>.*?<\/tr>/)?.[0] ?? '';
+    assert.ok(row, 'a row for the canary’s 5xx gate');
+    assert.ok(row.includes('<span class="fail">fail</span>'));
+    assert.ok(row.includes(`${g.totals.candidateEvents}/300 vs ${g.totals.baselineEvents}/2,700`), row);
+    assert.match(row, / of 200 \(reached \d+\)/, 'the fail e-value against 200 and that it reached it');
+    assert.match(row, /≥ \d+\.\d\d×/);
+    const md = renderMarkdown(judged);
+    assert.ok(md.indexOf('## Evidence') < md.indexOf('## Analyses'));
+    assert.match(md, /\| 1\. mirror 20% \(analysis 30\) \| 5xx \(≤ 1\.5×\) \| pass \| \d+\/17,400 vs \d+\/87,000 \|/);
+  });
+
+  test('a rollout without judgements has no evidence section', () => {
+    const plain = buildReport(sources);
+    assert.deepEqual([plain.evidence, plain.finalEvidence], [[], []]);
+    assert.ok(!renderHtml(plain).includes('<h2>Evidence</h2>'));
+    assert.ok(!renderMarkdown(plain).includes('## Evidence'));
   });
 });

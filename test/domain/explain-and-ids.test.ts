@@ -29,6 +29,12 @@ describe('explain(plan) on the example plan', () => {
     );
   });
 
+  test('a bake { min, max } says it may end early; a plain bake does not', () => {
+    const judged = explain(aPlan(aPlanDocument((d) => (d.strategy[3].canary.bake = { min: '5m', max: '15m' }))));
+    assert.match(judged.entries[3]!.notes.join('; '), /bake 15m \(may end after 5m once the judge passes it\)/);
+    assert.doesNotMatch(x.entries[3]!.notes.join('; '), /may end/);
+  });
+
   test('expected duration is the bakes plus the rollback window: 30m + 15m + 30m + 1h', () => {
     assert.equal(x.expectedMs, 30 * minute + 15 * minute + 30 * minute + hour);
   });

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { evaluateCost, evaluateGates, formatVerdict, withWebhook, type DeploymentMetrics, type MetricsSnapshot, type VerdictStatus } from '../../domain/gates.js';
-import { DEFAULT_GATES, type Gates } from '../../domain/plan.js';
+import { LEGACY_DEFAULT_GATES, type Gates } from '../../domain/plan.js';
 import { aPlan, healthy, healthyMetrics } from '../support/builders.js';
 
 const gates = aPlan().gates; // the example plan's gates
@@ -28,8 +28,8 @@ const table: [string, Gates, MetricsSnapshot, VerdictStatus, RegExp][] = [
   ['a missing metric is inconclusive, not a pass', gates, snap({}, { latencyP50Ms: null }), 'inconclusive', /p50 latency: no candidate data/],
   ['a failure wins over an inconclusive gate', gates, snap(null, { latencyP99Ms: 400 }), 'fail', /p99 latency 400ms > max 250ms/],
   ['a missing baseline still lets absolute-only gates pass', { latencyP99Ms: { max: 250 } }, snap(null, {}), 'pass', /p99 latency 150ms ≤ max 250ms/],
-  ['the default gates pass a healthy pair', structuredClone(DEFAULT_GATES) as Gates, snap({}, {}), 'pass', /424 rate 0% ≤ max 1%/],
-  ['the default gates fail a slower candidate', structuredClone(DEFAULT_GATES) as Gates, snap({ latencyP99Ms: 100 }, { latencyP99Ms: 150 }), 'fail', /1\.5× baseline 100ms > max 1\.2×/],
+  ['the pre-judge default gates pass a healthy pair', structuredClone(LEGACY_DEFAULT_GATES) as Gates, snap({}, {}), 'pass', /424 rate 0% ≤ max 1%/],
+  ['the pre-judge default gates fail a slower candidate', structuredClone(LEGACY_DEFAULT_GATES) as Gates, snap({ latencyP99Ms: 100 }, { latencyP99Ms: 150 }), 'fail', /1\.5× baseline 100ms > max 1\.2×/],
   ['no gates and no traffic is inconclusive', {}, snap({}, { requests: 0 }), 'inconclusive', /candidate had 0 requests/],
 ];
 

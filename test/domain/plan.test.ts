@@ -30,11 +30,18 @@ describe('the shipped example plans', () => {
     assert.equal(p.deadlineMs, 72 * 3_600_000);
   });
 
-  test('examples/rollout.yaml is the same plan the test builders use, but for requiring signed decisions', () => {
+  test('examples/rollout.yaml is the same plan the test builders use, but for requiring signed decisions and using the judge', () => {
     // The builders test other behaviour with unsigned decisions (verified: false) and no person mapping; test/security covers those.
+    // They keep fixed-threshold gates (the rules before the judge, still supported); the example shows judged gates.
     const example_ = aPlanDocument((d) => {
       d.approvals.verified = true;
       d.approvals.people = { 'alice@contoso.com': ['github:alice', 'slack:U024BE7LH'] };
+      d.analysis.falseAlarmBudget = 0.01;
+      d.strategy[3].canary.bake = { min: '5m', max: '15m' };
+      d.gates.latencyP99Ms = { max: 250, tolerance: 1.25 };
+      d.gates.latencyP50Ms = { max: 80, tolerance: 1.1 };
+      d.gates.errorRate = { max: 0.05, tolerance: '1.25x + 0.1%', passTolerance: '1.1x + 0.1%' };
+      d.gates.modelErrorRate = { max: 0.01, tolerance: '1.25x + 0.1%' };
     });
     assert.deepEqual(example('rollout.yaml'), example_);
   });
@@ -47,12 +54,32 @@ describe('the shipped example plans', () => {
       r.plan.strategy.map((s) => s.kind),
       ['mirror', 'approval', 'canary', 'canary', 'promote', 'retire'],
     );
-    assert.deepEqual(r.plan.gates, DEFAULT_GATES);
+    assert.deepEqual(r.plan.gates, {
+      latencyP50Ms: { tolerance: 1.1 },
+      latencyP99Ms: { tolerance: 1.25 },
+      errorRate: { tolerance: { ratio: 1.25, additive: 0.001 } },
+      modelErrorRate: { tolerance: { ratio: 1.25, additive: 0.001 } },
+    });
+    assert.equal(Object.keys(DEFAULT_GATES).length, 4);
     assert.deepEqual(r.plan.analysis, { intervalMs: 60_000, failureLimit: 2, minRequests: 100, onInconclusive: 'extend', maxExtensions: 3 });
     assert.deepEqual(r.plan.approvals, { approvers: [], anyone: true, fourEyes: true, verified: false, people: {} });
     assert.deepEqual(r.plan.rollback, { deleteCandidate: false });
     assert.equal(r.plan.deadlineMs, 72 * 3_600_000);
     assert.equal(r.plan.baseline, undefined);
+  });
+
+  test('judged gates: tolerances are normalised, guardrails stay, the budget and a bake { min, max } are read', () => {
+    const r = parsePlan(aMinimalPlanDocument((d) => {
+      d.analysis = { falseAlarmBudget: 0.05 };
+      d.gates = { errorRate: { max: 0.05, tolerance: '1.5x + 0.2%', passTolerance: '1.2x + 0.1%' }, latencyP99Ms: { maxRatioToBaseline: 3, tolerance: '1.2x' } };
+      d.strategy = [{ canary: { percent: 10, bake: { min: '5m', max: '30m' } } }, { canary: { percent: 50, bake: '15m' } }, { promote: {} }];
+    }));
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+    assert.equal(r.plan.analysis.falseAlarmBudget, 0.05);
+    assert.deepEqual(r.plan.gates.errorRate, { max: 0.05, tolerance: { ratio: 1.5, additive: 0.002 }, passTolerance: { ratio: 1.2, additive: 0.001 } });
+    assert.deepEqual(r.plan.gates.latencyP99Ms, { maxRatioToBaseline: 3, tolerance: 1.2 });
+    assert.deepEqual(r.plan.strategy[0], { kind: 'canary', percent: 10, bakeMs: 30 * 60_000, bakeMinMs: 5 * 60_000 });
+    assert.deepEqual(r.plan.strategy[1], { kind: 'canary', percent: 50, bakeMs: 15 * 60_000 }, 'a plain bake has no min: no early pass');
   });
 
   test('a plan without a strategy key also gets the default strategy', () => {
@@ -102,7 +129,19 @@ const invalid: [string, (d: ExamplePlan) => void, string, RegExp][] = [
   ['a bad subscription id', (d) => (d.target.subscriptionId = 'prod'), 'target.subscriptionId', /subscription GUID/],
   ['the wrong apiVersion', (d) => (d.apiVersion = 'glidepath/v2'), 'apiVersion', /glidepath\/v1/],
   ['an error rate above 1', (d) => (d.gates.errorRate.max = 5), 'gates.errorRate.max', /0\.\.1/],
-  ['a latency gate without limits', (d) => (d.gates.latencyP50Ms = {}), 'gates.latencyP50Ms', /needs max or maxRatioToBaseline/],
+  ['a latency gate without limits', (d) => (d.gates.latencyP50Ms = {}), 'gates.latencyP50Ms', /needs max, maxRatioToBaseline or tolerance/],
+  ['a latency tolerance below 1×', (d) => (d.gates.latencyP99Ms = { tolerance: 0.9 }), 'gates.latencyP99Ms.tolerance', /ratio must be at least 1×/],
+  ['a latency tolerance as an increase', (d) => (d.gates.latencyP99Ms = { tolerance: '+5%' }), 'gates.latencyP99Ms.tolerance', /slowdown ratio ≥ 1 such as 1\.10/],
+  ['an error tolerance below 1×', (d) => (d.gates.errorRate = { tolerance: '0.5x' }), 'gates.errorRate.tolerance', /ratio must be at least 1×/],
+  ['an error tolerance in words', (d) => (d.gates.errorRate = { tolerance: 'a bit' }), 'gates.errorRate.tolerance', /must be a ratio like "1\.5x"/],
+  ['an error gate with nothing to judge by', (d) => (d.gates.errorRate = {}), 'gates.errorRate', /needs max, maxIncrease or tolerance/],
+  ['a pass tolerance above the tolerance', (d) => (d.gates.errorRate = { tolerance: '1.5x', passTolerance: '2x' }), 'gates.errorRate.passTolerance', /must be at most the tolerance 1\.5× \(got 2×\)/],
+  ['a pass tolerance without a tolerance', (d) => (d.gates.modelErrorRate = { max: 0.01, passTolerance: '1.2x' }), 'gates.modelErrorRate.passTolerance', /needs a tolerance on the same gate/],
+  ['a false-alarm budget of 0', (d) => (d.analysis.falseAlarmBudget = 0), 'analysis.falseAlarmBudget', /greater than 0 and at most 0\.5/],
+  ['a false-alarm budget above 0.5', (d) => (d.analysis.falseAlarmBudget = 0.6), 'analysis.falseAlarmBudget', /at most 0\.5/],
+  ['a bake min above its max', (d) => (d.strategy[3].canary.bake = { min: '30m', max: '15m' }), 'strategy[3].canary.bake.min', /must be at most bake\.max \(15m\): allowed 1s\.\.15m \(got 30m\)/],
+  ['a bake min without a max', (d) => (d.strategy[0].mirror.bake = { min: '5m' }), 'strategy[0].mirror.bake.max', /is required/],
+  ['a bake min that is no duration', (d) => (d.strategy[0].mirror.bake = { min: '5', max: '10m' }), 'strategy[0].mirror.bake.min', /duration like 45s/],
   ['a webhook over http', (d) => (d.gates.webhook.url = 'http://eval.example.com/check'), 'gates.webhook.url', /https URL/],
   ['a webhook with a secret in the URL', (d) => (d.gates.webhook.url = 'https://eval.example.com/check?code=abc'), 'gates.webhook.url', /must not carry a secret/],
   ['an env var that looks like a secret', (d) => (d.candidate.deployment.environment_variables.DB_PASSWORD = 'hunter2'), 'candidate.deployment.environment_variables.DB_PASSWORD', /looks like a secret/],
@@ -236,7 +275,9 @@ describe('the JSON Schema for editors', () => {
     assert.deepEqual(schema.required, ['apiVersion', 'kind', 'target', 'candidate']);
     const step = schema.properties.strategy.items;
     assert.deepEqual([step.minProperties, step.maxProperties], [1, 1]);
-    assert.equal(step.properties.canary.properties.bake.pattern, '^(\\d+)(ms|s|m|h|d)$');
+    const bake = step.properties.canary.properties.bake.anyOf;
+    assert.equal(bake[0].pattern, '^(\\d+)(ms|s|m|h|d)$', 'a bake is a duration string…');
+    assert.deepEqual(Object.keys(bake[1].properties), ['min', 'max'], '…or { min, max }');
     assert.deepEqual([step.properties.canary.properties.percent.minimum, step.properties.canary.properties.percent.maximum], [1, 100]);
   });
 });

@@ -84,6 +84,26 @@ describe('glidepath emulator start', () => {
     }
   });
 
+  test('starts Azurite as the workspace blob store after the URL lines, and stops it with the emulator', { timeout: 60_000 }, async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'glidepath-cli-'));
+    const started = await startCli(stateDir, ['--blob-in-memory']);
+    let blobUrl = '';
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!(blobUrl = /^blob storage: (http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1) \(Azurite, in memory, started in \d+ ms; account devstoreaccount1\)$/m.exec(started.out())?.[1] ?? '')) {
+        assert.ok(Date.now() < deadline, `no blob storage line: ${started.out()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const emu = { url: started.url, caCertPem: readFileSync(started.caPath, 'utf8') } as Parameters<typeof raw>[0];
+      const ds = await raw(emu, 'GET', `/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/${RG}/providers/Microsoft.MachineLearningServices/workspaces/${WS}/datastores/workspaceblobstore?api-version=2024-04-01`);
+      assert.equal((ds.json as { properties: { properties: Record<string, string> } }).properties.properties['glidepath.blobServiceUrl'], blobUrl);
+      assert.equal((await fetch(`${blobUrl}?comp=list`)).status, 403, 'Azurite answers (unsigned requests are refused)');
+    } finally {
+      assert.equal(await stop(started.child), 0);
+    }
+    await assert.rejects(fetch(`${blobUrl}?comp=list`), 'Azurite stopped with the emulator');
+  });
+
   test('--help prints usage and bad arguments fail with exit 2 and a clear message', () => {
     const help = cli(['--help']);
     assert.equal(help.status, 0);
@@ -92,6 +112,9 @@ describe('glidepath emulator start', () => {
       [['start', '--port', 'abc'], /--port must be an integer/],
       [['start', '--provision-time', 'soon'], /--provision-time must be a duration/],
       [['start', '--frobnicate'], /unknown option --frobnicate/],
+      [['start', '--blob-endpoint', 'localhost:10000'], /--blob-endpoint must be/],
+      [['start', '--blob-in-memory', '--no-blob-storage'], /give one of --blob-in-memory, --no-blob-storage/],
+      [['start', '--collect-flush-interval', '1ms'], /--collect-flush-interval must be from 10ms to 10m/],
       [['traffic', '--url', 'https://127.0.0.1:1'], /--endpoint is required/],
       [['traffic', '--url', 'https://127.0.0.1:1', '--endpoint', 'e', '--key', 'k', '--rps', '5000', '--duration', '1s'], /--rps must be/],
       [['traffic', '--url', 'https://127.0.0.1:1', '--endpoint', 'e', '--key', 'k', '--rps', '5', '--duration', '1h'], /--duration must be/],

@@ -16,6 +16,10 @@
  * `signed-signal-approvals` was recorded with signed decisions (issue 13): it guards `patched('signed-decisions')`
  * and the determinism of signature checks in signal handlers.
  *
+ * `judged-promoted` and `judged-rolled-back` (issue 14) run a plan with no gates, so the judge's defaults
+ * judge it (recorded in the input's normalized plan): the first passes its mirror early (`bake: { min, max }`)
+ * and is promoted; the second's 10% canary serves 20× the baseline's 5xx rate and the judge rolls it back.
+ *
  * `promoted-signal-approvals-without-step.json` is not recorded here: it comes from the workflow code of
  * commit d4a75a2 (before decisions named their step), the short plan below approved twice by an
  * `approve` *signal* without `stepIndex`. Signal handlers run again on replay, so it guards the
@@ -26,7 +30,7 @@ import { parsePlanText } from '../../client/plan-file.js';
 import type { PlanDocument } from '../../domain/plan.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import * as messages from '../../workflows/messages.js';
-import { FakeAzure, aShortPlanDocument, metricsFor, people, runRollout } from '../support/builders.js';
+import { FakeAzure, aShortPlanDocument, healthyMetrics, metricsFor, people, runRollout } from '../support/builders.js';
 import { signedInput } from '../support/signers.js';
 import { createTimeSkippingEnv, workflowBundle } from '../support/temporal.js';
 
@@ -72,7 +76,41 @@ export const scenarios = {
     };
     return { fake, outcome: 'promoted', plan: signedPlan() };
   },
+  'judged-promoted': () => {
+    const fake = new FakeAzure();
+    fake.metrics = () => countedMetrics(false);
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: n.approval!.stepIndex }] });
+    };
+    return { fake, outcome: 'promoted', plan: judgedPlan() };
+  },
+  'judged-rolled-back': () => {
+    const fake = new FakeAzure();
+    fake.metrics = () => countedMetrics((fake.endpoint.traffic.live.green ?? 0) > 0);
+    fake.hooks.onNotify = async (n, { handle }) => {
+      if (n.kind === 'approval_requested') await handle.executeUpdate(messages.approve, { args: [{ by: people.slackApprover, stepIndex: n.approval!.stepIndex }] });
+    };
+    return { fake, outcome: 'rolled_back', plan: judgedPlan() };
+  },
 } as const satisfies Record<string, () => { fake: FakeAzure; outcome: string; plan?: PlanDocument }>;
+
+/** A judged plan: no gates (the judge's defaults), analyses every minute, a mirror that may pass early. */
+export function judgedPlan(): PlanDocument {
+  return aShortPlanDocument((d) => {
+    d.target.endpoint = 'replay-judged';
+    d.analysis = { interval: '1m', failureLimit: 2, minRequests: 100, onInconclusive: 'extend', maxExtensions: 1 };
+    d.strategy[0] = { mirror: { percent: 20, bake: { min: '2m', max: '30m' } } };
+    delete d.gates;
+  });
+}
+
+/** Metrics with 5xx/424 counts (what the judge reads): healthy, or the candidate at 20× the baseline's 5xx rate (2% vs 0.1%). */
+function countedMetrics(bad: boolean) {
+  const m = healthyMetrics();
+  m.baseline = { ...m.baseline!, requests: 4000, errors5xx: 4, errors424: 0, errorRate: 0.001 };
+  m.candidate = { ...m.candidate!, requests: 1000, errors5xx: bad ? 20 : 1, errors424: 0, errorRate: bad ? 0.02 : 0.001 };
+  return m;
+}
 
 /** The recorded plan, requiring signed decisions from alice or bob. */
 export function signedPlan(): PlanDocument {

@@ -27,7 +27,8 @@ import type {
   GetEndpointResult,
   DeploymentInfo,
 } from '../../activities/types.js';
-import { trafficChangeOf } from '../../activities/types.js';
+import { trafficChangeOf, type ReadPredictionPairsInput, type ReadPredictionPairsResult } from '../../activities/types.js';
+import { emptySkips, pairPredictions } from '../../domain/predictions/index.js';
 import type { DecisionTrust } from '../../domain/decision-signature.js';
 import { testTrust } from './signers.js';
 import { ErrorType } from '../../domain/errors.js';
@@ -286,6 +287,15 @@ export class FakeAzure {
   /** Fault knobs: the next N calls of an activity fail with these errors (consumed in order). */
   readonly failures: Partial<Record<keyof RolloutActivities, Error[]>> = {};
   hooks: FakeHooks = {};
+  /** What `readPredictionPairs` answers for its n-th call (default: nothing collected, no pairs). */
+  predictionPairs: (n: number, input: ReadPredictionPairsInput) => ReadPredictionPairsResult = (_n, input) => ({
+    window: input.window,
+    read: {
+      folders: 0, missingFolders: 0, missingFolderExamples: [], blobs: 0, bytes: 0, blobsNotRead: 0, lines: 0, outsideWindow: 0, skipped: emptySkips(),
+      units: { baseline: { inputs: 0, outputs: 0 }, candidate: { inputs: 0, outputs: 0 } }, elapsedMs: 0, timings: { listMs: 0, readMs: 0, parseMs: 0, pairMs: 0 },
+    },
+    summary: pairPredictions({ inputs: [], outputs: [] }, { inputs: [], outputs: [] }, { label: ['label'] }),
+  });
   client?: Client;
   /** What the worker's `trustedSigners` answers: the test signers (test/support/signers.ts). */
   trust: DecisionTrust = testTrust();
@@ -434,6 +444,10 @@ export class FakeAzure {
       callWebhookGate: async (input: CallWebhookGateInput) => {
         const n = this.record('callWebhookGate', input);
         return this.webhookVerdict(n);
+      },
+      readPredictionPairs: async (input: ReadPredictionPairsInput) => {
+        const n = this.record('readPredictionPairs', input);
+        return this.predictionPairs(n, input);
       },
       notify: async (input: NotifyInput) => {
         const n = this.record('notify', input);
