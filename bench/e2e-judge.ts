@@ -53,6 +53,17 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const noLogs = args.includes('--no-logs');
 const NAME_FLAG_INDEX = args.indexOf('--name');
+/**
+ * `--gates mc` (default): the Monte Carlo's judge, as plan gates — 5xx tolerance 1.25×, latency p50 / p95 /
+ * p99 each at most 5% slower (the Monte Carlo's fourth gate is p90, which plans do not have; p95 stands in),
+ * so the comparison with its cells is like for like. `--gates defaults`: no gates named, the plan's defaults.
+ */
+const GATES_MODE = args.includes('--gates') ? args[args.indexOf('--gates') + 1] : 'mc';
+if (GATES_MODE !== 'mc' && GATES_MODE !== 'defaults') {
+  console.error(`--gates must be mc or defaults (got "${GATES_MODE}")`);
+  process.exit(2);
+}
+const MC_GATES = { errorRate: { tolerance: 1.25 }, latencyP50Ms: { tolerance: 1.05 }, latencyP95Ms: { tolerance: 1.05 }, latencyP99Ms: { tolerance: 1.05 } };
 const arg = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
@@ -211,6 +222,7 @@ function plan(endpoint: string, baseline: string, candidate: string): PlanDocume
       { promote: { rollbackWindow: '1s' } },
     ],
     analysis: { interval: `${INTERVAL_MS / 1000}s`, minRequests: 20, ...(noLogs ? {} : { logs: { workspaceId: ctxLogsWorkspace } }) },
+    ...(GATES_MODE === 'mc' ? { gates: MC_GATES } : {}),
   } as PlanDocument;
 }
 let ctxLogsWorkspace = '';
@@ -540,7 +552,7 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
       warmupS: WARMUP_MS / 1000,
       strategy: [`mirror ${MIRROR_PERCENT}% for ${MIRROR_BAKE_MS / 1000}s`, `canary ${CANARY_PERCENT}% for ${CANARY_BAKE_MS / 1000}s`, 'promote (rollback window 1s)'],
       analysisIntervalS: INTERVAL_MS / 1000,
-      gates: 'none named: the plan defaults',
+      gates: GATES_MODE === 'mc' ? { mode: 'mc: the Monte Carlo judge as plan gates', gates: MC_GATES } : 'none named: the plan defaults',
       logs: !noLogs,
       latency: LATENCY,
       baseline5xx: BASELINE_5XX,
@@ -566,7 +578,7 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
     machineLine(m),
     `CPU during the run: the benchmark process (emulator, worker, harness) used ${run.cpu.benchProcessCores} cores on average and the traffic generators' process ${run.cpu.trafficProcessCores ?? '—'}; the whole machine (everyone's work, the Temporal dev server included) was ${run.cpu.machineBusyShare === null ? '—' : pctText(run.cpu.machineBusyShare)} busy of ${run.cpu.cores} cores; 1-minute load average median ${f1(run.cpu.loadAverage1mMedian)}, max ${f1(run.cpu.loadAverage1mMax)}. Event-loop lag of the benchmark process p50 ${run.cpu.eventLoopLagMs.p50} ms, p99 ${run.cpu.eventLoopLagMs.p99} ms, max ${run.cpu.eventLoopLagMs.max} ms (the emulator leaves its own timer lateness out of recorded latencies).`,
     '',
-    `Setup: the real \`safeRollout\` workflow and activities on a Temporal dev server, the emulator with ${RPS} generated requests/s per endpoint (after ${WARMUP_MS / 1000} s of baseline-only traffic); baseline and candidate both draw each request's latency lognormal (median ${LATENCY.medianMs} ms, σ ${LATENCY.sigma}) and answer ${pctText(BASELINE_5XX)} of requests 500 (independent draws). Plan: ${json.setup.strategy.join(' → ')}, analysis every ${INTERVAL_MS / 1000} s, no gates named (the plan's defaults)${noLogs ? '' : ', per-request evidence from the emulator\'s Log Analytics traffic log'}. Faults are switched on in the candidate at a ${json.setup.injection}. The candidate scores ${CANDIDATE_RPS} req/s in both steps; each rollout is compared with the Monte Carlo (\`${MC_PATH}\`, ${mc.date}, ${mc.config.bakeSeconds / 60}-minute bakes) cell **${MC_RATE} req/s, baseline 5xx ${pctText(MC_BASELINE)}**, Glidepath's judge: its p95 time to detect. Decision = the workflow's rollback event − the fault; baseline 100% = \`GET\` on the endpoint shows it (polled every 250 ms) − the fault.`,
+    `Setup: the real \`safeRollout\` workflow and activities on a Temporal dev server, the emulator with ${RPS} generated requests/s per endpoint (after ${WARMUP_MS / 1000} s of baseline-only traffic); baseline and candidate both draw each request's latency lognormal (median ${LATENCY.medianMs} ms, σ ${LATENCY.sigma}) and answer ${pctText(BASELINE_5XX)} of requests 500 (independent draws). Plan: ${json.setup.strategy.join(' → ')}, analysis every ${INTERVAL_MS / 1000} s, ${GATES_MODE === 'mc' ? "gates as the Monte Carlo's judge (5xx tolerance 1.25×; latency p50, p95, p99 each ≤ 5% slower — p95 for its p90) at α = 0.01" : "no gates named (the plan's defaults)"}${noLogs ? '' : ', per-request evidence from the emulator\'s Log Analytics traffic log'}. Faults are switched on in the candidate at a ${json.setup.injection}. The candidate scores ${CANDIDATE_RPS} req/s in both steps; each rollout is compared with the Monte Carlo (\`${MC_PATH}\`, ${mc.date}, ${mc.config.bakeSeconds / 60}-minute bakes) cell **${MC_RATE} req/s, baseline 5xx ${pctText(MC_BASELINE)}**, Glidepath's judge: its p95 time to detect. Decision = the workflow's rollback event − the fault; baseline 100% = \`GET\` on the endpoint shows it (polled every 250 ms) − the fault.`,
     '',
     `Effective plan (defaults filled in): gates \`${JSON.stringify(effective?.gates)}\`, analysis \`${JSON.stringify(effective?.analysis)}\`.`,
     '',
