@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRestError } from '@azure/core-rest-pipeline';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import type { Emulator } from '../../emulator/index.js';
+import type { DeploymentBehaviour, Emulator } from '../../emulator/index.js';
 import { aDeployment, anEndpointWith, armClient, POLL, raw, RG, score, setTraffic, startTestEmulator, WS } from './support.js';
 
 describe('fault knobs as the SDK sees them', () => {
@@ -145,25 +145,31 @@ describe('fault knobs as the SDK sees them', () => {
     assert.ok(performance.now() - t < 50, 'back to fast once the knobs are off');
   });
 
-  test('the recorded latency leaves out how late the emulator\'s own timer fired (a busy test machine), not the drawn wait', async () => {
-    emu.faults.setBehaviour('blue', { latency: { medianMs: 300, sigma: 0 }, latencyFactor: 1, tail: { share: 0, addMs: 0 } });
-    const before = emu.requestLog().length;
-    const t = performance.now();
-    const pending = score(emu, 'faulty-ep', key);
-    // Once the request waits its 300 ms, block this process's event loop (the emulator runs in it) until
-    // 800 ms: the wait's timer fires ~500 ms late.
-    await new Promise((r) => setTimeout(r, 150));
-    while (performance.now() < t + 800) {
-      /* busy */
-    }
-    assert.equal((await pending).status, 200);
-    const seen = performance.now() - t;
-    const rec = emu.requestLog().slice(before);
-    emu.faults.setBehaviour('blue', { latency: { medianMs: 0, sigma: 0 } });
-    assert.equal(rec.length, 1);
-    assert.ok(seen >= 800, `the client waited ${seen} ms`);
-    const recorded = rec[0]!.latencyMs;
-    assert.ok(recorded >= 299 && recorded < 450, `recorded ${recorded} ms: the 300 ms wait, not the ~500 ms the timer was late`);
+  test('a busy emulator host adds nothing to recorded latencies: a modelled service time is recorded as drawn (+ the model\'s compute), an added wait without the timer\'s lateness', async () => {
+    const blocked = async (behaviour: DeploymentBehaviour): Promise<{ seen: number; recorded: number }> => {
+      emu.faults.setBehaviour('blue', behaviour);
+      const before = emu.requestLog().length;
+      const t = performance.now();
+      const pending = score(emu, 'faulty-ep', key);
+      // Once the request waits its 300 ms, block this process's event loop (the emulator runs in it) until 800 ms.
+      await new Promise((r) => setTimeout(r, 150));
+      while (performance.now() < t + 800) {
+        /* busy */
+      }
+      assert.equal((await pending).status, 200);
+      const seen = performance.now() - t;
+      const rec = emu.requestLog().slice(before);
+      assert.equal(rec.length, 1);
+      return { seen, recorded: rec[0]!.latencyMs };
+    };
+    const modelled = await blocked({ latency: { medianMs: 300, sigma: 0 }, latencyFactor: 1, tail: { share: 0, addMs: 0 } });
+    assert.ok(modelled.seen >= 800, `the client waited ${modelled.seen} ms`);
+    assert.ok(modelled.recorded >= 300 && modelled.recorded < 320, `recorded ${modelled.recorded} ms: the 300 ms drawn + the model's compute`);
+    emu.faults.setBehaviour('blue', { latency: undefined, addedLatencyMs: 300 });
+    const added = await blocked({ addedLatencyMs: 300 });
+    emu.faults.setBehaviour('blue', { addedLatencyMs: 0 });
+    assert.ok(added.seen >= 800, `the client waited ${added.seen} ms`);
+    assert.ok(added.recorded >= 299 && added.recorded < 450, `recorded ${added.recorded} ms: the 300 ms wait, not the ~500 ms the timer was late`);
   });
 
   test('setBehaviour crash kills the container (502) and it restarts once the crash is lifted', async () => {
