@@ -233,7 +233,7 @@ async function statusOf(h: WorkflowHandle<typeof safeRollout>): Promise<RolloutS
     try {
       return await h.query(status);
     } catch (e) {
-      if (attempt >= 10) throw e;
+      if (attempt >= 30) throw e;
       await sleep(1000);
     }
   }
