@@ -270,6 +270,9 @@ export function createMetricsActivities(factory: AzureClientFactory, opts: Metri
       const common = { startTime: new Date(startMs), endTime: new Date(endMs), interval: 'FULL', top: 100, requestOptions: {}, abortSignal: signal };
 
       const logsRead = logs ? readLogs(ref, logs, judgeExceedanceMs ?? [], [baseline, candidate], startMs, endMs, signal) : undefined;
+      // When a metrics query below throws first (a cancelled analysis aborts both reads), nobody awaits the
+      // log read: its rejection must not go unhandled, which would end the worker process.
+      logsRead?.catch(() => undefined);
       const [requests] = await query(ref, 'request counts', () =>
         metrics.queryResources([endpointId], ['RequestsPerMinute'], ENDPOINT_NS, { ...common, aggregation: 'Total', filter: "deployment eq '*' and statusCode eq '*'" }),
       );

@@ -79,7 +79,7 @@ export class EmulatorCore {
   readonly trafficLog: TrafficLogStore;
   /** When metrics and log rows become visible to queries. */
   readonly timing: TelemetryTiming;
-  readonly faults = new FaultState();
+  readonly faults: FaultState;
   readonly calls: CallRecord[] = [];
   readonly inflight = new Map<string, number>();
   readonly random: () => number;
@@ -94,6 +94,7 @@ export class EmulatorCore {
   constructor(readonly options: CoreOptions) {
     this.state = loadState(options.stateDir);
     this.random = seededRandom(options.seed);
+    this.faults = new FaultState(seededRandom((options.seed ^ 0x5eed) >>> 0));
     this.trafficLog = new TrafficLogStore(options.trafficLog ?? DEFAULT_TRAFFIC_LOG_OPTIONS);
     this.timing = new TelemetryTiming(options.metricsDelayMs, options.azureTiming);
     this.blobStore = new BlobStore(options.blobStorage);

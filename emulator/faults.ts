@@ -24,6 +24,22 @@ export interface FailNextOptions {
 export interface DeploymentBehaviour {
   /** Extra latency added before the model runs (ms, waits without using CPU). */
   addedLatencyMs?: number;
+  /**
+   * A service time drawn per request, lognormal with this median and σ of log-latency (seeded), waited
+   * before the model runs: a deployment whose latency spreads like a real model server's (e.g. median
+   * 100 ms, σ 0.5: p99 ≈ 320 ms) rather than the sub-millisecond answers of the in-process model.
+   */
+  latency?: { medianMs: number; sigma: number };
+  /** Multiplies the drawn service time (`latency`): 1.25 = every request 25% slower. Default 1. */
+  latencyFactor?: number;
+  /** A latency tail: each request, with probability `share` (seeded draw), waits `addMs` more. */
+  tail?: { share: number; addMs: number };
+  /**
+   * Fraction (0..1) of requests answered 500 InternalServerError by the serving infrastructure (not the
+   * model: no model status), each request an independent seeded draw — a background 5xx rate that
+   * varies like real traffic, unlike `errorRate`'s exact share.
+   */
+  serverErrorRate?: number;
   /** Fraction (0..1) of requests whose model call fails (model status 500 → 424), spread evenly, deterministic. */
   errorRate?: number;
   /** The container crashes now and on every restart until set back to false (answers 502). */
@@ -53,6 +69,10 @@ export const behaviourSchema = z.strictObject({
   addedLatencyMs: z.number().min(0).max(600_000).optional(),
   errorRate: z.number().min(0).max(1).optional(),
   crash: z.boolean().optional(),
+  latency: z.strictObject({ medianMs: z.number().min(0).max(60_000), sigma: z.number().min(0).max(3) }).optional(),
+  latencyFactor: z.number().min(0).max(100).optional(),
+  tail: z.strictObject({ share: z.number().min(0).max(1), addMs: z.number().min(0).max(600_000) }).optional(),
+  serverErrorRate: z.number().min(0).max(1).optional(),
 });
 
 interface PendingFailure extends Required<Pick<FailNextOptions, 'status' | 'code' | 'target'>> {
@@ -66,12 +86,18 @@ const DEFAULT_CODES: Record<number, string> = { 409: 'Conflict', 429: 'TooManyRe
 
 /** The armed faults. Pure state; the server consults it. */
 export class FaultState {
+  /** Seeded draws for `latency`, `tail` and `serverErrorRate` (a stream apart from traffic splitting). */
+  private readonly random: () => number;
   private failures: PendingFailure[] = [];
   private provisioning: { deployment: string; endpoint?: string; code: string; message: string }[] = [];
   private behaviours = new Map<string, DeploymentBehaviour & { endpoint?: string; deployment: string }>();
   private errorAccumulators = new Map<string, number>();
   /** Overrides the operation duration (ms) when set. */
   operationDurationMs: number | undefined;
+
+  constructor(random: () => number = mulberry32(0x5eed)) {
+    this.random = random;
+  }
 
   failNext(opts: FailNextOptions = {}): void {
     const status = opts.status ?? 500;
@@ -148,6 +174,22 @@ export class FaultState {
     return false;
   }
 
+  /**
+   * How long a request waits before the model runs under `b`: `addedLatencyMs`, plus the drawn service
+   * time × `latencyFactor`, plus `tail.addMs` on a `tail.share` of requests. 0 when none is set.
+   */
+  delayMs(b: DeploymentBehaviour): number {
+    let ms = b.addedLatencyMs ?? 0;
+    if (b.latency && b.latency.medianMs > 0) ms += lognormal(this.random, b.latency.medianMs, b.latency.sigma) * (b.latencyFactor ?? 1);
+    if (b.tail && b.tail.share > 0 && this.random() < b.tail.share) ms += b.tail.addMs;
+    return ms;
+  }
+
+  /** True on a seeded draw with probability `rate` (the infrastructure answers 500). */
+  drawServerError(rate: number | undefined): boolean {
+    return !!rate && this.random() < rate;
+  }
+
   clear(): void {
     this.failures = [];
     this.provisioning = [];
@@ -164,6 +206,25 @@ export class FaultState {
       operationDurationMs: this.operationDurationMs ?? null,
     };
   }
+}
+
+/** mulberry32, as core.ts's seededRandom (not imported: core.ts imports this file). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A lognormal draw with this median and σ (Box–Muller on two uniform draws). */
+function lognormal(random: () => number, medianMs: number, sigma: number): number {
+  const u = Math.max(random(), Number.MIN_VALUE);
+  const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+  return medianMs * Math.exp(sigma * z);
 }
 
 function defaultProvisioningMessage(code: string, deployment: string): string {

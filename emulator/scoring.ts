@@ -55,12 +55,30 @@ function pickByWeight(core: EmulatorCore, weights: Record<string, number>): stri
 interface DispatchResult {
   reply: Reply;
   modelStatusCode?: number;
+  /**
+   * How much later than asked the timer of the behaviour's wait fired (ms): on a loaded machine the
+   * emulator's own event loop can be seconds behind, which the emulated server would not have waited,
+   * so the recorded latency leaves it out (the drawn wait itself, the model's run and the rest stay in).
+   */
+  lateMs?: number;
+  /**
+   * For a deployment with a modelled service time (`latency` set): the latency its server reports — the
+   * drawn wait plus the model's own compute time — recorded instead of the wall time, so the emulator's
+   * host (its event loop and threads, on a shared machine) adds nothing the modelled server would not.
+   */
+  modelledMs?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs one request on one deployment: 429 past the in-flight limit, 408 past the timeout, 424 on model errors, 502 when the container is down. */
 async function dispatch(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentRecord, body: Buffer, started: number): Promise<DispatchResult> {
+  const timing: { lateMs: number; modelledMs?: number } = { lateMs: 0 };
+  const res = await dispatchOnce(core, ep, dep, body, started, timing);
+  return { ...res, ...(timing.lateMs > 0 ? { lateMs: timing.lateMs } : {}), ...(timing.modelledMs !== undefined ? { modelledMs: timing.modelledMs } : {}) };
+}
+
+async function dispatchOnce(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentRecord, body: Buffer, started: number, timing: { lateMs: number; modelledMs?: number }): Promise<DispatchResult> {
   const key = deploymentKey(dep.endpoint, dep.name);
   const limit = inflightLimit(dep);
   const inflight = core.inflight.get(key) ?? 0;
@@ -88,7 +106,17 @@ async function dispatch(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentR
       release();
       return { reply: err(502, 'BadGateway', `Deployment '${dep.name}' could not answer: its container is crash-looping.`) };
     }
-    if (behaviour.addedLatencyMs) await sleep(behaviour.addedLatencyMs);
+    const delay = core.faults.delayMs(behaviour);
+    if (delay > 0) {
+      const waitStart = performance.now();
+      await sleep(delay);
+      timing.lateMs = Math.max(0, performance.now() - waitStart - delay);
+    }
+    if (behaviour.latency) timing.modelledMs = delay;
+    if (core.faults.drawServerError(behaviour.serverErrorRate)) {
+      release();
+      return { reply: err(500, 'InternalServerError', `Deployment '${dep.name}' could not answer: internal server error in the serving infrastructure (fault: serverErrorRate).`) };
+    }
     if (core.faults.injectError(key, behaviour.errorRate)) {
       release();
       const reason = 'Injected model failure (fault: errorRate)';
@@ -112,8 +140,10 @@ async function dispatch(core: EmulatorCore, ep: EndpointRecord, dep: DeploymentR
     }
     switch (result.kind) {
       case 'ok':
+        if (timing.modelledMs !== undefined) timing.modelledMs += result.computeMs;
         return { reply: { status: 200, raw: result.body }, modelStatusCode: 200 };
       case 'model-error':
+        if (timing.modelledMs !== undefined) timing.modelledMs += result.computeMs;
         return {
           reply: err(424, 'ModelError', `The model returned ${result.status}: ${result.reason}`, {
             'ms-azureml-model-error-statuscode': String(result.status),
@@ -144,6 +174,10 @@ interface RecordInput {
   mirrored: boolean;
   pinned: boolean;
   modelStatusCode?: number;
+  /** Left out of the recorded latency: see DispatchResult.lateMs. */
+  lateMs?: number;
+  /** Recorded as the latency when set: see DispatchResult.modelledMs. */
+  modelledMs?: number;
   requestBytes: number;
   userAgent: string | undefined;
   clientRequestId: string | undefined;
@@ -153,7 +187,8 @@ interface RecordInput {
 function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, reply: Reply, r: RecordInput): void {
   const responseBytes = reply.raw !== undefined ? Buffer.byteLength(reply.raw) : reply.body !== undefined ? Buffer.byteLength(JSON.stringify(reply.body)) : 0;
   const now = Date.now();
-  const latencyMs = performance.now() - r.started;
+  const late = r.lateMs ?? 0;
+  const latencyMs = r.modelledMs ?? performance.now() - r.started - late;
   core.metrics.addRecord({
     time: now,
     requestId: r.requestId,
@@ -182,7 +217,7 @@ function record(core: EmulatorCore, ep: EndpointRecord, deployment: string, repl
       responseBytes,
       totalMs: latencyMs,
       requestMs: r.requestRead - r.started,
-      responseMs: r.responseReady - r.started,
+      responseMs: r.modelledMs ?? Math.max(r.requestRead - r.started, r.responseReady - r.started - late),
     }),
     now,
     core.timing.nextLogDelayMs(),
@@ -275,7 +310,7 @@ export async function handleScore(core: EmulatorCore, ctx: RequestContext, endpo
   return {
     reply,
     commit: () => {
-      record(core, ep, dep.name, reply, { ...base, responseReady, mirrored: false, pinned: !!pin, ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}) });
+      record(core, ep, dep.name, reply, { ...base, responseReady, mirrored: false, pinned: !!pin, ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}), ...(res.lateMs ? { lateMs: res.lateMs } : {}), ...(res.modelledMs !== undefined ? { modelledMs: res.modelledMs } : {}) });
       collect(core, ep, dep, { headers: ctx.headers, body: ctx.body, requestId, timeMs: ctx.receivedAt, res, mirrored: false });
       // The mirrored copy is sent once the primary answer is on its way: nobody waits for it and its answer is dropped.
       if (mirrorTo) mirror(core, ep, mirrorTo, ctx, requestId, base);
@@ -302,6 +337,8 @@ function mirror(core: EmulatorCore, ep: EndpointRecord, target: DeploymentRecord
           pinned: false,
           requestBytes: body.length,
           ...(res.modelStatusCode !== undefined ? { modelStatusCode: res.modelStatusCode } : {}),
+          ...(res.lateMs ? { lateMs: res.lateMs } : {}),
+          ...(res.modelledMs !== undefined ? { modelledMs: res.modelledMs } : {}),
         });
         collect(core, ep, target, { headers: ctx.headers, body, requestId, timeMs: receivedAt, res, mirrored: true });
       })

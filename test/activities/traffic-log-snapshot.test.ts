@@ -203,3 +203,29 @@ test('under Azure timing the activity reads only what Azure has filled: nothing 
     await b.emu.close();
   }
 });
+
+test('an analysis cancelled while its metrics and log queries are in flight fails cleanly: the aborted log read is never an unhandled rejection (it crashed the worker)', async () => {
+  const b = await bed('cancel-ep');
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => {
+    unhandled.push(e);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const acts = createMetricsActivities(b.factory, { delays: INSTANT_INGESTION_DELAYS });
+    const input = { endpoint: ref('cancel-ep'), baseline: 'blue', candidate: 'green', windowMs: 60_000, logs: { workspaceId: WORKSPACE, exceedanceMs: [] } };
+    // Warm the region cache, then cancel at several moments so that some cancellations land while both reads are open.
+    await new MockActivityEnvironment().run(acts.getMetricsSnapshot, input);
+    for (const delayMs of [0, 1, 2, 3, 5, 8, 12, 20]) {
+      const env = new MockActivityEnvironment();
+      const run = env.run(acts.getMetricsSnapshot, input);
+      setTimeout(() => env.cancel(), delayMs);
+      await run.catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(unhandled.map((e) => (e as Error).message), []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await b.emu.close();
+  }
+});

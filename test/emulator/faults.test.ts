@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRestError } from '@azure/core-rest-pipeline';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import type { Emulator } from '../../emulator/index.js';
+import type { DeploymentBehaviour, Emulator } from '../../emulator/index.js';
 import { aDeployment, anEndpointWith, armClient, POLL, raw, RG, score, setTraffic, startTestEmulator, WS } from './support.js';
 
 describe('fault knobs as the SDK sees them', () => {
@@ -114,6 +114,74 @@ describe('fault knobs as the SDK sees them', () => {
     emu.faults.setBehaviour('blue', { addedLatencyMs: 0 });
   });
 
+  test('setBehaviour serverErrorRate answers 500 InternalServerError (no model status) on about that share, recorded as 5xx', async () => {
+    emu.faults.setBehaviour('blue', { serverErrorRate: 0.5 });
+    const before = emu.requestLog().length;
+    const replies: { status: number; code?: string; modelStatus?: string }[] = [];
+    for (let i = 0; i < 60; i++) {
+      const r = await score(emu, 'faulty-ep', key);
+      replies.push({ status: r.status, code: (r.json as { error?: { code?: string } } | undefined)?.error?.code, modelStatus: r.headers['ms-azureml-model-error-statuscode'] as string | undefined });
+    }
+    emu.faults.setBehaviour('blue', { serverErrorRate: 0 });
+    const fails = replies.filter((r) => r.status === 500);
+    // Binomial(60, 0.5): 30 ± 12 covers > 99.9%.
+    assert.ok(fails.length >= 18 && fails.length <= 42, `${fails.length} of 60 answered 500`);
+    assert.deepEqual(new Set(replies.map((r) => r.status)), new Set([200, 500]));
+    assert.ok(fails.every((r) => r.code === 'InternalServerError' && r.modelStatus === undefined));
+    const recorded = emu.requestLog().slice(before);
+    assert.equal(recorded.filter((r) => r.statusCode === 500).length, fails.length);
+    assert.ok(recorded.filter((r) => r.statusCode === 500).every((r) => r.modelStatusCode === undefined));
+    assert.equal((await score(emu, 'faulty-ep', key)).status, 200);
+  });
+
+  test('setBehaviour latency, latencyFactor and tail: requests wait the drawn service time before the model runs', async () => {
+    // σ 0: every request waits exactly the median (× the factor).
+    emu.faults.setBehaviour('blue', { latency: { medianMs: 60, sigma: 0 } });
+    let t = performance.now();
+    assert.equal((await score(emu, 'faulty-ep', key)).status, 200);
+    assert.ok(performance.now() - t >= 59, `took ${performance.now() - t} ms`);
+    assert.ok((emu.requestLog().at(-1)?.latencyMs ?? 0) >= 59);
+    emu.faults.setBehaviour('blue', { latencyFactor: 2 });
+    t = performance.now();
+    await score(emu, 'faulty-ep', key);
+    assert.ok(performance.now() - t >= 119, `took ${performance.now() - t} ms at ×2`);
+    emu.faults.setBehaviour('blue', { latency: { medianMs: 0, sigma: 0 }, latencyFactor: 1, tail: { share: 1, addMs: 80 } });
+    t = performance.now();
+    await score(emu, 'faulty-ep', key);
+    assert.ok(performance.now() - t >= 79, `took ${performance.now() - t} ms with the tail`);
+    emu.faults.setBehaviour('blue', { tail: { share: 0, addMs: 0 } });
+    t = performance.now();
+    await score(emu, 'faulty-ep', key);
+    assert.ok(performance.now() - t < 50, 'back to fast once the knobs are off');
+  });
+
+  test('a busy emulator host adds nothing to recorded latencies: a modelled service time is recorded as drawn (+ the model\'s compute), an added wait without the timer\'s lateness', async () => {
+    const blocked = async (behaviour: DeploymentBehaviour): Promise<{ seen: number; recorded: number }> => {
+      emu.faults.setBehaviour('blue', behaviour);
+      const before = emu.requestLog().length;
+      const t = performance.now();
+      const pending = score(emu, 'faulty-ep', key);
+      // Once the request waits its 300 ms, block this process's event loop (the emulator runs in it) until 800 ms.
+      await new Promise((r) => setTimeout(r, 150));
+      while (performance.now() < t + 800) {
+        /* busy */
+      }
+      assert.equal((await pending).status, 200);
+      const seen = performance.now() - t;
+      const rec = emu.requestLog().slice(before);
+      assert.equal(rec.length, 1);
+      return { seen, recorded: rec[0]!.latencyMs };
+    };
+    const modelled = await blocked({ latency: { medianMs: 300, sigma: 0 }, latencyFactor: 1, tail: { share: 0, addMs: 0 } });
+    assert.ok(modelled.seen >= 800, `the client waited ${modelled.seen} ms`);
+    assert.ok(modelled.recorded >= 300 && modelled.recorded < 320, `recorded ${modelled.recorded} ms: the 300 ms drawn + the model's compute`);
+    emu.faults.setBehaviour('blue', { latency: undefined, addedLatencyMs: 300 });
+    const added = await blocked({ addedLatencyMs: 300 });
+    emu.faults.setBehaviour('blue', { addedLatencyMs: 0 });
+    assert.ok(added.seen >= 800, `the client waited ${added.seen} ms`);
+    assert.ok(added.recorded >= 299 && added.recorded < 450, `recorded ${added.recorded} ms: the 300 ms wait, not the ~500 ms the timer was late`);
+  });
+
   test('setBehaviour crash kills the container (502) and it restarts once the crash is lifted', async () => {
     emu.faults.setBehaviour('blue', { crash: true });
     assert.equal((await score(emu, 'faulty-ep', key)).status, 502);
@@ -160,6 +228,14 @@ describe('fault knobs over HTTP under /_emulator/', () => {
       assert.ok((after.json as { value: unknown[] }).value.length <= 1);
       const bad = await raw(emu, 'POST', '/_emulator/faults/fail-next', JSON.stringify({ status: 418 }));
       assert.equal(bad.status, 400);
+      await raw(emu, 'POST', '/_emulator/faults/behaviour', JSON.stringify({ deployment: 'blue', serverErrorRate: 1, latency: { medianMs: 1, sigma: 0.5 }, latencyFactor: 1.25, tail: { share: 0.02, addMs: 300 } }));
+      assert.equal((await score(emu, 'http-ep', key)).status, 500);
+      const described = (await raw(emu, 'GET', '/_emulator/faults')).json as { behaviours: { deployment: string; latencyFactor?: number; tail?: unknown }[] };
+      assert.deepEqual(described.behaviours.map((b) => [b.deployment, b.latencyFactor, b.tail]), [['blue', 1.25, { share: 0.02, addMs: 300 }]]);
+      const badSigma = await raw(emu, 'POST', '/_emulator/faults/behaviour', JSON.stringify({ deployment: 'blue', latency: { medianMs: 100, sigma: -1 } }));
+      assert.equal(badSigma.status, 400);
+      assert.match(JSON.stringify(badSigma.json), /sigma/);
+      await raw(emu, 'POST', '/_emulator/faults/clear', '{}');
     } finally {
       await emu.close();
     }

@@ -9,6 +9,7 @@ import { parsePriceFilter } from '../../emulator/prices.js';
 import { features, fraudDetectorVersions } from '../../emulator/models/fraud-detector.js';
 import { isLoopbackHost, randomTransaction } from '../../emulator/traffic.js';
 import { seededRandom } from '../../emulator/core.js';
+import { FaultState } from '../../emulator/faults.js';
 import { TX } from './support.js';
 
 test('endpoint and deployment names follow reference §3.3', () => {
@@ -129,4 +130,37 @@ test('the fraud models score with real arithmetic, and the versions differ as de
 test('loopback hosts', () => {
   for (const h of ['127.0.0.1', '127.3.2.1', 'localhost', '::1', '[::1]']) assert.equal(isLoopbackHost(h), true, h);
   for (const h of ['10.0.0.1', '192.168.1.1', 'example.com', '128.0.0.1', '0.0.0.0']) assert.equal(isLoopbackHost(h), false, h);
+});
+
+test('fault draws: lognormal service time (median, p99), ×latencyFactor, a 2% tail and a random 5xx share', () => {
+  const draws = (b: Parameters<FaultState['delayMs']>[0], n: number, seed = 7): number[] => {
+    const f = new FaultState(seededRandom(seed));
+    return Array.from({ length: n }, () => f.delayMs(b));
+  };
+  const q = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.ceil(p * xs.length) - 1]!;
+  const base = draws({ latency: { medianMs: 100, sigma: 0.5 } }, 20_000);
+  // Lognormal(ln 100, 0.5): median 100 ms, p99 = 100·e^(0.5·2.326) ≈ 320 ms.
+  assert.ok(Math.abs(q(base, 0.5) - 100) < 3, `median ${q(base, 0.5)}`);
+  assert.ok(Math.abs(q(base, 0.99) - 320) < 20, `p99 ${q(base, 0.99)}`);
+  // The same draws, 25% slower: the factor multiplies each drawn service time.
+  const slow = draws({ latency: { medianMs: 100, sigma: 0.5 }, latencyFactor: 1.25 }, 20_000);
+  slow.forEach((x, i) => assert.ok(Math.abs(x - 1.25 * base[i]!) < 1e-9));
+  // addedLatencyMs still adds on top; no latency set → no wait.
+  assert.deepEqual(draws({ addedLatencyMs: 40 }, 3), [40, 40, 40]);
+  assert.deepEqual(draws({}, 2), [0, 0]);
+  // The tail: about 2% of requests wait 300 ms more (binomial bounds for n = 20,000: 400 ± ~60).
+  const tailed = draws({ tail: { share: 0.02, addMs: 300 } }, 20_000);
+  const inTail = tailed.filter((x) => x === 300).length;
+  assert.equal(tailed.filter((x) => x !== 0 && x !== 300).length, 0);
+  assert.ok(inTail > 330 && inTail < 470, `${inTail} of 20000 in the tail`);
+  // serverErrorRate: independent draws — about the share, not exactly it, and different per seed.
+  const errors = (seed: number): number => {
+    const f = new FaultState(seededRandom(seed));
+    return Array.from({ length: 20_000 }, () => f.drawServerError(0.005)).filter(Boolean).length;
+  };
+  const counts = [1, 2, 3, 4, 5].map(errors);
+  for (const c of counts) assert.ok(c > 65 && c < 135, `${c} 5xx of 20000 at 0.5%`);
+  assert.ok(new Set(counts).size > 1, 'the counts vary between seeds');
+  assert.equal(new FaultState(seededRandom(1)).drawServerError(undefined), false);
+  assert.equal(new FaultState(seededRandom(1)).drawServerError(0), false);
 });
