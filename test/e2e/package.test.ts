@@ -175,7 +175,7 @@ test('the installed CLI validates the example plan it ships and refuses a broken
   assert.match(bad.stderr, /target\.endpoint/);
 });
 
-test('the installed package runs the demo: a worker on its prebuilt bundle rolls green out and rolls red back on the emulator', async () => {
+test('the installed package runs the demo: a worker on its prebuilt bundle rolls green out, rolls red back on its 424s and amber on its predictions (Azurite from the installed package), on the emulator', async () => {
   const out = join(consumer, 'reports');
   const r = await runProcess(process.execPath, [bin, 'demo', '--bake', '3s', '--out', out, '--json'], {
     cwd: consumer,
@@ -189,6 +189,7 @@ test('the installed package runs the demo: a worker on its prebuilt bundle rolls
     [
       ['green', 'promoted'],
       ['red', 'rolled_back'],
+      ['amber', 'rolled_back'],
     ],
   );
   assert.ok(existsSync(join(out, 'rollout-1-green.md')), 'the report is written where the user asked');
