@@ -4,10 +4,13 @@
 // traffic flowing; each faulty rollout's time from fault to rollback is set beside the Monte Carlo's p95
 // (bench/results/judge.json) for the matching cell.
 //
-//   npm run bench -- e2e-judge              20 good + 20 faulty (≈ 15–20 min on 2 cores)
+//   npm run bench -- e2e-judge              20 good + 20 faulty, 12 at a time (≈ 35 min on 2 cores)
 //   npm run bench -- e2e-judge --quick      2 + 2 with short bakes (≈ 3 min); writes e2e-judge-quick.*
-//   flags: --good N --faulty N --parallel N --rps N --warmup 50s --mirror-bake 60s --canary-bake 9m
-//          --interval 10s --baseline-5xx 0.005 --seed N --inject-after 10s --inject-until 60s --no-logs
+//   flags: --good N --faulty N --parallel N --rps N --warmup 30s --mirror-bake 8m --canary-bake 1m
+//          --interval 10s --baseline-5xx 0.005 --seed N --inject start|mid --no-logs --name NAME
+//          --inject mid: --inject-after 10s --inject-until 60s (and its own bake defaults, below)
+//   Each finished rollout is appended to bench/results/NAME-rows.jsonl as it ends, so a run cut short
+//   leaves its rows; `--rerender NAME` writes the tables again from them.
 //
 // The setting, and why (so the figures can be compared with the Monte Carlo's):
 // - Every endpoint serves `--rps` (20) requests/s of generated transactions, open loop. Its baseline and
@@ -20,10 +23,19 @@
 //   the candidate sees rps / 2 = 10 req/s in both steps, and each rollout is matched to the Monte Carlo's
 //   cell with that rate (the nearest of its rates) and the baseline 5xx share set here. The Monte Carlo
 //   gives the baseline the same rate as the candidate; during the mirror the baseline here has twice that.
-// - Each faulty rollout gets its fault at a seeded uniform time from `--inject-after` into the mirror
-//   bake to `--inject-until` into the canary bake; the canary bake (9 min) leaves at least 8 min after
-//   the latest injection, more than the Monte Carlo's largest p95 at that cell (470 s). A fault injected
-//   during the mirror that the mirror's bake does not catch carries over into the canary step.
+// - `--inject start` (the default, like for like with the Monte Carlo, whose effect is there from the
+//   bake's first request): the fault is switched on as the mirror step begins — a faulty model is faulty
+//   from its first judged request — and the mirror bake (8 min) holds the Monte Carlo's largest p95 at
+//   that cell (470 s); the canary step after it is short (1 min): a fault the mirror has not caught by
+//   then is a miss whatever the canary does.
+// - `--inject mid` (change detection, which the Monte Carlo does not model): the fault comes at a seeded
+//   uniform time from `--inject-after` into the mirror bake to `--inject-until` into the canary bake
+//   (mirror 60 s, canary 9 min). A sequential test that has been collecting evidence of "no difference"
+//   before the change needs more data to overcome it, and a step change resets the judge, so these
+//   times are longer than the Monte Carlo's; the first full run (2026-11-26, e2e-judge-midbake.md) did it.
+// - The time compared with the Monte Carlo's p95 is "fault → end of the window of the analysis that
+//   failed" (the data the judge decided on; the Monte Carlo's look time); the workflow's rollback
+//   event and "baseline at 100% (GET)" are reported beside it: they add the analysis's query time.
 // - The fault is switched on in the emulator (`setBehaviour` on the candidate), so its time is known to
 //   the millisecond; the rollback decision is the workflow's `rollback` timeline event (workflow clock,
 //   same machine); "baseline at 100%" is when `GET` on the endpoint shows it (polled every 250 ms).
@@ -31,11 +43,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/create-activities.js';
+import { seededRandom } from '../emulator/core.js';
 import { parsePlan, type PlanDocument } from '../domain/plan.js';
 import type { RolloutStatus, SafeRolloutResult } from '../domain/rollout.js';
 import { parseDuration } from '../domain/duration.js';
@@ -68,6 +81,12 @@ const arg = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
+/** The results' name: bench/results/NAME.{json,md} and NAME-rows.jsonl. */
+const RESULT_NAME = arg('rerender') ?? (NAME_FLAG_INDEX >= 0 ? (args[NAME_FLAG_INDEX + 1] ?? 'e2e-judge') : quick ? 'e2e-judge-quick' : 'e2e-judge');
+if (!/^[a-z0-9-]+$/.test(RESULT_NAME)) {
+  console.error(`--name must be lowercase letters, digits and dashes (got "${RESULT_NAME}")`);
+  process.exit(2);
+}
 function fail(msg: string): never {
   console.error(msg);
   process.exit(2);
@@ -85,11 +104,14 @@ const dur = (name: string, fallback: string): number => {
 };
 const GOOD = num('good', quick ? 2 : 20, (n) => Number.isInteger(n) && n >= 0);
 const FAULTY = num('faulty', quick ? 2 : 20, (n) => Number.isInteger(n) && n >= 0);
-const PARALLEL = num('parallel', quick ? 4 : 20, Number.isInteger);
+const PARALLEL = num('parallel', quick ? 4 : 12, Number.isInteger);
 const RPS = num('rps', 20);
-const WARMUP_MS = dur('warmup', quick ? '20s' : '50s');
-const MIRROR_BAKE_MS = dur('mirror-bake', quick ? '30s' : '60s');
-const CANARY_BAKE_MS = dur('canary-bake', quick ? '90s' : '9m');
+const INJECT_MODE = arg('inject') ?? 'start';
+if (INJECT_MODE !== 'start' && INJECT_MODE !== 'mid') fail(`--inject must be start or mid (got "${INJECT_MODE}")`);
+const MID = INJECT_MODE === 'mid';
+const WARMUP_MS = dur('warmup', quick ? '20s' : '30s');
+const MIRROR_BAKE_MS = dur('mirror-bake', quick ? (MID ? '30s' : '90s') : MID ? '60s' : '8m');
+const CANARY_BAKE_MS = dur('canary-bake', quick ? (MID ? '90s' : '30s') : MID ? '9m' : '1m');
 const INTERVAL_MS = dur('interval', '10s');
 const INJECT_AFTER_MS = dur('inject-after', '10s');
 const INJECT_UNTIL_MS = dur('inject-until', quick ? '20s' : '60s');
@@ -99,8 +121,8 @@ const MIRROR_PERCENT = 50;
 const CANARY_PERCENT = 50;
 const LATENCY = { medianMs: 100, sigma: 0.5 };
 const CANDIDATE_RPS = (RPS * MIRROR_PERCENT) / 100;
-if (INJECT_UNTIL_MS > CANARY_BAKE_MS) fail('--inject-until must fall inside the canary bake');
-if (INJECT_AFTER_MS >= MIRROR_BAKE_MS) fail('--inject-after must fall inside the mirror bake');
+if (MID && INJECT_UNTIL_MS > CANARY_BAKE_MS) fail('--inject-until must fall inside the canary bake');
+if (MID && INJECT_AFTER_MS >= MIRROR_BAKE_MS) fail('--inject-after must fall inside the mirror bake');
 
 type FaultId = 'crash' | 'latency+25%' | 'errors-4x' | 'tail-2%+300ms';
 /** Cycled in this order, so --quick's two faulty rollouts get the two the short bakes can hold. */
@@ -128,17 +150,6 @@ function pctText(x: number): string {
   return `${(100 * x).toFixed(x < 0.01 && x > 0 ? 2 : 1)}%`;
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-/** mulberry32: the seeded injection times. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ───────────────────────────── the Monte Carlo's cells ─────────────────────────────
 
@@ -154,8 +165,16 @@ interface McFile {
   date: string;
   quick?: boolean;
   config: { rates: number[]; baseline5xx: number[]; bakeSeconds: number };
-  cells: { rps: number; baseline5xx: number; effect: string; methods: { glidepath: { failShare: number; detectP50: number | null; detectP95: number | null } } }[];
+  cells: { rps: number; baseline5xx: number; effect: string; methods: Record<'glidepath' | 'glidepath-unpaired', { failShare: number; detectP50: number | null; detectP95: number | null }> }[];
 }
+/**
+ * The Monte Carlo's method that matches what the workflow runs: with the traffic log, the latency gates
+ * count each side's requests above the frozen baseline quantiles — the unpaired exceedance test
+ * ("glidepath-unpaired"; the paired column needs request-by-request pairs, which a rollout does not
+ * have). Without the log, the workflow's per-interval sign test has no Monte Carlo column; the unpaired
+ * one stands in (for 5xx and crash the two columns are the same test).
+ */
+const MC_METHOD = 'glidepath-unpaired' as const;
 const MC_PATH = 'bench/results/judge.json';
 const mc = JSON.parse(readFileSync(`${benchRoot}${MC_PATH}`, 'utf8')) as McFile;
 /** The Monte Carlo's rate nearest (in log scale) to the candidate's, and its baseline 5xx share nearest to ours. */
@@ -164,7 +183,7 @@ const MC_BASELINE = mc.config.baseline5xx.reduce((best, b) => (Math.abs(Math.log
 function mcCell(effect: string): McCell {
   const c = mc.cells.find((x) => x.rps === MC_RATE && x.baseline5xx === MC_BASELINE && x.effect === effect);
   if (!c) throw new Error(`${MC_PATH} has no cell ${MC_RATE} req/s, baseline ${MC_BASELINE}, effect ${effect}`);
-  const g = c.methods.glidepath;
+  const g = c.methods[MC_METHOD];
   return { rps: MC_RATE, baseline5xx: MC_BASELINE, effect, detectedShare: g.failShare, p50S: g.detectP50, p95S: g.detectP95 };
 }
 
@@ -184,6 +203,13 @@ interface Row {
   gates: string[];
   /** Fault → the workflow's rollback decision (s); for a good rollout that rolled back: time since the mirror began. */
   decisionS: number | null;
+  /**
+   * Fault → the end of the window of the analysis that failed (s): the data the judge decided on, the
+   * Monte Carlo's "time to detect". Null when the rollback was not a failed analysis.
+   */
+  decisionDataS?: number | null;
+  /** The failing analysis's number among those whose window ended after the fault (the Monte Carlo's look count). */
+  decisionLooks?: number | null;
   /** Fault → GET shows the baseline at 100% live (s). */
   baselineBackS: number | null;
   mc: McCell | null;
@@ -297,8 +323,8 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
   const key = await anEndpointWith(arm, endpoint, { [baseline]: 'azureml:fraud-detector:1' }, { maxConcurrent: 16 });
   await setTraffic(arm, endpoint, { [baseline]: 100 });
   const stopTraffic = trafficChild.start(emu, endpoint, key, SEED + n);
-  const draw = rng(SEED * 7919 + n);
-  const injectAt = fault ? INJECT_AFTER_MS + draw() * (MIRROR_BAKE_MS + INJECT_UNTIL_MS - INJECT_AFTER_MS) : null;
+  const draw = seededRandom(SEED * 7919 + n);
+  const injectAt = !fault ? null : MID ? INJECT_AFTER_MS + draw() * (MIRROR_BAKE_MS + INJECT_UNTIL_MS - INJECT_AFTER_MS) : 0;
   let row: Omit<Row, 'traffic'>;
   const t0 = Date.now();
   try {
@@ -317,7 +343,7 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
         mirrorStart = Date.now();
         break;
       }
-      await sleep(500);
+      await sleep(MID ? 500 : 100);
     }
     if (fault && mirrorStart) {
       await sleep(Math.max(0, mirrorStart + injectAt! - Date.now()));
@@ -343,6 +369,17 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
     const deciding = [...result.verdicts].reverse().find((v) => v.status === 'fail');
     const cell = fault ? mcCell(fault) : null;
     const decisionS = decidedAt === null ? null : injectedAt !== null ? (decidedAt - injectedAt) / 1000 : mirrorStart ? (decidedAt - mirrorStart) / 1000 : null;
+    // The judge's clock starts when the candidate can first be judged under the fault: the fault, or the
+    // mirror traffic's PUT finishing (the first traffic event after the first step began), whichever is later.
+    const firstStep = result.timeline.findIndex((e) => e.kind === 'step');
+    const mirrorSet = result.timeline.slice(firstStep + 1).find((e) => e.kind === 'traffic');
+    const judgedFrom = Math.max(injectedAt ?? mirrorStart, mirrorSet ? Date.parse(mirrorSet.at) : 0);
+    const last = result.verdicts.at(-1);
+    const decisionDataS = rollbackEvent && last?.status === 'fail' && last.snapshot?.endMs !== undefined ? (last.snapshot.endMs - judgedFrom) / 1000 : null;
+    // The Monte Carlo looks at exact multiples of the interval; the workflow's looks drift later by each
+    // analysis's queries. So "within its p95" compares looks: the failing analysis is look k since the
+    // fault, k × interval against the p95 (the data time is printed beside it).
+    const decisionLooks = decisionDataS === null ? null : result.verdicts.filter((v) => (v.snapshot?.endMs ?? 0) > judgedFrom).length;
     row = {
       n,
       kind,
@@ -354,9 +391,11 @@ async function oneRollout(n: number, kind: Row['kind'], fault: FaultId | null, c
       reason: result.reason,
       gates: deciding ? deciding.gates.filter((g) => g.status === 'fail').map((g) => g.gate) : [],
       decisionS,
+      decisionDataS,
+      decisionLooks,
       baselineBackS: injectedAt !== null && backAt !== null ? (backAt - injectedAt) / 1000 : null,
       mc: cell,
-      withinMcP95: !fault ? null : injectedAt !== null && result.outcome === 'rolled_back' && decisionS !== null && decisionS >= 0 && cell?.p95S != null ? decisionS <= cell.p95S : false,
+      withinMcP95: !fault ? null : injectedAt !== null && result.outcome === 'rolled_back' && decisionLooks !== null && decisionLooks > 0 && cell?.p95S != null ? (decisionLooks * INTERVAL_MS) / 1000 <= cell.p95S : false,
       rolloutS: (Date.now() - t0 - WARMUP_MS) / 1000,
       analyses: result.verdicts.length + (result.verdictsDropped ?? 0),
       judged: result.verdicts.some((v) => v.judgement !== undefined),
@@ -417,6 +456,8 @@ async function main(): Promise<void> {
     if (k < FAULTY) jobs.push({ kind: 'faulty', fault: FAULTS[k % FAULTS.length]! });
   }
   const rows: Row[] = [];
+  const rowsFile = `${benchRoot}bench/results/${RESULT_NAME}-rows.jsonl`;
+  writeFileSync(rowsFile, '');
   const cpu0 = process.cpuUsage();
   const traffic0 = trafficChild.cpuSeconds();
   // How late this process's event loop runs (the emulator, the worker's activities and the harness share it).
@@ -436,8 +477,9 @@ async function main(): Promise<void> {
             const job = jobs[i]!;
             const r = await oneRollout(i + 1, job.kind, job.fault, { emu, arm, client: env.client, taskQueue });
             rows.push(r);
+            appendFileSync(rowsFile, `${JSON.stringify(r)}\n`);
             const what = r.kind === 'good' ? 'good' : r.injectStage ? `${r.fault} at ${r.injectStage} +${r.injectAfterMirrorS?.toFixed(1)}s` : `${r.fault} (not injected: the rollout had ended)`;
-            const t = r.decisionS === null ? '' : ` decision ${r.decisionS.toFixed(1)} s, baseline 100% ${r.baselineBackS?.toFixed(1) ?? '—'} s (MC p95 ${r.mc?.p95S ?? '—'} s)`;
+            const t = r.decisionS === null ? '' : ` decision: look ${r.decisionLooks ?? '—'}, data ${r.decisionDataS?.toFixed(1) ?? '—'} s, workflow ${r.decisionS.toFixed(1)} s, baseline 100% ${r.baselineBackS?.toFixed(1) ?? '—'} s (MC p95 ${r.mc?.p95S ?? '—'} s)`;
             console.log(`[${((Date.now() - t0) / 1000).toFixed(0)}s] ${rows.length}/${jobs.length} #${r.n} ${what}: ${r.outcome}${t} — ${r.reason.slice(0, 140)}`);
           }
         }),
@@ -478,6 +520,8 @@ interface FaultSummary {
   withinP95: number;
   decisionP50S: number | null;
   decisionMaxS: number | null;
+  decisionDataP50S: number | null;
+  decisionDataMaxS: number | null;
   baselineBackP50S: number | null;
   baselineBackMaxS: number | null;
   mc: McCell;
@@ -494,7 +538,7 @@ interface CpuReport {
   loadAverage1mMedian: number | null;
 }
 
-function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuReport; from?: { date: string; command: string; machine: ReturnType<typeof machine> } }): void {
+function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuReport | null; from?: { date: string; command: string; machine: ReturnType<typeof machine> } }): void {
   const good = rows.filter((r) => r.kind === 'good');
   const faulty = rows.filter((r) => r.kind === 'faulty');
   const goodRolledBack = good.filter((r) => r.outcome !== 'promoted');
@@ -503,6 +547,7 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
     const rs = faulty.filter((r) => r.fault === f);
     const injected = rs.filter((r) => !r.endedBeforeFault);
     const d = fin(injected.filter((r) => r.outcome === 'rolled_back').map((r) => r.decisionS));
+    const dd = fin(injected.filter((r) => r.outcome === 'rolled_back').map((r) => r.decisionDataS ?? null));
     const b = fin(injected.map((r) => r.baselineBackS));
     const gates: Record<string, number> = {};
     for (const r of injected) for (const g of r.gates) gates[g] = (gates[g] ?? 0) + 1;
@@ -515,6 +560,8 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
       withinP95: rs.filter((r) => r.withinMcP95).length,
       decisionP50S: d.length ? percentile(d, 50) : null,
       decisionMaxS: d.length ? Math.max(...d) : null,
+      decisionDataP50S: dd.length ? percentile(dd, 50) : null,
+      decisionDataMaxS: dd.length ? Math.max(...dd) : null,
       baselineBackP50S: b.length ? percentile(b, 50) : null,
       baselineBackMaxS: b.length ? Math.max(...b) : null,
       mc: mcCell(f),
@@ -527,8 +574,7 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
   };
   const m = run.from?.machine ?? machine();
   const cmd = run.from?.command ?? command('e2e-judge');
-  const name = arg('rerender') ?? (NAME_FLAG_INDEX >= 0 ? (args[NAME_FLAG_INDEX + 1] ?? 'e2e-judge') : quick ? 'e2e-judge-quick' : 'e2e-judge');
-  if (!/^[a-z0-9-]+$/.test(name)) fail(`--name must be lowercase letters, digits and dashes (got "${name}")`);
+  const name = RESULT_NAME;
   const judged = rows.filter((r) => r.analyses > 0);
   const throughJudge = judged.length > 0 && judged.every((r) => r.judged);
   const normalized = parsePlan(plan('ep-for-settings', 'blue', 'green'));
@@ -556,7 +602,8 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
       logs: !noLogs,
       latency: LATENCY,
       baseline5xx: BASELINE_5XX,
-      injection: `seeded uniform from ${INJECT_AFTER_MS / 1000}s into the mirror bake to ${INJECT_UNTIL_MS / 1000}s into the canary bake`,
+      injection: MID ? `seeded uniform time from ${INJECT_AFTER_MS / 1000}s into the mirror bake to ${INJECT_UNTIL_MS / 1000}s into the canary bake` : 'the start of the mirror step (faulty from its first judged request)',
+      monteCarloMethod: MC_METHOD,
       seed: SEED,
       monteCarlo: { file: MC_PATH, date: mc.date, quick: mc.quick ?? false, cell: { rps: MC_RATE, baseline5xx: MC_BASELINE }, bakeSeconds: mc.config.bakeSeconds },
     },
@@ -576,9 +623,9 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
     `Run ${json.date} with \`${cmd}\`; wall time ${f1(run.wallS / 60)} min (${PARALLEL} rollouts at a time).`,
     '',
     machineLine(m),
-    `CPU during the run: the benchmark process (emulator, worker, harness) used ${run.cpu.benchProcessCores} cores on average and the traffic generators' process ${run.cpu.trafficProcessCores ?? '—'}; the whole machine (everyone's work, the Temporal dev server included) was ${run.cpu.machineBusyShare === null ? '—' : pctText(run.cpu.machineBusyShare)} busy of ${run.cpu.cores} cores; 1-minute load average median ${f1(run.cpu.loadAverage1mMedian)}, max ${f1(run.cpu.loadAverage1mMax)}. Event-loop lag of the benchmark process p50 ${run.cpu.eventLoopLagMs.p50} ms, p99 ${run.cpu.eventLoopLagMs.p99} ms, max ${run.cpu.eventLoopLagMs.max} ms (the emulator leaves its own timer lateness out of recorded latencies).`,
+    run.cpu === null ? `CPU during the run: not recorded (the rows come from \`${name}-rows.jsonl\`, written as each rollout ended: the run was cut short before its summary).` : `CPU during the run: the benchmark process (emulator, worker, harness) used ${run.cpu.benchProcessCores} cores on average and the traffic generators' process ${run.cpu.trafficProcessCores ?? '—'}; the whole machine (everyone's work, the Temporal dev server included) was ${run.cpu.machineBusyShare === null ? '—' : pctText(run.cpu.machineBusyShare)} busy of ${run.cpu.cores} cores; 1-minute load average median ${f1(run.cpu.loadAverage1mMedian)}, max ${f1(run.cpu.loadAverage1mMax)}. Event-loop lag of the benchmark process p50 ${run.cpu.eventLoopLagMs.p50} ms, p99 ${run.cpu.eventLoopLagMs.p99} ms, max ${run.cpu.eventLoopLagMs.max} ms (the emulator leaves its own timer lateness out of recorded latencies).`,
     '',
-    `Setup: the real \`safeRollout\` workflow and activities on a Temporal dev server, the emulator with ${RPS} generated requests/s per endpoint (after ${WARMUP_MS / 1000} s of baseline-only traffic); baseline and candidate both draw each request's latency lognormal (median ${LATENCY.medianMs} ms, σ ${LATENCY.sigma}) and answer ${pctText(BASELINE_5XX)} of requests 500 (independent draws). Plan: ${json.setup.strategy.join(' → ')}, analysis every ${INTERVAL_MS / 1000} s, ${GATES_MODE === 'mc' ? "gates as the Monte Carlo's judge (5xx tolerance 1.25×; latency p50, p95, p99 each ≤ 5% slower — p95 for its p90) at α = 0.01" : "no gates named (the plan's defaults)"}${noLogs ? '' : ', per-request evidence from the emulator\'s Log Analytics traffic log'}. Faults are switched on in the candidate at a ${json.setup.injection}. The candidate scores ${CANDIDATE_RPS} req/s in both steps; each rollout is compared with the Monte Carlo (\`${MC_PATH}\`, ${mc.date}, ${mc.config.bakeSeconds / 60}-minute bakes) cell **${MC_RATE} req/s, baseline 5xx ${pctText(MC_BASELINE)}**, Glidepath's judge: its p95 time to detect. Decision = the workflow's rollback event − the fault; baseline 100% = \`GET\` on the endpoint shows it (polled every 250 ms) − the fault.`,
+    `Setup: the real \`safeRollout\` workflow and activities on a Temporal dev server, the emulator with ${RPS} generated requests/s per endpoint (after ${WARMUP_MS / 1000} s of baseline-only traffic); baseline and candidate both draw each request's latency lognormal (median ${LATENCY.medianMs} ms, σ ${LATENCY.sigma}) and answer ${pctText(BASELINE_5XX)} of requests 500 (independent draws). Plan: ${json.setup.strategy.join(' → ')}, analysis every ${INTERVAL_MS / 1000} s, ${GATES_MODE === 'mc' ? "gates as the Monte Carlo's judge (5xx tolerance 1.25×; latency p50, p95, p99 each ≤ 5% slower — p95 for its p90) at α = 0.01" : "no gates named (the plan's defaults)"}${noLogs ? '' : ', per-request evidence from the emulator\'s Log Analytics traffic log'}. Faults are switched on in the candidate at ${MID ? 'a ' : ''}${json.setup.injection}. The candidate scores ${CANDIDATE_RPS} req/s in both steps; each rollout is compared with the Monte Carlo (\`${MC_PATH}\`, ${mc.date}, ${mc.config.bakeSeconds / 60}-minute bakes) cell **${MC_RATE} req/s, baseline 5xx ${pctText(MC_BASELINE)}**, method \`${MC_METHOD}\` (what the workflow runs: each side's requests above the frozen baseline quantiles): its p95 time to detect. Decision (data) = the end of the failing analysis's window − the fault (or the mirror's start, if later: the first request that could be judged); "within" compares the failing analysis's number k among the analyses since then, k × ${INTERVAL_MS / 1000} s, with the Monte Carlo's p95 — the Monte Carlo looks at exact multiples of the interval, the workflow a few hundred ms later each time (its queries); decision (workflow) = the workflow's rollback event − the fault (adds the analysis's queries); baseline 100% = \`GET\` on the endpoint shows it (polled every 250 ms) − the fault.`,
     '',
     `Effective plan (defaults filled in): gates \`${JSON.stringify(effective?.gates)}\`, analysis \`${JSON.stringify(effective?.analysis)}\`.`,
     '',
@@ -591,19 +638,19 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
     '',
     '## Faulty rollouts by fault',
     '',
-    '| fault | runs | false alarm before the fault | rolled back after it | within MC p95 | decision p50 / max s | baseline 100% p50 / max s | MC (cell) detected · p50 / p95 | failing gates |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...byFault.map((b) => `| ${b.label} | ${b.runs} | ${b.endedBeforeFault} | ${b.rolledBack} | ${b.withinP95} | ${f1(b.decisionP50S)} / ${f1(b.decisionMaxS)} | ${f1(b.baselineBackP50S)} / ${f1(b.baselineBackMaxS)} | ${pctText(b.mc.detectedShare)} · ${s(b.mc.p50S)} / ${s(b.mc.p95S)} | ${Object.entries(b.gates).map(([g, c]) => `${g} (${c})`).join(', ') || '—'} |`),
+    '| fault | runs | false alarm before the fault | rolled back after it | within MC p95 | decision (data) p50 / max s | decision (workflow) p50 / max s | baseline 100% p50 / max s | MC (cell) detected · p50 / p95 | failing gates |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...byFault.map((b) => `| ${b.label} | ${b.runs} | ${b.endedBeforeFault} | ${b.rolledBack} | ${b.withinP95} | ${f1(b.decisionDataP50S)} / ${f1(b.decisionDataMaxS)} | ${f1(b.decisionP50S)} / ${f1(b.decisionMaxS)} | ${f1(b.baselineBackP50S)} / ${f1(b.baselineBackMaxS)} | ${pctText(b.mc.detectedShare)} · ${s(b.mc.p50S)} / ${s(b.mc.p95S)} | ${Object.entries(b.gates).map(([g, c]) => `${g} (${c})`).join(', ') || '—'} |`),
     '',
     `Good rollouts: ${good.filter((r) => r.outcome === 'promoted').length} of ${good.length} promoted${goodRolledBack.length ? `; not promoted: ${goodRolledBack.map((r) => `#${r.n} ${r.outcome} (${r.reason})`).join('; ')}` : ''}.`,
     '',
     '## Every rollout',
     '',
-    '| # | kind | fault | injected (stage, s after mirror start) | outcome | failing gates | decision s | baseline 100% s | MC p95 s | within | analyses | req/s | reason |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| # | kind | fault | injected (stage, s after mirror start) | outcome | failing gates | decision (data) s | decision (workflow) s | baseline 100% s | MC p95 s | within | look | analyses | req/s | reason |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.n} | ${r.kind} | ${r.fault ?? '—'} | ${r.injectStage ? `${r.injectStage}, ${f1(r.injectAfterMirrorS)}` : '—'} | ${r.outcome} | ${r.gates.join(', ') || '—'} | ${f1(r.decisionS)} | ${f1(r.baselineBackS)} | ${r.mc?.p95S ?? '—'} | ${r.withinMcP95 === null ? '—' : r.withinMcP95 ? 'yes' : '**no**'} | ${r.analyses} | ${r.traffic.achievedRps} | ${r.reason.replace(/\|/g, '\\|').slice(0, 160)} |`,
+        `| ${r.n} | ${r.kind} | ${r.fault ?? '—'} | ${r.injectStage ? `${r.injectStage}, ${f1(r.injectAfterMirrorS)}` : '—'} | ${r.outcome} | ${r.gates.join(', ') || '—'} | ${f1(r.decisionDataS)} | ${f1(r.decisionS)} | ${f1(r.baselineBackS)} | ${r.mc?.p95S ?? '—'} | ${r.withinMcP95 === null ? '—' : r.withinMcP95 ? 'yes' : '**no**'} | ${r.decisionLooks ?? '—'} | ${r.analyses} | ${r.traffic.achievedRps} | ${r.reason.replace(/\|/g, '\\|').slice(0, 160)} |`,
     ),
     '',
   ].join('\n');
@@ -611,9 +658,19 @@ function report(rows: Row[], run: { wallS: number; totalS: number; cpu: CpuRepor
   writeResults(name, json, md);
 }
 
-/** `--rerender NAME`: the tables again from bench/results/NAME.json's rows (run with the flags of that run). */
+/**
+ * `--rerender NAME`: the tables again from bench/results/NAME.json's rows, or, for a run cut short before
+ * it wrote them, from NAME-rows.jsonl (run with the flags of that run).
+ */
 function rerender(name: string): void {
-  const j = JSON.parse(readFileSync(`${benchRoot}bench/results/${name}.json`, 'utf8')) as { rows: Row[]; wallS: number; totalS: number; cpu: CpuReport; date: string; command: string; machine: ReturnType<typeof machine> };
+  const jsonPath = `${benchRoot}bench/results/${name}.json`;
+  const rowsPath = `${benchRoot}bench/results/${name}-rows.jsonl`;
+  type Saved = { rows: Row[]; wallS: number; totalS: number; cpu: CpuReport | null; date: string; command: string; machine: ReturnType<typeof machine> };
+  const fromRows = (): Saved => {
+    const rs = readFileSync(rowsPath, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Row);
+    return { rows: rs, wallS: Math.max(0, ...rs.map((r) => r.rolloutS)), totalS: 0, cpu: null, date: new Date().toISOString(), command: command('e2e-judge'), machine: machine() };
+  };
+  const j: Saved = existsSync(jsonPath) && !args.includes('--from-rows') ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Saved) : fromRows();
   const rows = j.rows.map((r) => ({ ...r, endedBeforeFault: r.endedBeforeFault ?? false, withinMcP95: r.kind === 'good' ? null : !r.endedBeforeFault && r.withinMcP95 }));
   report(rows, { wallS: j.wallS, totalS: j.totalS, cpu: j.cpu, from: { date: j.date, command: j.command, machine: j.machine } });
 }
