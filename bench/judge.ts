@@ -8,24 +8,9 @@
 //   flags: --seed N  --runs N (no-effect runs)  --effect-runs N  --rates 0.2,1,10,50  --bake 3600
 import { writeFileSync } from 'node:fs';
 import { EFFECTS, FLAGGER, KAYENTA, LATENCY, LOOK_SECONDS, INTERVAL_SECONDS, METHODS, TOLERANCES, runGrid, type BenchConfig, type CellResult, type GridResult, type Method } from './lib/judge-bench.js';
-import { benchRoot, command, machine, machineLine, writeResults } from './lib/support.js';
+import { benchFlags, benchRoot, command, machine, machineLine, writeResults } from './lib/support.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const quick = args.includes('--quick');
-const num = (name: string, fallback: number): number => {
-  const v = arg(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) {
-    console.error(`--${name} must be a positive number (got "${v}")`);
-    process.exit(2);
-  }
-  return n;
-};
+const { quick, arg, num } = benchFlags();
 const cfg: BenchConfig = {
   rates: (arg('rates') ?? '0.2,1,10,50').split(',').map(Number),
   baseline5xx: [0.001, 0.005],

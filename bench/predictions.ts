@@ -20,24 +20,9 @@ import { addDisagreementWindow, disagreementVerdict, pairPredictions, parseColle
 import { seededRandom } from '../emulator/core.js';
 import { startAzuriteBlob } from '../test/support/azurite-process.js';
 import { batchedLines, linesPerRequest, mirroredTraffic, type CollectedRequest } from '../test/support/collected-lines.js';
-import { command, machine, machineLine, percentile, writeResults } from './lib/support.js';
+import { benchFlags, command, machine, machineLine, percentile, writeResults } from './lib/support.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const quick = args.includes('--quick');
-const num = (name: string, fallback: number): number => {
-  const v = arg(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) {
-    console.error(`--${name} must be a positive number (got "${v}")`);
-    process.exit(2);
-  }
-  return n;
-};
+const { quick, num } = benchFlags();
 const SEED = num('seed', 20261126);
 const RUNS = num('runs', quick ? 100 : 1000);
 const JOIN_SEEDS = quick ? 3 : 20;

@@ -87,6 +87,22 @@ export function demoRollouts(opts: { approvalTimeout: string; bake: string; good
     approvals: { approvers: [DEMO_APPROVER], fourEyes: true, verified: opts.verified ?? true },
     deadline: '15m',
   };
+  /** A plan of `common` for candidate `name` (model `model`) beside `baseline`; `rest` gives the strategy and what differs from `common`. */
+  const plan = (baseline: string, name: string, model: string, rest: Record<string, unknown>, collect = false): PlanDocument =>
+    ({ ...common, baseline, candidate: { name, deployment: deployment(model, collect) }, ...rest }) as PlanDocument;
+  // `red` and `amber`: wider windows and the widest mirror: ~60 mirrored requests per analysis, so a ~5%
+  // failure rate shows in every window (a window of 20 requests has a one-in-three chance of seeing none).
+  const stoppedInMirror = () => ({
+    analysis: { ...common.analysis, interval: '5s' },
+    strategy: [
+      { mirror: { percent: 50, bake: '30s' } },
+      { costCheck: { maxMonthlyUsd: 1000 } },
+      { approval: { timeout: opts.approvalTimeout, onTimeout: 'rollback' } },
+      { canary: { percent: 25, bake: opts.bake } },
+      { promote: { rollbackWindow: '5s' } },
+      { retire: {} },
+    ],
+  });
   const good = opts.goodModel ?? 'azureml:fraud-detector:2';
   const faulty = opts.faultyModel ?? 'azureml:fraud-detector:4';
   const wrong = opts.wrongModel ?? 'azureml:fraud-detector:5';
@@ -96,63 +112,37 @@ export function demoRollouts(opts: { approvalTimeout: string; bake: string; good
       candidate: 'green',
       model: good,
       expected: 'promoted',
-      plan: {
-        ...common,
-        baseline: BASELINE.name,
-        candidate: { name: 'green', deployment: deployment(good, true) },
-        strategy: [
-          { mirror: { percent: 30, bake: opts.bake } },
-          { costCheck: { maxMonthlyUsd: 1000, maxIncreasePercent: 50 } },
-          { approval: { timeout: opts.approvalTimeout, onTimeout: 'rollback' } },
-          { canary: { percent: 25, bake: opts.bake } },
-          { canary: { percent: 50, bake: opts.bake } },
-          { promote: { rollbackWindow: '5s' } },
-          { retire: {} },
-        ],
-      } as PlanDocument,
+      plan: plan(
+        BASELINE.name,
+        'green',
+        good,
+        {
+          strategy: [
+            { mirror: { percent: 30, bake: opts.bake } },
+            { costCheck: { maxMonthlyUsd: 1000, maxIncreasePercent: 50 } },
+            { approval: { timeout: opts.approvalTimeout, onTimeout: 'rollback' } },
+            { canary: { percent: 25, bake: opts.bake } },
+            { canary: { percent: 50, bake: opts.bake } },
+            { promote: { rollbackWindow: '5s' } },
+            { retire: {} },
+          ],
+        },
+        true,
+      ),
     },
     {
       title: 'a model that fails on some inputs, stopped during the mirror',
       candidate: 'red',
       model: faulty,
       expected: 'rolled_back',
-      plan: {
-        ...common,
-        baseline: 'green',
-        candidate: { name: 'red', deployment: deployment(faulty) },
-        // Wider windows and the widest mirror: ~60 mirrored requests per analysis, so a ~5% failure rate
-        // shows in every window (a window of 20 requests has a one-in-three chance of seeing none).
-        analysis: { ...common.analysis, interval: '5s' },
-        strategy: [
-          { mirror: { percent: 50, bake: '30s' } },
-          { costCheck: { maxMonthlyUsd: 1000 } },
-          { approval: { timeout: opts.approvalTimeout, onTimeout: 'rollback' } },
-          { canary: { percent: 25, bake: opts.bake } },
-          { promote: { rollbackWindow: '5s' } },
-          { retire: {} },
-        ],
-      } as PlanDocument,
+      plan: plan('green', 'red', faulty, stoppedInMirror()),
     },
     {
       title: 'a fast, healthy model that predicts wrong, stopped during the mirror on its predictions',
       candidate: 'amber',
       model: wrong,
       expected: 'rolled_back',
-      plan: {
-        ...common,
-        baseline: 'green',
-        candidate: { name: 'amber', deployment: deployment(wrong) },
-        gates: { ...GATES, predictions: PREDICTION_GATE },
-        analysis: { ...common.analysis, interval: '5s' },
-        strategy: [
-          { mirror: { percent: 50, bake: '30s' } },
-          { costCheck: { maxMonthlyUsd: 1000 } },
-          { approval: { timeout: opts.approvalTimeout, onTimeout: 'rollback' } },
-          { canary: { percent: 25, bake: opts.bake } },
-          { promote: { rollbackWindow: '5s' } },
-          { retire: {} },
-        ],
-      } as PlanDocument,
+      plan: plan('green', 'amber', wrong, { gates: { ...GATES, predictions: PREDICTION_GATE }, ...stoppedInMirror() }),
     },
   ];
 }

@@ -82,27 +82,41 @@ export function afterAnalysis(
     case 'fail':
       return { progress: p, decision: { action: 'continue', waitMs: analysis.intervalMs } };
     case 'inconclusive':
-      switch (analysis.onInconclusive) {
-        case 'extend':
-          if (p.extensions < analysis.maxExtensions) {
-            return { progress: { ...p, extensions: p.extensions + 1 }, decision: { action: 'continue', waitMs: analysis.intervalMs } };
-          }
-          return {
-            progress: p,
-            decision: { action: 'rollback', reason: `analysis still inconclusive after ${p.extensions} extension(s) of ${formatDuration(analysis.intervalMs)} (maxExtensions ${analysis.maxExtensions}): ${why}` },
-          };
-        case 'pause':
-          return { progress: p, decision: { action: 'pause', reason: `analysis inconclusive at the end of the bake: ${why}` } };
-        case 'rollback':
-          return { progress: p, decision: { action: 'rollback', reason: `analysis inconclusive at the end of the bake: ${why}` } };
-        default: {
-          const never: never = analysis.onInconclusive;
-          throw new Error(`unknown onInconclusive ${String(never)}`);
-        }
-      }
+      return atEndInconclusive(p, why, analysis);
     default: {
       const never: never = verdict.status;
       throw new Error(`unknown verdict ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * The decision when the bake time is over and the analysis is still inconclusive, by `onInconclusive`:
+ * `extend` bakes one more interval, up to `maxExtensions` times, then rolls back; `pause` pauses for a
+ * person; `rollback` rolls back. `why` is the reason quoted in the decision. Shared by the fixed-threshold,
+ * judged and prediction bakes.
+ */
+export function atEndInconclusive(
+  p: BakeProgress,
+  why: string,
+  analysis: Pick<AnalysisSettings, 'onInconclusive' | 'maxExtensions' | 'intervalMs'>,
+): { progress: BakeProgress; decision: BakeDecision } {
+  switch (analysis.onInconclusive) {
+    case 'extend':
+      if (p.extensions < analysis.maxExtensions) {
+        return { progress: { ...p, extensions: p.extensions + 1 }, decision: { action: 'continue', waitMs: analysis.intervalMs } };
+      }
+      return {
+        progress: p,
+        decision: { action: 'rollback', reason: `analysis still inconclusive after ${p.extensions} extension(s) of ${formatDuration(analysis.intervalMs)} (maxExtensions ${analysis.maxExtensions}): ${why}` },
+      };
+    case 'pause':
+      return { progress: p, decision: { action: 'pause', reason: `analysis inconclusive at the end of the bake: ${why}` } };
+    case 'rollback':
+      return { progress: p, decision: { action: 'rollback', reason: `analysis inconclusive at the end of the bake: ${why}` } };
+    default: {
+      const never: never = analysis.onInconclusive;
+      throw new Error(`unknown onInconclusive ${String(never)}`);
     }
   }
 }

@@ -27,7 +27,7 @@ import type { GateResult, MetricsSnapshot, Verdict } from './gates.js';
 import type { AnalysisSettings, Gates } from './plan.js';
 import { DEFAULT_FALSE_ALARM_BUDGET, fmtRatio, judgeLook, startJudge, type GateObservation, type JudgeSettings, type JudgeState, type StepJudgement } from './judge/judge.js';
 import type { Tolerance } from './judge/count-test.js';
-import type { BakeDecision, BakeProgress } from './analysis.js';
+import { atEndInconclusive, type BakeDecision, type BakeProgress } from './analysis.js';
 
 /** The plan gates the judge can take over. */
 export type JudgedGateKey = 'errorRate' | 'modelErrorRate' | 'latencyP50Ms' | 'latencyP95Ms' | 'latencyP99Ms';
@@ -320,22 +320,7 @@ export function afterJudgedAnalysis(
   const dataProblem = g.status === 'inconclusive' || (j.status === 'inconclusive' && j.cause !== undefined && j.cause !== 'undecided');
   if (dataProblem) {
     const why = [...(j.status === 'inconclusive' && j.cause !== 'undecided' ? [judgeWhy] : []), ...(g.status === 'inconclusive' ? [guardWhy] : [])].join('; ');
-    switch (analysis.onInconclusive) {
-      case 'extend':
-        if (p.extensions < analysis.maxExtensions) return { progress: { ...p, extensions: p.extensions + 1 }, decision: { action: 'continue', waitMs: analysis.intervalMs } };
-        return {
-          progress: p,
-          decision: { action: 'rollback', reason: `analysis still inconclusive after ${p.extensions} extension(s) of ${formatDuration(analysis.intervalMs)} (maxExtensions ${analysis.maxExtensions}): ${why}` },
-        };
-      case 'pause':
-        return { progress: p, decision: { action: 'pause', reason: `analysis inconclusive at the end of the bake: ${why}` } };
-      case 'rollback':
-        return { progress: p, decision: { action: 'rollback', reason: `analysis inconclusive at the end of the bake: ${why}` } };
-      default: {
-        const never: never = analysis.onInconclusive;
-        throw new Error(`unknown onInconclusive ${String(never)}`);
-      }
-    }
+    return atEndInconclusive(p, why, analysis);
   }
   if (j.status === 'pass') return { progress: p, decision: { action: 'passed', reason: `baked ${took}; the judge passed: ${judgeWhy}` } };
   return {

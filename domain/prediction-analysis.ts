@@ -18,8 +18,7 @@
  * (extend / pause / rollback), never by a pass; a judge's or a guardrail's early pass waits for the
  * predictions too.
  */
-import type { BakeDecision, BakeProgress } from './analysis.js';
-import { formatDuration } from './duration.js';
+import { atEndInconclusive, type BakeDecision, type BakeProgress } from './analysis.js';
 import type { AnalysisSettings } from './plan.js';
 import {
   addDisagreementWindow,
@@ -283,19 +282,7 @@ export function withPredictions(
   if (evidence.status === 'pass') return { progress: p, decision: { action: 'passed', reason: `${d.reason}; ${evidence.reason}` } };
   if (p.elapsedMs < bake.bakeMs) return { progress: p, decision: { action: 'continue', waitMs: Math.max(1000, Math.min(analysis.intervalMs, bake.bakeMs - p.elapsedMs)) } };
   if (evidence.cause === 'undecided') return { progress: p, decision: { action: 'passed', reason: `${d.reason}; no evidence of prediction disagreement above max: ${evidence.reason}` } };
-  switch (analysis.onInconclusive) {
-    case 'extend':
-      if (p.extensions < analysis.maxExtensions) return { progress: { ...p, extensions: p.extensions + 1 }, decision: { action: 'continue', waitMs: analysis.intervalMs } };
-      return { progress: p, decision: { action: 'rollback', reason: `analysis still inconclusive after ${p.extensions} extension(s) of ${formatDuration(analysis.intervalMs)} (maxExtensions ${analysis.maxExtensions}): ${evidence.reason}` } };
-    case 'pause':
-      return { progress: p, decision: { action: 'pause', reason: `analysis inconclusive at the end of the bake: ${evidence.reason}` } };
-    case 'rollback':
-      return { progress: p, decision: { action: 'rollback', reason: `analysis inconclusive at the end of the bake: ${evidence.reason}` } };
-    default: {
-      const never: never = analysis.onInconclusive;
-      throw new Error(`unknown onInconclusive ${String(never)}`);
-    }
-  }
+  return atEndInconclusive(p, evidence.reason, analysis);
 }
 
 /** The collections a plan's prediction gates read, chosen from what the baseline collects. */

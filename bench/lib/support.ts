@@ -37,6 +37,35 @@ export function percentile(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
+/** A benchmark's command-line flags: `--name value` pairs and the `--quick` switch. */
+export interface BenchFlags {
+  /** True with `--quick` (few runs). */
+  quick: boolean;
+  /** The value after `--name`, or undefined when the flag is absent. */
+  arg(name: string): string | undefined;
+  /** The positive number after `--name`, or `fallback` when absent; anything else exits 2 with a message naming the flag. */
+  num(name: string, fallback: number): number;
+}
+
+/** Parses the benchmark's flags (by default this process's arguments). */
+export function benchFlags(args: readonly string[] = process.argv.slice(2)): BenchFlags {
+  const arg = (name: string): string | undefined => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const num = (name: string, fallback: number): number => {
+    const v = arg(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) {
+      console.error(`--${name} must be a positive number (got "${v}")`);
+      process.exit(2);
+    }
+    return n;
+  };
+  return { quick: args.includes('--quick'), arg, num };
+}
+
 /** The command as the user would type it. */
 export function command(name: string): string {
   const extra = process.argv.slice(2).join(' ');

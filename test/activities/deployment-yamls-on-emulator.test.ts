@@ -4,36 +4,22 @@
 // SDK against the emulator, while the traffic generator sends transactions. The files with local or inline
 // assets are not here: rollout start refuses them until Glidepath uploads assets (issue 17 item 2).
 // Each rollout is a 50% canary of 3 s, promote and retire: about 10 s each, bounded at 90 s.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { stringify } from 'yaml';
-import { createActivities } from '../../activities/create-activities.js';
 import { loadPlan } from '../../client/plan-file.js';
 import type { SafeRolloutResult } from '../../domain/rollout.js';
-import { emulatorCredential, generateTraffic, type Emulator } from '../../emulator/index.js';
-import { anEndpointWith, armClient, RG, setTraffic, startTestEmulator, SUB, WS } from '../emulator/support.js';
+import { generateTraffic } from '../../emulator/index.js';
+import { anEndpointWith, RG, setTraffic, SUB, WS } from '../emulator/support.js';
 import { startRollout } from '../support/builders.js';
-import { createDevEnv, uniqueName, workflowBundle } from '../support/temporal.js';
+import { useEmulatorWithBlobs } from '../support/emulator-with-blobs.js';
+import { uniqueName } from '../support/temporal.js';
 
 const DIR = join(import.meta.dirname, '..', 'fixtures', 'deployments');
 
-let env: TestWorkflowEnvironment;
-let emu: Emulator;
-let arm: AzureMachineLearningWorkspaces;
-let bundle: WorkflowBundleWithSourceMap;
-
-before(async () => {
-  [env, emu, bundle] = await Promise.all([createDevEnv(), startTestEmulator({ provisionTimeMs: 300 }), workflowBundle()]);
-  arm = armClient(emu);
-});
-after(async () => {
-  await Promise.all([env?.teardown(), emu?.close()]);
-});
+const rig = useEmulatorWithBlobs({ provisionTimeMs: 300 });
 
 /** A plan file beside the fixtures that names `file` as its candidate deployment, loaded the way the CLI loads it. */
 async function planWith(file: string, candidate: string, endpoint: string) {
@@ -123,32 +109,27 @@ const ROLLOUTS: { file: string; candidate: string; endpoint: string; check?: (re
 
 test('the sample deployment YAMLs without local assets each roll out to promotion on the emulator', { timeout: 15 * 60_000 }, async () => {
   const taskQueue = uniqueName('yamls');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 200 }),
-  });
+  const worker = await rig.worker(taskQueue);
   const outcomes: string[] = [];
   await worker.runUntil(async () => {
     for (const r of ROLLOUTS) {
       const loaded = await planWith(r.file, r.candidate, r.endpoint);
-      const key = await anEndpointWith(arm, r.endpoint, { blue: 'azureml:fraud-detector:1' });
-      await setTraffic(arm, r.endpoint, { blue: 100 });
+      const key = await anEndpointWith(rig.arm, r.endpoint, { blue: 'azureml:fraud-detector:1' });
+      await setTraffic(rig.arm, r.endpoint, { blue: 100 });
       const stop = new AbortController();
-      const traffic = generateTraffic({ url: emu.url, endpoint: r.endpoint, key, rps: 30, durationMs: 90_000, seed: 7, caCertPem: emu.caCertPem, signal: stop.signal });
+      const traffic = generateTraffic({ url: rig.emu.url, endpoint: r.endpoint, key, rps: 30, durationMs: 90_000, seed: 7, caCertPem: rig.emu.caCertPem, signal: stop.signal });
       const started = Date.now();
       try {
-        const handle = await startRollout(env.client, { plan: loaded.document, startedBy: 'ci@contoso.com', taskQueue });
+        const handle = await startRollout(rig.env.client, { plan: loaded.document, startedBy: 'ci@contoso.com', taskQueue });
         const result = await Promise.race([
           handle.result(),
           new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${r.file}: no outcome after 90 s`)), 90_000).unref()),
         ]);
         outcomes.push(`${r.file}: ${result.outcome} in ${((Date.now() - started) / 1000).toFixed(1)}s${result.outcome === 'promoted' ? '' : ` (${result.reason})`}`);
         if (result.outcome !== 'promoted') continue;
-        const ep = await arm.onlineEndpoints.get(RG, WS, r.endpoint);
+        const ep = await rig.arm.onlineEndpoints.get(RG, WS, r.endpoint);
         assert.equal(ep.properties.traffic?.[r.candidate], 100, `${r.file}: the candidate holds 100%`);
-        const d = await arm.onlineDeployments.get(RG, WS, r.endpoint, r.candidate);
+        const d = await rig.arm.onlineDeployments.get(RG, WS, r.endpoint, r.candidate);
         r.check?.(result, d.properties as unknown as Record<string, unknown>);
       } finally {
         stop.abort();

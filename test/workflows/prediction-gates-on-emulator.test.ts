@@ -7,32 +7,18 @@
 //   fraud-detector:2 vs :1 (agree on ~99.7%) → promoted with the prediction gates on;
 //   fraud-detector:2 vs an identical :2 → passes (0 disagreements).
 // And preflight refuses a baseline that collects nothing, saying what to add.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { WorkflowFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities } from '../../activities/create-activities.js';
 import type { PlanDocument } from '../../domain/plan.js';
 import type { SafeRolloutResult } from '../../domain/rollout.js';
-import { emulatorCredential, generateTraffic, type Emulator } from '../../emulator/index.js';
-import { anEndpointWith, armClient, raw, RG, setTraffic, startTestEmulator, SUB, WS, WS_PATH } from '../emulator/support.js';
+import { generateTraffic } from '../../emulator/index.js';
+import { anEndpointWith, raw, RG, setTraffic, SUB, WS, WS_PATH } from '../emulator/support.js';
 import { startRollout } from '../support/builders.js';
-import { createDevEnv, uniqueName, workflowBundle } from '../support/temporal.js';
+import { useEmulatorWithBlobs } from '../support/emulator-with-blobs.js';
+import { uniqueName } from '../support/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let emu: Emulator;
-let arm: AzureMachineLearningWorkspaces;
-let bundle: WorkflowBundleWithSourceMap;
-
-before(async () => {
-  [env, emu, bundle] = await Promise.all([createDevEnv(), startTestEmulator({ provisionTimeMs: 300 }), workflowBundle()]);
-  arm = armClient(emu);
-});
-after(async () => {
-  await Promise.all([env?.teardown(), emu?.close()]);
-});
+const rig = useEmulatorWithBlobs({ provisionTimeMs: 300 });
 
 const COLLECTOR = {
   collections: { model_inputs: { dataCollectionMode: 'Enabled' }, model_outputs: { dataCollectionMode: 'Enabled' } },
@@ -41,7 +27,7 @@ const COLLECTOR = {
 
 /** An endpoint whose `blue` (model `baseline`) serves 100%, collecting its inputs and outputs when `collect`. */
 async function endpointWithBaseline(endpoint: string, baseline: string, collect: boolean): Promise<string> {
-  const key = await anEndpointWith(arm, endpoint, {});
+  const key = await anEndpointWith(rig.arm, endpoint, {});
   const path = `${WS_PATH}/onlineEndpoints/${endpoint}/deployments/blue?api-version=2024-04-01`;
   const body = {
     location: 'eastus',
@@ -54,15 +40,15 @@ async function endpointWithBaseline(endpoint: string, baseline: string, collect:
       ...(collect ? { dataCollector: COLLECTOR } : {}),
     },
   };
-  const put = await raw(emu, 'PUT', path, JSON.stringify(body));
+  const put = await raw(rig.emu, 'PUT', path, JSON.stringify(body));
   assert.ok(put.status < 300, put.text);
   for (const deadline = Date.now() + 60_000; ; ) {
-    const g = await raw(emu, 'GET', path);
+    const g = await raw(rig.emu, 'GET', path);
     if ((g.json as { properties: { provisioningState: string } }).properties.provisioningState === 'Succeeded') break;
     assert.ok(Date.now() < deadline, `blue on ${endpoint} never provisioned: ${g.text}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  await setTraffic(arm, endpoint, { blue: 100 });
+  await setTraffic(rig.arm, endpoint, { blue: 100 });
   return key;
 }
 
@@ -89,9 +75,9 @@ async function rollout(taskQueue: string, name: string, baselineModel: string, c
   const endpoint = uniqueName(name).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 30).replace(/-+$/, '');
   const key = await endpointWithBaseline(endpoint, baselineModel, collect);
   const stop = new AbortController();
-  const traffic = generateTraffic({ url: emu.url, endpoint, key, rps: 50, durationMs: 120_000, seed: 11, caCertPem: emu.caCertPem, signal: stop.signal });
+  const traffic = generateTraffic({ url: rig.emu.url, endpoint, key, rps: 50, durationMs: 120_000, seed: 11, caCertPem: rig.emu.caCertPem, signal: stop.signal });
   try {
-    const handle = await startRollout(env.client, { plan: plan(endpoint, candidateModel), startedBy: 'ci@contoso.com', taskQueue });
+    const handle = await startRollout(rig.env.client, { plan: plan(endpoint, candidateModel), startedBy: 'ci@contoso.com', taskQueue });
     return await Promise.race([
       handle.result().catch((err: unknown) => {
         if (err instanceof WorkflowFailedError) return err;
@@ -109,12 +95,7 @@ const predictionVerdicts = (r: SafeRolloutResult) => r.verdicts.filter((v) => v.
 
 test('prediction gates on the emulator: a badly fit model is rolled back in the mirror, a good one and an identical one are promoted, a baseline without collection is refused', { timeout: 10 * 60_000 }, async () => {
   const taskQueue = uniqueName('predictions');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() }, pollIntervalMs: 200 }),
-  });
+  const worker = await rig.worker(taskQueue);
   await worker.runUntil(async () => {
     // 1. fraud-detector:5 disagrees with :2 on about a third of the labels.
     const wrong = await rollout(taskQueue, 'pred-wrong', 'azureml:fraud-detector:2', 'azureml:fraud-detector:5');
