@@ -74,8 +74,12 @@ export interface LocalAsset {
   bytes: number;
   /** Code: the content hash (202208); model: the object hash. */
   hash: string;
-  /** The anonymous asset's name when it is known before Azure is asked (models: sha256hex(objectHash)). */
+  /** The model's name when it is known before Azure is asked: the inline model's `name` (with its `version`), else the anonymous sha256hex(objectHash). */
   name?: string;
+  /** Models: the version registered (`1` for anonymous models). */
+  version?: string;
+  /** Models: true when the YAML names the model (`name` and `version`), so it is registered under that name, not anonymously. */
+  named?: boolean;
   /** Models: custom_model, mlflow_model or triton_model. */
   modelType?: string;
 }
@@ -251,7 +255,9 @@ export async function readLocalAssets(spec: DeploymentSpec, baseDir: string, max
     const root = at(m.path);
     const { files, isFile } = await listFiles(what, root, maxFileBytes);
     const hash = await objectHash(what, files);
-    out.push({ what: 'model', path: 'model.path', written: m.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: sha256hex(hash), modelType: m.type ?? 'custom_model' });
+    // Named like the CLI names it: `name` + `version` from the YAML when both are given, else anonymous.
+    const named = m.name !== undefined && m.version !== undefined;
+    out.push({ what: 'model', path: 'model.path', written: m.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: named ? m.name! : sha256hex(hash), version: named ? m.version! : '1', named, modelType: m.type ?? 'custom_model' });
   }
   return out;
 }
@@ -378,17 +384,22 @@ export async function registerAssets(t: AssetTarget, assets: readonly LocalAsset
       out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/codes/${name}/versions/1`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
     } else {
       const name = a.name!;
-      const existing = await t.ml.modelVersions.get(t.resourceGroup, t.workspace, name, '1').catch((err: unknown) => (is404(err) ? undefined : Promise.reject(new AssetUploadError(`looking up model ${name}:1 in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err }))));
+      const version = a.version ?? '1';
+      const modelUri = `azureml://subscriptions/${t.subscriptionId}/resourcegroups/${t.resourceGroup}/workspaces/${t.workspace}/datastores/${DATASTORE}/paths/LocalUpload/${a.hash}/${basename(a.root)}`;
+      const existing = await t.ml.modelVersions.get(t.resourceGroup, t.workspace, name, version).catch((err: unknown) => (is404(err) ? undefined : Promise.reject(new AssetUploadError(`looking up model ${name}:${version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err }))));
       if (existing?.id) {
+        // A named version is immutable: the same files (same object hash in its URI) are reused; other files are refused.
+        if (a.named && existing.properties.modelUri !== modelUri) {
+          throw new InvalidInputError(`candidate.deployment.model: model ${name}:${version} is already registered in workspace ${t.workspace} with other files (${existing.properties.modelUri ?? 'no modelUri'}); the files at ${a.written} hash to ${a.hash}. Give the inline model a new version.`);
+        }
         out.push({ what: a.what, path: a.path, written: a.written, id: existing.id, reused: true, files: a.files.length, bytesUploaded: 0 });
         continue;
       }
       await upload(t, a, `LocalUpload/${a.hash}`, counter);
-      const modelUri = `azureml://subscriptions/${t.subscriptionId}/resourcegroups/${t.resourceGroup}/workspaces/${t.workspace}/datastores/${DATASTORE}/paths/LocalUpload/${a.hash}/${basename(a.root)}`;
-      const r = await arm(`registering model ${name}:1`, () =>
-        t.ml.modelVersions.createOrUpdate(t.resourceGroup, t.workspace, name, '1', { properties: { modelUri, modelType: a.modelType ?? 'custom_model', isAnonymous: true, isArchived: false } }),
+      const r = await arm(`registering model ${name}:${version}`, () =>
+        t.ml.modelVersions.createOrUpdate(t.resourceGroup, t.workspace, name, version, { properties: { modelUri, modelType: a.modelType ?? 'custom_model', isAnonymous: !a.named, isArchived: false } }),
       );
-      out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/models/${name}/versions/1`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
+      out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/models/${name}/versions/${version}`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
     }
   }
   return out;
@@ -410,7 +421,7 @@ export function describeAsset(a: LocalAsset, r?: ResolvedAsset): string {
   const head = `candidate.deployment.${a.path}: ${a.written} (${a.files.length} file${a.files.length === 1 ? '' : 's'}, ${a.bytes} bytes)`;
   if (!r) {
     return a.what === 'model'
-      ? `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register anonymous model ${a.name}:1 (${a.modelType}), unless it is already registered`
+      ? `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register ${a.named ? 'model' : 'anonymous model'} ${a.name}:${a.version ?? '1'} (${a.modelType}), unless it is already registered`
       : `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register an anonymous code version <uuid>:1 with content hash ${a.hash}, unless one with that hash is already registered`;
   }
   return r.reused ? `${head}: already registered as ${r.id}; uploaded 0 bytes` : `${head}: uploaded ${r.bytesUploaded} bytes, registered ${r.id}`;
