@@ -63,7 +63,7 @@ export interface AssetFile {
 
 /** A local asset read from disk: its files (ignored ones left out), and the hashes the CLI computes. */
 export interface LocalAsset {
-  what: 'code' | 'model';
+  what: 'code' | 'model' | 'environment';
   /** Where in the deployment spec. */
   path: string;
   /** The path as written, and resolved. */
@@ -82,6 +82,8 @@ export interface LocalAsset {
   named?: boolean;
   /** Models: custom_model, mlflow_model or triton_model. */
   modelType?: string;
+  /** Environment build contexts: the Dockerfile's path in the context (`Dockerfile` unless `dockerfile_path` says). */
+  dockerfilePath?: string;
 }
 
 // ───────────────────────────── ignore files ─────────────────────────────
@@ -259,7 +261,31 @@ export async function readLocalAssets(spec: DeploymentSpec, baseDir: string, max
     const named = m.name !== undefined && m.version !== undefined;
     out.push({ what: 'model', path: 'model.path', written: m.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: named ? m.name! : sha256hex(hash), version: named ? m.version! : '1', named, modelType: m.type ?? 'custom_model' });
   }
+  const env = spec.environment;
+  if (env !== undefined && typeof env !== 'string' && env.build && isLocalPath(env.build.path)) out.push(await readBuildContext(env.build, at(env.build.path), maxFileBytes));
   return out;
+}
+
+/**
+ * A Docker build context (`environment: { build: { path, dockerfile_path? } }`): its files (ignore files
+ * honoured), its object hash, and the anonymous environment version the CLI derives from it (reference
+ * §3.3): H = sha256hex(objectHash), joined (Python's str.join) with sha256hex(dockerfile_path) when the YAML
+ * sets it; version = sha256hex(H). The Dockerfile must be in the context: a missing one is refused naming the
+ * file before anything is uploaded (Azure would only fail the image build, minutes into the deployment).
+ */
+async function readBuildContext(build: { path: string; dockerfile_path?: string | undefined }, root: string, maxFileBytes: number): Promise<LocalAsset> {
+  const what = 'candidate.deployment.environment.build.path';
+  const { files, isFile } = await listFiles(what, root, maxFileBytes);
+  if (isFile) throw new InvalidInputError(`${what}: ${root} is a file; build.path names the folder (the Docker build context) that holds the Dockerfile`);
+  const dockerfile = (build.dockerfile_path ?? 'Dockerfile').replace(/\\/g, '/').replace(/^\.\//, '');
+  if (!files.some((f) => f.rel === dockerfile)) {
+    const where = build.dockerfile_path !== undefined ? 'candidate.deployment.environment.build.dockerfile_path' : what;
+    throw new InvalidInputError(`${where}: the build context ${root} has no ${join(root, dockerfile)} (missing, or left out by its .amlignore/.gitignore)${build.dockerfile_path === undefined ? '; add a Dockerfile or set build.dockerfile_path' : ''}`);
+  }
+  const hash = await objectHash(what, files);
+  let h = sha256hex(hash);
+  if (build.dockerfile_path !== undefined) h = pyJoin(h, sha256hex(build.dockerfile_path));
+  return { what: 'environment', path: 'environment.build.path', written: build.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: ANONYMOUS_ENVIRONMENT, version: sha256hex(h), dockerfilePath: dockerfile };
 }
 
 // ───────────────────────────── uploading and registering ─────────────────────────────
@@ -382,6 +408,19 @@ export async function registerAssets(t: AssetTarget, assets: readonly LocalAsset
         t.ml.codeVersions.createOrUpdate(t.resourceGroup, t.workspace, name, '1', { properties: { codeUri, isAnonymous: true, properties: { hash_sha256: a.hash, hash_version: HASH_VERSION } } }),
       );
       out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/codes/${name}/versions/1`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
+    } else if (a.what === 'environment') {
+      // A Docker build context: uploaded like a model, registered as an anonymous environment with build.contextUri.
+      const version = a.version!;
+      const existing = await t.ml.environmentVersions.get(t.resourceGroup, t.workspace, ANONYMOUS_ENVIRONMENT, version).catch((err: unknown) => (is404(err) ? undefined : Promise.reject(new AssetUploadError(`looking up environment ${ANONYMOUS_ENVIRONMENT}:${version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err }))));
+      if (existing?.id) {
+        out.push({ what: a.what, path: a.path, written: a.written, id: existing.id, reused: true, files: a.files.length, bytesUploaded: 0 });
+        continue;
+      }
+      const contextUri = `${await upload(t, a, `LocalUpload/${a.hash}`, counter)}/`;
+      const r = await arm(`registering environment ${ANONYMOUS_ENVIRONMENT}:${version}`, () =>
+        t.ml.environmentVersions.createOrUpdate(t.resourceGroup, t.workspace, ANONYMOUS_ENVIRONMENT, version, { properties: { build: { contextUri, dockerfilePath: a.dockerfilePath ?? 'Dockerfile' }, isAnonymous: true, isArchived: false } }),
+      );
+      out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/environments/${ANONYMOUS_ENVIRONMENT}/versions/${version}`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
     } else {
       const name = a.name!;
       const version = a.version ?? '1';
@@ -420,6 +459,7 @@ export function withAssetIds(deployment: Record<string, unknown>, resolved: read
 export function describeAsset(a: LocalAsset, r?: ResolvedAsset): string {
   const head = `candidate.deployment.${a.path}: ${a.written} (${a.files.length} file${a.files.length === 1 ? '' : 's'}, ${a.bytes} bytes)`;
   if (!r) {
+    if (a.what === 'environment') return `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register anonymous environment ${ANONYMOUS_ENVIRONMENT}:${a.version} (build context, ${a.dockerfilePath}), unless it is already registered`;
     return a.what === 'model'
       ? `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register ${a.named ? 'model' : 'anonymous model'} ${a.name}:${a.version ?? '1'} (${a.modelType}), unless it is already registered`
       : `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register an anonymous code version <uuid>:1 with content hash ${a.hash}, unless one with that hash is already registered`;

@@ -82,12 +82,20 @@ export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
   const body = parseJson(ctx.body) as { properties?: Record<string, unknown> } | null;
   const props = body?.properties;
   if (!props || typeof props !== 'object') throw badArgument('The request body needs properties.', 'properties');
-  const uriKey = kind === 'codes' ? 'codeUri' : kind === 'environments' ? 'image' : 'modelUri';
-  if (typeof props[uriKey] !== 'string' || props[uriKey] === '') throw badArgument(`properties.${uriKey} is required.`, `properties.${uriKey}`);
+  // An environment is an image, or a Docker build context (build.contextUri) the service builds an image from.
+  const build = kind === 'environments' ? (props.build as { contextUri?: unknown; dockerfilePath?: unknown } | undefined | null) : undefined;
+  if (build !== undefined && build !== null) {
+    if (typeof build !== 'object' || typeof build.contextUri !== 'string' || build.contextUri === '') throw badArgument('properties.build.contextUri is required when properties.build is given.', 'properties.build.contextUri');
+    if (build.dockerfilePath !== undefined && build.dockerfilePath !== null && (typeof build.dockerfilePath !== 'string' || build.dockerfilePath === '')) throw badArgument('properties.build.dockerfilePath must be a path in the build context.', 'properties.build.dockerfilePath');
+    if (props.image !== undefined && props.image !== null) throw badArgument('An environment takes properties.image or properties.build, not both.', 'properties.build');
+    if (props.condaFile !== undefined && props.condaFile !== null) throw badArgument('properties.condaFile goes with properties.image; a build context installs its own packages.', 'properties.condaFile');
+  }
+  const uriKey = kind === 'codes' ? 'codeUri' : kind === 'environments' ? (build ? 'build' : 'image') : 'modelUri';
+  if (uriKey !== 'build' && (typeof props[uriKey] !== 'string' || props[uriKey] === '')) throw badArgument(`properties.${uriKey} is required${kind === 'environments' ? ' (or properties.build with a contextUri)' : ''}.`, `properties.${uriKey}`);
   const existing = store.get(key);
   if (existing) {
     // Asset versions are immutable: Azure refuses a changed URI on an existing version.
-    if (existing.properties[uriKey] !== props[uriKey]) throw new ArmError(409, 'UserError', `${LABEL[kind]} version ${name}:${version} already exists with a different ${uriKey}.`);
+    if (JSON.stringify(existing.properties[uriKey]) !== JSON.stringify(props[uriKey])) throw new ArmError(409, 'UserError', `${LABEL[kind]} version ${name}:${version} already exists with a different ${uriKey}.`);
     return { status: 200, body: resource(existing) };
   }
   const a: AssetVersion = { kind, prefix, name, version, properties: { ...props }, createdAt: isoNow() };
@@ -108,4 +116,57 @@ export function isRegisteredModel(core: EmulatorCore, ref: string): boolean {
   const suffix = `/models/${name}/versions/${version}`.toLowerCase();
   for (const key of storeOf(core).keys()) if (key.endsWith(suffix)) return true;
   return false;
+}
+
+/** The Docker build context of an environment registered here with `build` (an ARM id or `azureml:name:version`), if it has one. */
+export function environmentBuild(core: EmulatorCore, ref: string): { id: string; contextUri: string; dockerfilePath: string } | undefined {
+  const m = /(?:^azureml:([^:/]+):([^:/]+)$)|(?:\/environments\/([^/]+)\/versions\/([^/]+)$)/i.exec(ref);
+  const name = m?.[1] ?? m?.[3];
+  const version = m?.[2] ?? m?.[4];
+  if (!name || !version) return undefined;
+  const suffix = `/environments/${name}/versions/${version}`.toLowerCase();
+  for (const [key, a] of storeOf(core)) {
+    const build = a.properties.build as { contextUri?: string; dockerfilePath?: string } | undefined;
+    if (key.endsWith(suffix) && build?.contextUri) return { id: key, contextUri: build.contextUri, dockerfilePath: build.dockerfilePath ?? 'Dockerfile' };
+  }
+  return undefined;
+}
+
+const built = new WeakMap<EmulatorCore, Map<string, Promise<void>>>();
+
+/**
+ * Builds the image of an environment with a build context, once per environment version (Azure caches the
+ * image: a second deployment of the same version does not build again). The build reads the context from the
+ * blob store: it fails (ImageBuildFailure) when the Dockerfile is not there, and otherwise takes the
+ * emulator's provisioning time (--provision-time), logged as the image build. Resolves with no build for an
+ * environment without a build context.
+ */
+export function buildEnvironmentImage(core: EmulatorCore, ref: string | undefined, log: (line: string) => void): Promise<void> {
+  const b = ref ? environmentBuild(core, ref) : undefined;
+  if (!b) return Promise.resolve();
+  let cache = built.get(core);
+  if (!cache) built.set(core, (cache = new Map()));
+  const done = cache.get(b.id);
+  if (done) {
+    log(`[InferenceServer] Image build: Image of ${ref} already built; reusing it`);
+    return done;
+  }
+  const run = (async () => {
+    log(`[InferenceServer] Image build: Building the image of ${ref} from ${b.contextUri} (${b.dockerfilePath})`);
+    const u = new URL(b.contextUri);
+    const info = await core.blobStore.ensure();
+    const base = new URL(info.url);
+    // contextUri: <blob service URL>/<container>/<path>/ (the account is in the service URL's path on Azurite).
+    const rest = decodeURIComponent(u.pathname).slice(base.pathname.replace(/\/$/, '').length).replace(/^\//, '');
+    const [container, ...path] = rest.split('/');
+    const blob = `${path.join('/').replace(/\/$/, '')}/${b.dockerfilePath}`;
+    const svc = await core.blobStore.serviceClient();
+    const exists = u.host === base.host && container ? await svc.getContainerClient(container).getBlobClient(blob).exists() : false;
+    if (!exists) throw { code: 'ImageBuildFailure', message: `Image build failed for environment ${ref}: ${b.dockerfilePath} was not found in the build context ${b.contextUri}.` };
+    await new Promise<void>((resolve) => core.after(core.operationDurationMs(), resolve));
+    log(`[InferenceServer] Image build: Image of ${ref} built (${b.dockerfilePath}); the emulator stands in for the container it would run`);
+  })();
+  cache.set(b.id, run);
+  run.catch(() => cache.delete(b.id));
+  return run;
 }

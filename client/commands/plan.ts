@@ -65,7 +65,7 @@ export async function planValidate(options: ValidateOptions, deps: Pick<CommandD
   for (const p of pending) {
     const env = plan.candidate.deployment.environment;
     const imageEnv = p.what === 'environment' && typeof env === 'object' && env.image !== undefined && (typeof env.conda_file !== 'string' || p.local);
-    const uploads = (p.local && (p.what === 'code' || p.what === 'model')) || imageEnv;
+    const uploads = (p.local && (p.what === 'code' || p.what === 'model' || p.path === 'environment.build.path')) || imageEnv;
     lines.push(
       uploads
         ? `note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start ${imageEnv ? 'registers it as an anonymous environment' : 'uploads and registers it'} (see plan validate --resolve --dry-run)`

@@ -349,13 +349,97 @@ describe('inline image environments become anonymous environment versions', { ti
     assert.equal((JSON.parse(withConda.out) as { environment: { version: string } }).environment.version, sha(h));
   });
 
-  test('a missing conda file is refused (exit 2) naming it; a build context is still refused by name', async () => {
+  test('a missing conda file is refused (exit 2) naming it, and nothing is started', async () => {
     const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { ...ENV, conda_file: './nope.yml' } }));
     assert.equal(r.code, 2);
     assert.match(r.err, /candidate\.deployment\.environment\.conda_file: cannot read .*nope\.yml: no such file or folder/);
-    const b = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { build: { path: './ctx' } } }));
-    assert.equal(b.code, 2);
-    assert.match(b.err, /glidepath does not do that yet for this kind .*: candidate\.deployment\.environment\.build\.path: \.\/ctx/);
-    assert.equal(b.gateway.started.length, 0);
+    assert.equal(r.gateway.started.length, 0);
+  });
+});
+
+describe('Docker build contexts become anonymous environment versions with build.contextUri', { timeout: 120_000 }, () => {
+  const DOCKERFILE = 'FROM mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest\nCOPY requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n';
+
+  test('a build context without its Dockerfile is refused (exit 2) naming the file, and nothing is uploaded', async () => {
+    mkdirSync(join(dir, 'ctx-bare'));
+    writeFileSync(join(dir, 'ctx-bare', 'requirements.txt'), 'scikit-learn\n');
+    const before = await blobNames('LocalUpload/');
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { build: { path: './ctx-bare' } } }));
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.err, new RegExp(`candidate\\.deployment\\.environment\\.build\\.path: the build context .*ctx-bare has no ${join(dir, 'ctx-bare', 'Dockerfile').replace(/[/.]/g, '\\$&')}`));
+    const named = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { build: { path: './ctx-bare', dockerfile_path: 'docker/Dockerfile.prod' } } }));
+    assert.equal(named.code, 2);
+    assert.match(named.err, /candidate\.deployment\.environment\.build\.dockerfile_path: the build context .* has no .*ctx-bare\/docker\/Dockerfile\.prod/);
+    assert.deepEqual([r.gateway.started.length, named.gateway.started.length], [0, 0]);
+    assert.deepEqual(await blobNames('LocalUpload/'), before, 'nothing uploaded');
+  });
+
+  let envId = '';
+  test('rollout start uploads the context to LocalUpload/<object hash>/<folder> and registers CliV2AnonymousEnvironment with build.contextUri; a second start uploads 0 bytes', async () => {
+    mkdirSync(join(dir, 'ctx', 'docker'), { recursive: true });
+    writeFileSync(join(dir, 'ctx', 'docker', 'Dockerfile.prod'), DOCKERFILE);
+    writeFileSync(join(dir, 'ctx', 'requirements.txt'), 'scikit-learn==1.5.1\n');
+    const plan = planText({ environment: { build: { path: './ctx', dockerfile_path: 'docker/Dockerfile.prod' } } });
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    assert.equal(r.code, 0, r.err);
+    const a = (JSON.parse(r.out) as StartJson).assets.find((x) => x.path === 'environment.build.path')!;
+    assert.match(a.id, /\/environments\/CliV2AnonymousEnvironment\/versions\/[0-9a-f]{64}$/);
+    assert.deepEqual([a.reused, a.files, a.bytesUploaded], [false, 2, DOCKERFILE.length + 'scikit-learn==1.5.1\n'.length]);
+    const input = JSON.parse(r.input!) as { candidate: { deployment: { environment: unknown } } };
+    assert.equal(input.candidate.deployment.environment, a.id);
+    assert.ok(!r.input!.includes('./ctx') && !r.input!.includes(dir), 'no local path in the workflow input');
+    const got = await armClient(emu).environmentVersions.get(RG, WS, 'CliV2AnonymousEnvironment', a.id.split('/').pop()!);
+    assert.equal(got.properties.isAnonymous, true);
+    assert.equal(got.properties.image, undefined);
+    assert.equal(got.properties.build?.dockerfilePath, 'docker/Dockerfile.prod');
+    const ctxPath = /\/(LocalUpload\/[0-9a-f]{64}\/ctx)\/$/.exec(got.properties.build!.contextUri)![1]!;
+    assert.deepEqual(await blobNames(`${ctxPath}/`), [`${ctxPath}/docker/Dockerfile.prod`, `${ctxPath}/requirements.txt`]);
+    const again = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    const b = (JSON.parse(again.out) as StartJson).assets.find((x) => x.path === 'environment.build.path')!;
+    assert.deepEqual([b.id, b.reused, b.bytesUploaded], [a.id, true, 0]);
+    const dry = await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--dry-run'], plan);
+    assert.match(dry.out, /environment\.build\.path: \.\/ctx \(2 files, \d+ bytes\): would upload to workspaceblobstore LocalUpload\/[0-9a-f]{64}\/ctx and register anonymous environment CliV2AnonymousEnvironment:[0-9a-f]{64} \(build context, docker\/Dockerfile\.prod\)/);
+    envId = a.id;
+  });
+
+  test('a deployment of the built environment waits for the image build (the provisioning time) and serves; a context without its Dockerfile fails the build', async () => {
+    assert.ok(envId, 'needs the registration test before it');
+    const ml = armClient(emu);
+    const key = await anEndpointWith(ml, 'built-ep', { blue: 'azureml:fraud-detector:1' });
+    await setTraffic(ml, 'built-ep', { blue: 100 });
+    const d = aDeployment('azureml:fraud-detector:2');
+    d.properties.environmentId = envId;
+    const t0 = Date.now();
+    const created = await ml.onlineDeployments.beginCreateOrUpdateAndWait(RG, WS, 'built-ep', 'green', d, POLL);
+    const took = Date.now() - t0;
+    assert.equal(created.properties.provisioningState, 'Succeeded');
+    const r = await score(emu, 'built-ep', key, { deployment: 'green' });
+    assert.equal(r.status, 200, r.text);
+    const logs = (await ml.onlineDeployments.getLogs(RG, WS, 'built-ep', 'green', { containerType: 'InferenceServer', tail: 100 })).content ?? '';
+    assert.match(logs, /Image build: Building the image of .*CliV2AnonymousEnvironment.* \(docker\/Dockerfile\.prod\)/);
+    assert.match(logs, /Image build: Image of .* built/);
+    // The build takes the emulator's provisioning time (150 ms here, startTestEmulator's --provision-time).
+    const at = (re: RegExp) => Date.parse(logs.split('\n').find((l) => re.test(l))!.slice(0, 24));
+    const buildMs = at(/Image build: Image of .* built/) - at(/Image build: Building/);
+    assert.ok(buildMs >= 145, `the image build took ${buildMs} ms`);
+    assert.ok(took >= buildMs, 'the deployment waited for the build');
+    console.log(`deployment with a build-context environment provisioned in ${took} ms (image build ${buildMs} ms)`);
+
+    // An environment registered directly (not through glidepath) whose context has no Dockerfile: the build fails.
+    const info = await emu.blobStore();
+    const ds = await ml.datastores.get(RG, WS, 'workspaceblobstore');
+    const contextUri = `${info.url}/${(ds.properties as { containerName: string }).containerName}/LocalUpload/none/empty/`;
+    const bad = await ml.environmentVersions.createOrUpdate(RG, WS, 'no-dockerfile', '1', { properties: { build: { contextUri, dockerfilePath: 'Dockerfile' } } });
+    const dBad = aDeployment('azureml:fraud-detector:2');
+    dBad.properties.environmentId = bad.id!;
+    await assert.rejects(ml.onlineDeployments.beginCreateOrUpdateAndWait(RG, WS, 'built-ep', 'broken', dBad, POLL), /Image build failed for environment .*no-dockerfile.*: Dockerfile was not found in the build context/);
+    const state = await ml.onlineDeployments.get(RG, WS, 'built-ep', 'broken');
+    assert.equal(state.properties.provisioningState, 'Failed');
+  });
+
+  test('the emulator refuses an environment version with both image and build, or a build without contextUri (400 naming the field)', async () => {
+    const ml = armClient(emu);
+    await assert.rejects(ml.environmentVersions.createOrUpdate(RG, WS, 'both', '1', { properties: { image: 'python:3.11', build: { contextUri: 'https://x/y/' } } }), (e: { statusCode?: number; message: string }) => e.statusCode === 400 && /properties\.image or properties\.build, not both/.test(e.message));
+    await assert.rejects(ml.environmentVersions.createOrUpdate(RG, WS, 'noctx', '1', { properties: { build: { contextUri: '' } } }), (e: { statusCode?: number; message: string }) => e.statusCode === 400 && /properties\.build\.contextUri is required/.test(e.message));
   });
 });

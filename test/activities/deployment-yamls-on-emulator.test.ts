@@ -150,6 +150,7 @@ const LOCAL: (YamlRollout & { assets: Record<string, RegExp> })[] = [
   },
   { file: 'mlflow-no-code.yml', candidate: 'sklearn', endpoint: 'fraud-mlflow', assets: { 'model.path': /\/models\/fraud-sklearn-mlflow\/versions\/2$/ } },
   { file: 'triton-no-code.yml', candidate: 'blue', endpoint: 'fraud-triton', baseline: 'live', assets: { 'model.path': /\/models\/fraud-onnx-model\/versions\/1$/ } },
+  { file: 'build-context.yml', candidate: 'built', endpoint: 'fraud-build', assets: { 'environment.build.path': /\/environments\/CliV2AnonymousEnvironment\/versions\/[0-9a-f]{64}$/ } },
 ];
 
 /** Every blob under LocalUpload/ in workspaceblobstore, with its etag (a re-upload changes it). */
@@ -189,17 +190,18 @@ test('the sample deployment YAMLs with local assets roll out to promotion, their
       assert.match(a.id, new RegExp(`^/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.MachineLearningServices/workspaces/${WS}/`), `${r.file}: ${a.path} is an ARM id`);
       assert.match(a.id, r.assets[a.path]!, `${r.file}: ${a.path}`);
       assert.equal(a.reused, false, `${r.file}: ${a.path} is new`);
-      if (a.what !== 'environment') assert.ok(a.bytesUploaded > 0 && a.files > 0, `${r.file}: ${a.path} uploaded its files`);
+      if (a.path !== 'environment') assert.ok(a.bytesUploaded > 0 && a.files > 0, `${r.file}: ${a.path} uploaded its files`);
     }
     const d = run.deployment!;
     if (r.assets['model.path']) assert.equal(d.model, id('model.path'), `${r.file}: the deployment's model is the registered one`);
     if (r.assets.environment) assert.equal(d.environmentId, id('environment'), `${r.file}: the deployment's environment is the registered one`);
+    if (r.assets['environment.build.path']) assert.equal(d.environmentId, id('environment.build.path'), `${r.file}: the deployment's environment is the one built from the context`);
     if (r.assets['code_configuration.code']) assert.deepEqual(d.codeConfiguration, { codeId: id('code_configuration.code'), scoringScript: 'score.py' });
 
     // No local path anywhere in the workflow's input or history.
     const history = historyText(await env.client.workflow.getHandle(run.workflowId).fetchHistory());
     assert.ok(!history.includes(DEPLOYMENTS_DIR) && !history.includes('fixtures'), `${r.file}: no absolute path in the history`);
-    const written = run.assets.filter((a) => a.what !== 'environment').map((a) => a.written);
+    const written = run.assets.filter((a) => a.path !== 'environment').map((a) => a.written);
     for (const w of written) assert.ok(!history.includes(w.replace(/\/$/, '')), `${r.file}: ${w} is not in the history`);
     assert.ok(!history.includes('conda.yaml'), `${r.file}: no conda file path in the history`);
   }
@@ -220,6 +222,14 @@ test('the sample deployment YAMLs with local assets roll out to promotion, their
   assert.ok(blobsOf(mlflow.modelUri!).includes('model/MLmodel'));
   const tf = await model('tfserving-custom-container.yml');
   assert.deepEqual(blobsOf(tf.modelUri!), ['fraud_scorer/1/saved_model.pb', 'fraud_scorer/1/variables/variables.data-00000-of-00001', 'fraud_scorer/1/variables/variables.index']);
+  // The build context, without what its .amlignore leaves out, and the image build the deployment waited for.
+  const built = runs[LOCAL.findIndex((r) => r.file === 'build-context.yml')]!;
+  const buildEnv = (await arm.environmentVersions.get(RG, WS, 'CliV2AnonymousEnvironment', built.assets[0]!.id.split('/').pop()!)).properties;
+  assert.equal(buildEnv.build?.dockerfilePath, 'Dockerfile');
+  const ctx = /\/(LocalUpload\/[0-9a-f]{64}\/docker-context)\/$/.exec(buildEnv.build!.contextUri)![1]!;
+  assert.deepEqual(Object.keys(uploads).filter((b) => b.startsWith(`${ctx}/`)).sort(), [`${ctx}/.amlignore`, `${ctx}/Dockerfile`, `${ctx}/requirements.txt`]);
+  const buildLog = (await arm.onlineDeployments.getLogs(RG, WS, 'fraud-build', 'built', { containerType: 'InferenceServer', tail: 200 })).content ?? '';
+  assert.match(buildLog, /Image build: Image of .*CliV2AnonymousEnvironment.* built \(Dockerfile\)/);
 
   // Each asset registered exactly once, as the emulator recorded the calls.
   const registered = registrations();
@@ -228,15 +238,18 @@ test('the sample deployment YAMLs with local assets roll out to promotion, their
 
   // A second start of each plan uploads and registers nothing, and starts the workflow with the same ARM ids.
   const before = await localUploads();
+  let secondBytes = 0;
   for (const [i, r] of LOCAL.entries()) {
     const gateway = new FakeGateway();
     const again = await runCli(['rollout', 'start', yamlPlan(r).path, '--as', 'ci@contoso.com', '--json'], yamlPlan(r), emu, () => Promise.resolve(gateway));
     assert.equal(again.code, 0, again.err);
     const assets = (JSON.parse(again.out) as { assets: StartedAsset[] }).assets;
+    secondBytes += assets.reduce((n, a) => n + a.bytesUploaded, 0);
     assert.deepEqual(assets.map((a) => [a.path, a.id, a.reused, a.bytesUploaded]), runs[i]!.assets.map((a) => [a.path, a.id, true, 0]), `${r.file}: 0 bytes uploaded the second time`);
     const input = JSON.stringify((gateway.calls.find((c) => c.op === 'start')!.args[0] as { document: unknown }).document);
     for (const a of assets) assert.ok(input.includes(a.id), `${r.file}: the second start's workflow input has ${a.id}`);
   }
+  console.log(`bytes uploaded: first starts ${runs.reduce((n, r) => n + r.assets.reduce((m, a) => m + a.bytesUploaded, 0), 0)}, second starts ${secondBytes}`);
   assert.deepEqual(await localUploads(), before, 'no blob written the second time');
   assert.deepEqual(registrations(), registered, 'no asset registered the second time');
 });
