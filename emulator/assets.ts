@@ -2,6 +2,7 @@
 // (`…/codes/{name}/versions/{v}`; anonymous environments `…/environments/{name}/versions/{v}`; with the CLI's `?hash=&hashVersion=` lookup that matches regardless of
 // name) and model versions created with PUT (`…/models/{name}/versions/{v}`). Shipped models stay in
 // emulator/models/registry.ts; model GETs that miss here fall through to it (handleArm).
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from './arm.js';
 import type { EmulatorCore } from './core.js';
 import { ArmError, badArgument, isoNow, notFound, parseJson, type Reply } from './http.js';
@@ -49,8 +50,60 @@ function resource(a: AssetVersion): Record<string, unknown> {
 const LABEL = { codes: 'code', models: 'model', environments: 'environment' } as const;
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
-/** Code versions (GET list with `hash`, GET, PUT) and model version PUT/GET of registered models. */
-export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
+const PENDING_UPLOAD_TYPES = ['TemporaryBlobReference', 'None'];
+/** How long a pending upload's SAS is valid. */
+const PENDING_UPLOAD_SAS_MS = 60 * 60_000;
+
+/**
+ * `POST …/codes/{name}/versions/{version}/startPendingUpload` (2024-04-01 `PendingUploadRequestDto`): a
+ * temporary container in the workspace's blob store and a container SAS (read/add/create/write/list, one
+ * hour) the client uploads the code through, as the Azure ML CLI does (reference §1 step 5). The body must
+ * be `{pendingUploadType: "TemporaryBlobReference"}` (an optional `pendingUploadId`); anything else is a 400
+ * naming the field.
+ */
+async function startPendingUpload(core: EmulatorCore, ctx: RequestContext): Promise<Reply> {
+  if (ctx.method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${ctx.method}'.`);
+  const body = parseJson(ctx.body) as Record<string, unknown> | null;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badArgument('The request body must be a PendingUploadRequestDto: {"pendingUploadType":"TemporaryBlobReference"}.', 'pendingUploadType');
+  const type = body.pendingUploadType;
+  if (type === undefined || type === null) throw badArgument('pendingUploadType is required: TemporaryBlobReference.', 'pendingUploadType');
+  if (typeof type !== 'string' || !PENDING_UPLOAD_TYPES.includes(type)) throw badArgument(`pendingUploadType must be TemporaryBlobReference (or None), not ${JSON.stringify(type)}.`, 'pendingUploadType');
+  if (type !== 'TemporaryBlobReference') throw badArgument('pendingUploadType None asks for no upload; the emulator gives TemporaryBlobReference uploads only.', 'pendingUploadType');
+  const id = body.pendingUploadId;
+  if (id !== undefined && id !== null && (typeof id !== 'string' || !/^[A-Za-z0-9-]{1,36}$/.test(id))) throw badArgument('pendingUploadId must be an id of letters, digits and hyphens (a GUID).', 'pendingUploadId');
+  if (!core.blobStore.enabled) throw new ArmError(503, 'ServiceUnavailable', 'The workspace blob store is off in this emulator (--no-blob-storage): no pending uploads.');
+  const uploadId = typeof id === 'string' ? id.toLowerCase() : randomUUID();
+  const container = `pending-${uploadId}`.slice(0, 63).replace(/-+$/, '');
+  let info;
+  try {
+    info = await core.blobStore.ensure();
+    await core.blobStore.ensureContainer(container);
+  } catch (e) {
+    throw new ArmError(503, 'ServiceUnavailable', `The workspace blob store is not available: ${(e as Error).message}`);
+  }
+  const { ContainerSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } = await import('@azure/storage-blob');
+  const sas = generateBlobSASQueryParameters(
+    { containerName: container, permissions: ContainerSASPermissions.parse('racwl'), startsOn: new Date(Date.now() - 60_000), expiresOn: new Date(Date.now() + PENDING_UPLOAD_SAS_MS), protocol: SASProtocol.HttpsAndHttp },
+    new StorageSharedKeyCredential(info.accountName, info.accountKey),
+  ).toString();
+  const blobUri = `${info.url}/${container}`;
+  const [, sub = '', , rg = ''] = ctx.segments;
+  return {
+    status: 200,
+    body: {
+      blobReferenceForConsumption: {
+        blobUri,
+        storageAccountArmId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/${info.accountName}`,
+        credential: { credentialType: 'SAS', sasUri: `${blobUri}?${sas}` },
+      },
+      pendingUploadId: uploadId,
+      pendingUploadType: 'TemporaryBlobReference',
+    },
+  };
+}
+
+/** Code versions (GET list with `hash`, GET, PUT, startPendingUpload) and model version PUT/GET of registered models. */
+export async function handleAssets(core: EmulatorCore, ctx: RequestContext): Promise<Reply> {
   const s = ctx.segments;
   if (!ctx.query.get('api-version')) throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
   const prefix = s.slice(0, 8).join('/');
@@ -70,6 +123,7 @@ export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
     const mine = [...store.values()].filter((a) => a.kind === kind && eq(a.prefix, prefix) && (hash ? (a.properties.properties as Record<string, unknown> | undefined)?.hash_sha256 === hash : a.name === name));
     return { status: 200, body: { value: mine.map(resource) } };
   }
+  if (kind === 'codes' && s.length === 13 && version && eq(s[12], 'startPendingUpload')) return startPendingUpload(core, ctx);
   if (s.length !== 12 || !version) throw notFound(ctx.path);
   const key = keyOf(prefix, kind, name, version);
   if (ctx.method === 'GET') {

@@ -67,16 +67,17 @@ async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv
   return { code, out: t.out.join('\n'), err: t.err.join('\n'), input: startCall ? JSON.stringify((startCall.args[0] as { document: unknown }).document) : undefined, gateway };
 }
 
-async function container() {
+/** A container of the emulator's blob store: workspaceblobstore's unless named. */
+async function container(name?: string) {
   const info = await emu.blobStore();
   const ds = await armClient(emu).datastores.get(RG, WS, 'workspaceblobstore');
   const svc = new BlobServiceClient(info.url, new StorageSharedKeyCredential(info.accountName, info.accountKey));
-  return svc.getContainerClient((ds.properties as { containerName: string }).containerName);
+  return svc.getContainerClient(name ?? (ds.properties as { containerName: string }).containerName);
 }
 
-async function blobNames(prefix: string): Promise<string[]> {
+async function blobNames(prefix: string, containerName?: string): Promise<string[]> {
   const names: string[] = [];
-  const c = await container();
+  const c = await container(containerName);
   if (!(await c.exists())) return [];
   for await (const b of c.listBlobsFlat({ prefix })) names.push(b.name);
   return names.sort();
@@ -159,8 +160,11 @@ describe('local code and model assets on rollout start', { timeout: 120_000 }, (
     const code = await ml.codeVersions.get(RG, WS, codeName!, '1');
     assert.equal(code.properties.isAnonymous, true);
     assert.equal(code.properties.properties?.hash_version, '202208');
-    const hash = code.properties.properties!.hash_sha256!;
-    assert.deepEqual(await blobNames(`LocalUpload/${hash}/`), [`LocalUpload/${hash}/src/.amlignore`, `LocalUpload/${hash}/src/score.py`]);
+    // Uploaded like az ml: into the temporary container startPendingUpload gave, as <folder>/<relpath>.
+    const [, pendingContainer] = /\/(pending-[0-9a-f-]{36})\/src$/.exec(code.properties.codeUri ?? '')!;
+    assert.deepEqual(await blobNames('', pendingContainer), ['src/.amlignore', 'src/score.py']);
+    assert.ok(emu.callLog().some((c) => c.method === 'POST' && c.path.endsWith(`/codes/${codeName}/versions/1/startPendingUpload`) && c.status === 200), 'the code went through startPendingUpload');
+    assert.deepEqual(await blobNames(`LocalUpload/${code.properties.properties!.hash_sha256!}/`), [], 'code is not in the datastore');
     const [, modelName] = /\/models\/([^/]+)\//.exec(modelId)!;
     const model = await ml.modelVersions.get(RG, WS, modelName!, '1');
     assert.equal(model.properties.modelType, 'mlflow_model');
