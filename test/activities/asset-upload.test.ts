@@ -37,7 +37,7 @@ function planText(deployment: Record<string, unknown>): string {
 
 const DEPLOYMENT = { model: { path: './model', type: 'mlflow_model' }, code_configuration: { code: './src', scoring_script: 'score.py' } };
 
-async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv; badKey?: boolean; onProgress?: (line: string) => void } = {}) {
+async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv; badKey?: boolean; badSas?: boolean; onProgress?: (line: string) => void } = {}) {
   const gateway = new FakeGateway();
   const t = testRuntime({ files: { [join(dir, 'plan.yaml')]: plan }, gateway, env: opts.env ?? {} });
   if (opts.onProgress) {
@@ -59,6 +59,17 @@ async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv
           return res;
         },
       }, { afterPhase: 'Retry' }); // below deserialization: the SDK parses the changed body
+    }
+    if (opts.badSas) {
+      // startPendingUpload hands out a SAS whose signature the blob service does not accept.
+      target.ml.pipeline.addPolicy({
+        name: 'wrongSas',
+        async sendRequest(req, next) {
+          const res = await next(req);
+          if (/startPendingUpload/i.test(req.url) && res.bodyAsText) res.bodyAsText = res.bodyAsText.replace(/sig=[^&"]+/, 'sig=bm90IHRoZSBzaWduYXR1cmU%3D');
+          return res;
+        },
+      }, { afterPhase: 'Retry' });
     }
     return target;
   };
@@ -445,5 +456,55 @@ describe('Docker build contexts become anonymous environment versions with build
     const ml = armClient(emu);
     await assert.rejects(ml.environmentVersions.createOrUpdate(RG, WS, 'both', '1', { properties: { image: 'python:3.11', build: { contextUri: 'https://x/y/' } } }), (e: { statusCode?: number; message: string }) => e.statusCode === 400 && /properties\.image or properties\.build, not both/.test(e.message));
     await assert.rejects(ml.environmentVersions.createOrUpdate(RG, WS, 'noctx', '1', { properties: { build: { contextUri: '' } } }), (e: { statusCode?: number; message: string }) => e.statusCode === 400 && /properties\.build\.contextUri is required/.test(e.message));
+  });
+});
+
+describe('more bad input: exit 2 or 3 naming the asset, nothing registered, no rollout started', { timeout: 60_000 }, () => {
+  test('a SAS from startPendingUpload that the blob service refuses exits 3 naming the code, and registers neither the code nor the model', async () => {
+    mkdirSync(join(dir, 'sas-src'));
+    writeFileSync(join(dir, 'sas-src', 'score.py'), 'def init():\n    pass\n\ndef run(d):\n    return 1\n');
+    writeFileSync(join(dir, 'sas-model.pkl'), 'another model');
+    const plan = planText({ model: { path: './sas-model.pkl' }, code_configuration: { code: './sas-src', scoring_script: 'score.py' } });
+    const names = async () => {
+      const out = [];
+      for await (const c of armClient(emu).codeContainers.list(RG, WS)) out.push(c.name);
+      return out.sort();
+    };
+    const codesBefore = await names();
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], plan, { badSas: true });
+    assert.equal(r.code, 3, r.out + r.err);
+    assert.match(r.err, /the temporary upload container from startPendingUpload refused Glidepath's credential while uploading code_configuration\.code \(\.\/sas-src\)/);
+    assert.equal(r.gateway.started.length, 0);
+    assert.deepEqual(await names(), codesBefore, 'no code version registered');
+    const dry = JSON.parse((await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--dry-run', '--json'], plan)).out) as { assets: { path: string; name?: string }[] };
+    const modelName = dry.assets.find((a) => a.path === 'model.path')!.name!;
+    await assert.rejects(armClient(emu).modelVersions.get(RG, WS, modelName, '1'), (e: { statusCode?: number }) => e.statusCode === 404, 'the model is not registered either');
+  });
+
+  test('a conda file that is not YAML is refused (exit 2) naming the file', async () => {
+    writeFileSync(join(dir, 'broken-conda.yml'), 'name: fraud\ndependencies:\n  - python=3.10\n   - pip: [unclosed\n');
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { image: 'python:3.11', conda_file: './broken-conda.yml' } }));
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.err, /candidate\.deployment\.environment\.conda_file: .*broken-conda\.yml is not valid YAML/);
+    assert.equal(r.gateway.started.length, 0);
+  });
+
+  test('an inline model named name:version that is already registered with other files is refused (exit 2) naming both; the same files are reused', async () => {
+    mkdirSync(join(dir, 'named-model'));
+    writeFileSync(join(dir, 'named-model', 'model.onnx'), 'v1 weights');
+    const plan = planText({ model: { name: 'fraud-named', version: 4, path: './named-model', type: 'triton_model' } });
+    const first = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    assert.equal(first.code, 0, first.err);
+    const a = (JSON.parse(first.out) as StartJson).assets[0]!;
+    assert.match(a.id, /\/models\/fraud-named\/versions\/4$/);
+    const registered = await armClient(emu).modelVersions.get(RG, WS, 'fraud-named', '4');
+    assert.deepEqual([registered.properties.isAnonymous, registered.properties.modelType], [false, 'triton_model']);
+    const same = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    assert.deepEqual((JSON.parse(same.out) as StartJson).assets.map((x) => [x.id, x.reused, x.bytesUploaded]), [[a.id, true, 0]]);
+    writeFileSync(join(dir, 'named-model', 'model.onnx'), 'v2 weights, retrained');
+    const changed = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], plan);
+    assert.equal(changed.code, 2, changed.out);
+    assert.match(changed.err, /candidate\.deployment\.model: model fraud-named:4 is already registered in workspace .* with other files .*; the files at \.\/named-model hash to [0-9a-f]{64}\. Give the inline model a new version/);
+    assert.equal(changed.gateway.started.length, 0);
   });
 });
