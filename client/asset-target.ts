@@ -23,10 +23,10 @@ export async function assetTargetFromEnv(env: NodeJS.ProcessEnv, plan: RolloutPl
     const ca = await readFile(caPath, 'utf8').catch((err: unknown) => Promise.reject(new InvalidInputError(`GLIDEPATH_EMULATOR_CA: cannot read ${caPath}: ${(err as Error).message}`, [], { cause: err })));
     const credential = { getToken: () => Promise.resolve({ token: 'glidepath-emulator-token', expiresOnTimestamp: Date.now() + 3600_000 }) };
     const ml = new AzureMachineLearningWorkspaces(credential, subscriptionId, { apiVersion: ASSET_API_VERSION, endpoint: url.replace(/\/$/, ''), tlsOptions: { ca } });
-    return { ml, subscriptionId, resourceGroup, workspace };
+    return { ml, subscriptionId, resourceGroup, workspace, endpoint: url.replace(/\/$/, '') };
   }
   if (cloud !== 'azure') throw new InvalidInputError(`GLIDEPATH_CLOUD: must be azure or emulator, not '${cloud}'`);
   const { DefaultAzureCredential } = await import('@azure/identity');
   const ml = new AzureMachineLearningWorkspaces(new DefaultAzureCredential(), subscriptionId, { apiVersion: ASSET_API_VERSION });
-  return { ml, subscriptionId, resourceGroup, workspace };
+  return { ml, subscriptionId, resourceGroup, workspace, endpoint: ml.$host };
 }

@@ -3,17 +3,19 @@
  * (reference azure-ml-cli-assets.md §1, §3.1, §3.2, §3.4), so the workflow gets ARM ids and never a path:
  *
  * - `code_configuration.code: ./src` → content hash (hash_version 202208); an existing code version with
- *   that hash (`GET …/codes/<uuid>/versions?hash=…&hashVersion=202208`, any name) is reused; otherwise the
- *   files go to the workspace's default datastore under `LocalUpload/<content hash>/<folder>/…` and an
- *   anonymous code version `<uuid v4>:1` is registered with `hash_sha256`/`hash_version`. (The CLI uploads
- *   code to a temporary SAS container from `startPendingUpload`; Glidepath uses the default datastore for
- *   both kinds.)
- * - `model: { path: ./model }` (file or folder) → object hash; the anonymous model is
- *   `sha256hex(objectHash):1`; when it exists nothing is uploaded; otherwise the files go to
- *   `LocalUpload/<object hash>/<basename>` and the model version is registered.
+ *   that hash (`GET …/codes/<uuid>/versions?hash=…&hashVersion=202208`, any name) is reused; otherwise, like
+ *   the CLI, the files go to a temporary container from `POST …/codes/<uuid>/versions/1/startPendingUpload`
+ *   (a SAS URL) as `<folder>/<relpath>`, and an anonymous code version `<uuid v4>:1` is registered with
+ *   `codeUri` `<blobUri>/<folder>` and `hash_sha256`/`hash_version`.
+ * - `model: { path: ./model }` (file or folder) → object hash; the model is the YAML's `name`:`version`
+ *   when both are given, else anonymous `sha256hex(objectHash):1`; when it exists nothing is uploaded;
+ *   otherwise the files go to the default datastore under `LocalUpload/<object hash>/<basename>` and the
+ *   model version is registered.
+ * - `environment: { build: { path: ./ctx } }` → object hash of the context, uploaded like a model, registered
+ *   as `CliV2AnonymousEnvironment:<version>` with `build.contextUri` (+ `dockerfilePath`).
  *
- * Registration happens only after every blob is uploaded, so nothing half-uploaded is ever referenced;
- * an interrupted upload registers nothing and the next start uploads again.
+ * Registration happens only after every asset's blobs are uploaded, so nothing half-uploaded is ever
+ * registered or referenced; an interrupted upload registers nothing and the next start uploads again.
  *
  * Ignore files: `.amlignore` at the root of a folder wins over `.gitignore`; nested ignore files are not
  * read. Glidepath's globs are simple: `#` comments, `*` (not `/`), `**` (anything), `?`; a trailing `/`
@@ -27,6 +29,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { ContainerClient as StorageContainerClient } from '@azure/storage-blob';
 import { isCodeReference, isLocalPath, type DeploymentSpec } from '../domain/deployment-spec.js';
 import { CliError, ExitCode, InvalidInputError } from './errors.js';
 
@@ -63,7 +66,7 @@ export interface AssetFile {
 
 /** A local asset read from disk: its files (ignored ones left out), and the hashes the CLI computes. */
 export interface LocalAsset {
-  what: 'code' | 'model';
+  what: 'code' | 'model' | 'environment';
   /** Where in the deployment spec. */
   path: string;
   /** The path as written, and resolved. */
@@ -74,10 +77,16 @@ export interface LocalAsset {
   bytes: number;
   /** Code: the content hash (202208); model: the object hash. */
   hash: string;
-  /** The anonymous asset's name when it is known before Azure is asked (models: sha256hex(objectHash)). */
+  /** The model's name when it is known before Azure is asked: the inline model's `name` (with its `version`), else the anonymous sha256hex(objectHash). */
   name?: string;
+  /** Models: the version registered (`1` for anonymous models). */
+  version?: string;
+  /** Models: true when the YAML names the model (`name` and `version`), so it is registered under that name, not anonymously. */
+  named?: boolean;
   /** Models: custom_model, mlflow_model or triton_model. */
   modelType?: string;
+  /** Environment build contexts: the Dockerfile's path in the context (`Dockerfile` unless `dockerfile_path` says). */
+  dockerfilePath?: string;
 }
 
 // ───────────────────────────── ignore files ─────────────────────────────
@@ -251,9 +260,35 @@ export async function readLocalAssets(spec: DeploymentSpec, baseDir: string, max
     const root = at(m.path);
     const { files, isFile } = await listFiles(what, root, maxFileBytes);
     const hash = await objectHash(what, files);
-    out.push({ what: 'model', path: 'model.path', written: m.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: sha256hex(hash), modelType: m.type ?? 'custom_model' });
+    // Named like the CLI names it: `name` + `version` from the YAML when both are given, else anonymous.
+    const named = m.name !== undefined && m.version !== undefined;
+    out.push({ what: 'model', path: 'model.path', written: m.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: named ? m.name! : sha256hex(hash), version: named ? m.version! : '1', named, modelType: m.type ?? 'custom_model' });
   }
+  const env = spec.environment;
+  if (env !== undefined && typeof env !== 'string' && env.build && isLocalPath(env.build.path)) out.push(await readBuildContext(env.build, at(env.build.path), maxFileBytes));
   return out;
+}
+
+/**
+ * A Docker build context (`environment: { build: { path, dockerfile_path? } }`): its files (ignore files
+ * honoured), its object hash, and the anonymous environment version the CLI derives from it (reference
+ * §3.3): H = sha256hex(objectHash), joined (Python's str.join) with sha256hex(dockerfile_path) when the YAML
+ * sets it; version = sha256hex(H). The Dockerfile must be in the context: a missing one is refused naming the
+ * file before anything is uploaded (Azure would only fail the image build, minutes into the deployment).
+ */
+async function readBuildContext(build: { path: string; dockerfile_path?: string | undefined }, root: string, maxFileBytes: number): Promise<LocalAsset> {
+  const what = 'candidate.deployment.environment.build.path';
+  const { files, isFile } = await listFiles(what, root, maxFileBytes);
+  if (isFile) throw new InvalidInputError(`${what}: ${root} is a file; build.path names the folder (the Docker build context) that holds the Dockerfile`);
+  const dockerfile = (build.dockerfile_path ?? 'Dockerfile').replace(/\\/g, '/').replace(/^\.\//, '');
+  if (!files.some((f) => f.rel === dockerfile)) {
+    const where = build.dockerfile_path !== undefined ? 'candidate.deployment.environment.build.dockerfile_path' : what;
+    throw new InvalidInputError(`${where}: the build context ${root} has no ${join(root, dockerfile)} (missing, or left out by its .amlignore/.gitignore)${build.dockerfile_path === undefined ? '; add a Dockerfile or set build.dockerfile_path' : ''}`);
+  }
+  const hash = await objectHash(what, files);
+  let h = sha256hex(hash);
+  if (build.dockerfile_path !== undefined) h = pyJoin(h, sha256hex(build.dockerfile_path));
+  return { what: 'environment', path: 'environment.build.path', written: build.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: ANONYMOUS_ENVIRONMENT, version: sha256hex(h), dockerfilePath: dockerfile };
 }
 
 // ───────────────────────────── uploading and registering ─────────────────────────────
@@ -264,6 +299,8 @@ export interface AssetTarget {
   subscriptionId: string;
   resourceGroup: string;
   workspace: string;
+  /** The ARM endpoint `ml` talks to (the emulator's URL locally), for the calls the SDK has no method for; default `ml.$host`. */
+  endpoint?: string;
   /** A progress line (bytes uploaded so far) for people. */
   progress?: (line: string) => void;
 }
@@ -317,13 +354,15 @@ async function datastoreContainer(t: AssetTarget) {
   return { container: service.getContainerClient(p.containerName), containerUrl: `${serviceUrl.replace(/\/$/, '')}/${p.containerName}` };
 }
 
-async function upload(t: AssetTarget, a: LocalAsset, prefix: string, counter: { bytes: number }): Promise<string> {
-  const { container, containerUrl } = await datastoreContainer(t);
+type ContainerClient = StorageContainerClient;
+
+/** Uploads the asset's files into `container` under `prefix` (`<prefix>/<folder>/<rel>`, or `<prefix>/<file>`); `where` names the store in errors. */
+async function uploadFiles(t: AssetTarget, a: LocalAsset, container: ContainerClient, prefix: string, counter: { bytes: number }, where: string): Promise<void> {
   let lastProgress = 0;
+  const root = prefix ? `${prefix}/` : '';
   try {
-    await container.createIfNotExists();
     for (const f of a.files) {
-      const blob = a.isFile ? `${prefix}/${f.rel}` : `${prefix}/${basename(a.root)}/${f.rel}`;
+      const blob = a.isFile ? `${root}${f.rel}` : `${root}${basename(a.root)}/${f.rel}`;
       await container.getBlockBlobClient(blob).uploadFile(f.abs);
       counter.bytes += f.size;
       if (Date.now() - lastProgress >= 1000 || counter.bytes === a.bytes) {
@@ -333,16 +372,76 @@ async function upload(t: AssetTarget, a: LocalAsset, prefix: string, counter: { 
     }
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;
-    if (status === 403 || status === 401) throw new AssetUploadError(`the datastore ${DATASTORE} refused Glidepath's credential while uploading ${a.path} (${a.written}): ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    if (status === 403 || status === 401) throw new AssetUploadError(`${where} refused Glidepath's credential while uploading ${a.path} (${a.written}): ${(err as Error).message.split('\n')[0]}`, { cause: err });
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'EACCES') throw unreadable(`candidate.deployment.${a.path}`, (err as { path?: string }).path ?? a.root, err);
+    throw new AssetUploadError(`uploading ${a.path} (${a.written}) to ${where} failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+}
+
+/** Uploads to the default datastore under `prefix`; returns the URL of the uploaded file or folder. */
+async function upload(t: AssetTarget, a: LocalAsset, prefix: string, counter: { bytes: number }): Promise<string> {
+  const { container, containerUrl } = await datastoreContainer(t);
+  try {
+    await container.createIfNotExists();
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status === 403 || status === 401) throw new AssetUploadError(`the datastore ${DATASTORE} refused Glidepath's credential while uploading ${a.path} (${a.written}): ${(err as Error).message.split('\n')[0]}`, { cause: err });
     throw new AssetUploadError(`uploading ${a.path} (${a.written}) to ${DATASTORE} failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
+  await uploadFiles(t, a, container, prefix, counter, `the datastore ${DATASTORE}`);
   return `${containerUrl}/${prefix}/${basename(a.root)}`;
 }
 
-/** Finds or uploads and registers each asset; returns their ARM ids. Nothing is registered before all its files are uploaded. */
+/** What `startPendingUpload` answers (2024-04-01 `PendingUploadResponseDto`). */
+interface PendingUpload {
+  blobReferenceForConsumption?: { blobUri?: string; storageAccountArmId?: string; credential?: { credentialType?: string; sasUri?: string } };
+  pendingUploadId?: string;
+  pendingUploadType?: string;
+}
+
+/**
+ * `POST …/codes/{name}/versions/{version}/startPendingUpload` `{"pendingUploadType":"TemporaryBlobReference"}`
+ * through the ARM client's own pipeline (authentication, retries, TLS): the SDK has no method for it. Returns
+ * the temporary container's URL and its SAS URL.
+ */
+async function startPendingUpload(t: AssetTarget, name: string, version: string): Promise<{ blobUri: string; sasUri: string }> {
+  const { createPipelineRequest } = await import('@azure/core-rest-pipeline');
+  const url = `${(t.endpoint ?? t.ml.$host).replace(/\/$/, '')}/subscriptions/${encodeURIComponent(t.subscriptionId)}/resourceGroups/${encodeURIComponent(t.resourceGroup)}/providers/Microsoft.MachineLearningServices/workspaces/${encodeURIComponent(t.workspace)}/codes/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/startPendingUpload?api-version=${encodeURIComponent(t.ml.apiVersion)}`;
+  const request = createPipelineRequest({ url, method: 'POST', body: JSON.stringify({ pendingUploadType: 'TemporaryBlobReference' }) });
+  request.headers.set('Content-Type', 'application/json');
+  let res;
+  try {
+    res = await t.ml.sendRequest(request);
+  } catch (err) {
+    throw new AssetUploadError(`starting the upload of code ${name}:${version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err });
+  }
+  let body: PendingUpload & { error?: { message?: string } } = {};
+  try {
+    body = JSON.parse(res.bodyAsText ?? '{}') as typeof body;
+  } catch {
+    // an answer that is not JSON is reported below with its status
+  }
+  if (res.status !== 200) throw new AssetUploadError(`starting the upload of code ${name}:${version} in workspace ${t.workspace} failed (HTTP ${res.status}): ${body.error?.message ?? res.bodyAsText ?? ''}`);
+  const ref = body.blobReferenceForConsumption;
+  if (!ref?.blobUri || ref.credential?.credentialType !== 'SAS' || !ref.credential.sasUri) throw new AssetUploadError(`starting the upload of code ${name}:${version} in workspace ${t.workspace}: the answer has no SAS blob reference (blobReferenceForConsumption.credential.sasUri)`);
+  return { blobUri: ref.blobUri.replace(/\/$/, ''), sasUri: ref.credential.sasUri };
+}
+
+/** A found or uploaded asset, waiting for its registration. */
+interface Prepared {
+  a: LocalAsset;
+  /** Set when an existing version is reused (nothing to upload or register). */
+  reusedId?: string;
+  bytes: number;
+  register?: () => Promise<{ id?: string }>;
+  fallbackId?: string;
+}
+
+/**
+ * Finds or uploads and registers each asset; returns their ARM ids. Every upload finishes before the first
+ * registration, so an upload that fails (a refused credential, a file gone half way) registers nothing.
+ */
 export async function registerAssets(t: AssetTarget, assets: readonly LocalAsset[]): Promise<ResolvedAsset[]> {
-  const out: ResolvedAsset[] = [];
   const wsId = `/subscriptions/${t.subscriptionId}/resourceGroups/${t.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${t.workspace}`;
   const arm = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
     try {
@@ -351,6 +450,7 @@ export async function registerAssets(t: AssetTarget, assets: readonly LocalAsset
       throw new AssetUploadError(`${what} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err });
     }
   };
+  const prepared: Prepared[] = [];
   for (const a of assets) {
     const counter = { bytes: 0 };
     if (a.what === 'code') {
@@ -368,28 +468,62 @@ export async function registerAssets(t: AssetTarget, assets: readonly LocalAsset
         t.ml.pipeline.removePolicy({ name: CODE_HASH_POLICY });
       }
       if (found?.id) {
-        out.push({ what: a.what, path: a.path, written: a.written, id: found.id, reused: true, files: a.files.length, bytesUploaded: 0 });
+        prepared.push({ a, reusedId: found.id, bytes: 0 });
         continue;
       }
-      const codeUri = await upload(t, a, `LocalUpload/${a.hash}`, counter);
-      const r = await arm(`registering code ${name}:1`, () =>
-        t.ml.codeVersions.createOrUpdate(t.resourceGroup, t.workspace, name, '1', { properties: { codeUri, isAnonymous: true, properties: { hash_sha256: a.hash, hash_version: HASH_VERSION } } }),
-      );
-      out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/codes/${name}/versions/1`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
+      // Like az ml: a temporary container with a SAS from startPendingUpload, files under <folder>/.
+      const pending = await startPendingUpload(t, name, '1');
+      const { ContainerClient } = await import('@azure/storage-blob');
+      await uploadFiles(t, a, new ContainerClient(pending.sasUri, undefined, { retryOptions: { maxTries: 2 } }), '', counter, 'the temporary upload container from startPendingUpload');
+      const codeUri = `${pending.blobUri}/${basename(a.root)}`;
+      prepared.push({
+        a,
+        bytes: counter.bytes,
+        fallbackId: `${wsId}/codes/${name}/versions/1`,
+        register: () => arm(`registering code ${name}:1`, () => t.ml.codeVersions.createOrUpdate(t.resourceGroup, t.workspace, name, '1', { properties: { codeUri, isAnonymous: true, properties: { hash_sha256: a.hash, hash_version: HASH_VERSION } } })),
+      });
+    } else if (a.what === 'environment') {
+      // A Docker build context: uploaded like a model, registered as an anonymous environment with build.contextUri.
+      const version = a.version!;
+      const existing = await t.ml.environmentVersions.get(t.resourceGroup, t.workspace, ANONYMOUS_ENVIRONMENT, version).catch((err: unknown) => (is404(err) ? undefined : Promise.reject(new AssetUploadError(`looking up environment ${ANONYMOUS_ENVIRONMENT}:${version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err }))));
+      if (existing?.id) {
+        prepared.push({ a, reusedId: existing.id, bytes: 0 });
+        continue;
+      }
+      const contextUri = `${await upload(t, a, `LocalUpload/${a.hash}`, counter)}/`;
+      prepared.push({
+        a,
+        bytes: counter.bytes,
+        fallbackId: `${wsId}/environments/${ANONYMOUS_ENVIRONMENT}/versions/${version}`,
+        register: () => arm(`registering environment ${ANONYMOUS_ENVIRONMENT}:${version}`, () => t.ml.environmentVersions.createOrUpdate(t.resourceGroup, t.workspace, ANONYMOUS_ENVIRONMENT, version, { properties: { build: { contextUri, dockerfilePath: a.dockerfilePath ?? 'Dockerfile' }, isAnonymous: true, isArchived: false } })),
+      });
     } else {
       const name = a.name!;
-      const existing = await t.ml.modelVersions.get(t.resourceGroup, t.workspace, name, '1').catch((err: unknown) => (is404(err) ? undefined : Promise.reject(new AssetUploadError(`looking up model ${name}:1 in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err }))));
+      const version = a.version ?? '1';
+      const modelUri = `azureml://subscriptions/${t.subscriptionId}/resourcegroups/${t.resourceGroup}/workspaces/${t.workspace}/datastores/${DATASTORE}/paths/LocalUpload/${a.hash}/${basename(a.root)}`;
+      const existing = await t.ml.modelVersions.get(t.resourceGroup, t.workspace, name, version).catch((err: unknown) => (is404(err) ? undefined : Promise.reject(new AssetUploadError(`looking up model ${name}:${version} in workspace ${t.workspace} failed: ${(err as Error).message}`, { cause: err }))));
       if (existing?.id) {
-        out.push({ what: a.what, path: a.path, written: a.written, id: existing.id, reused: true, files: a.files.length, bytesUploaded: 0 });
+        // A named version is immutable: the same files (same object hash in its URI) are reused; other files are refused.
+        if (a.named && existing.properties.modelUri !== modelUri) {
+          throw new InvalidInputError(`candidate.deployment.model: model ${name}:${version} is already registered in workspace ${t.workspace} with other files (${existing.properties.modelUri ?? 'no modelUri'}); the files at ${a.written} hash to ${a.hash}. Give the inline model a new version.`);
+        }
+        prepared.push({ a, reusedId: existing.id, bytes: 0 });
         continue;
       }
       await upload(t, a, `LocalUpload/${a.hash}`, counter);
-      const modelUri = `azureml://subscriptions/${t.subscriptionId}/resourcegroups/${t.resourceGroup}/workspaces/${t.workspace}/datastores/${DATASTORE}/paths/LocalUpload/${a.hash}/${basename(a.root)}`;
-      const r = await arm(`registering model ${name}:1`, () =>
-        t.ml.modelVersions.createOrUpdate(t.resourceGroup, t.workspace, name, '1', { properties: { modelUri, modelType: a.modelType ?? 'custom_model', isAnonymous: true, isArchived: false } }),
-      );
-      out.push({ what: a.what, path: a.path, written: a.written, id: r.id ?? `${wsId}/models/${name}/versions/1`, reused: false, files: a.files.length, bytesUploaded: counter.bytes });
+      prepared.push({
+        a,
+        bytes: counter.bytes,
+        fallbackId: `${wsId}/models/${name}/versions/${version}`,
+        register: () => arm(`registering model ${name}:${version}`, () => t.ml.modelVersions.createOrUpdate(t.resourceGroup, t.workspace, name, version, { properties: { modelUri, modelType: a.modelType ?? 'custom_model', isAnonymous: !a.named, isArchived: false } })),
+      });
     }
+  }
+  const out: ResolvedAsset[] = [];
+  for (const p of prepared) {
+    const base = { what: p.a.what, path: p.a.path, written: p.a.written, files: p.a.files.length };
+    if (p.reusedId) out.push({ ...base, id: p.reusedId, reused: true, bytesUploaded: 0 });
+    else out.push({ ...base, id: (await p.register!()).id ?? p.fallbackId!, reused: false, bytesUploaded: p.bytes });
   }
   return out;
 }
@@ -409,8 +543,9 @@ export function withAssetIds(deployment: Record<string, unknown>, resolved: read
 export function describeAsset(a: LocalAsset, r?: ResolvedAsset): string {
   const head = `candidate.deployment.${a.path}: ${a.written} (${a.files.length} file${a.files.length === 1 ? '' : 's'}, ${a.bytes} bytes)`;
   if (!r) {
+    if (a.what === 'environment') return `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register anonymous environment ${ANONYMOUS_ENVIRONMENT}:${a.version} (build context, ${a.dockerfilePath}), unless it is already registered`;
     return a.what === 'model'
-      ? `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register anonymous model ${a.name}:1 (${a.modelType}), unless it is already registered`
+      ? `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register ${a.named ? 'model' : 'anonymous model'} ${a.name}:${a.version ?? '1'} (${a.modelType}), unless it is already registered`
       : `${head}: would upload to ${DATASTORE} LocalUpload/${a.hash}/${basename(a.root)} and register an anonymous code version <uuid>:1 with content hash ${a.hash}, unless one with that hash is already registered`;
   }
   return r.reused ? `${head}: already registered as ${r.id}; uploaded 0 bytes` : `${head}: uploaded ${r.bytesUploaded} bytes, registered ${r.id}`;

@@ -242,13 +242,13 @@ export function checkAssetsRegistered({ plan, source }: Pick<LoadedPlan, 'plan' 
     );
   }
   // Local code folders and local model paths are uploaded and registered by rollout start (client/assets.ts).
-  // … and an inline image environment (a local or inline conda file) is registered as an anonymous environment.
+  // … and an inline image environment (a local or inline conda file) or a local Docker build context is registered as an anonymous environment.
   const imageEnv = typeof env === 'object' && env.image !== undefined && env.build === undefined && (typeof env.conda_file !== 'string' || isLocalPath(env.conda_file));
-  const pending = pendingAssets(plan.candidate.deployment).filter((p) => !(opts.uploadsLocal && ((p.local && (p.what === 'code' || p.what === 'model')) || (p.what === 'environment' && imageEnv))));
+  const pending = pendingAssets(plan.candidate.deployment).filter((p) => !(opts.uploadsLocal && ((p.local && (p.what === 'code' || p.what === 'model' || p.path === 'environment.build.path')) || (p.what === 'environment' && imageEnv))));
   if (pending.length === 0) return;
   const lines = pending.map((p) => `candidate.deployment.${p.path}: ${p.value} (${p.local ? `local ${p.what} files to upload and register` : `an inline ${p.what} to register`})`);
   throw new InvalidInputError(
-    `${source}: the candidate deployment names ${pending.length} asset${pending.length === 1 ? '' : 's'} that must be uploaded and registered before a rollout, and glidepath does not do that yet for this kind (it uploads local code folders and model paths, and registers image environments, only): ${lines[0]!}${pending.length > 1 ? ' …' : ''}. Register ${pending.length === 1 ? 'it' : 'them'} with az ml (model/environment/code create) and reference ${pending.length === 1 ? 'it' : 'them'} as azureml:<name>:<version>; plan validate accepts the plan as written.`,
+    `${source}: the candidate deployment names ${pending.length} asset${pending.length === 1 ? '' : 's'} that must be uploaded and registered before a rollout, and glidepath does not do that yet for this kind (it uploads local code folders, model paths and Docker build contexts, and registers image environments, only): ${lines[0]!}${pending.length > 1 ? ' …' : ''}. Register ${pending.length === 1 ? 'it' : 'them'} with az ml (model/environment/code create) and reference ${pending.length === 1 ? 'it' : 'them'} as azureml:<name>:<version>; plan validate accepts the plan as written.`,
     lines,
   );
 }

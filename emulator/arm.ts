@@ -6,7 +6,7 @@ import { newKey, type EmulatorCore } from './core.js';
 import { enabledCollections, workspaceContainer, type CollectionSpec, type DataCollectorSpec } from './data-collection.js';
 import { workspaceGuid } from './log-tables.js';
 import { ArmError, badArgument, isoNow, notFound, parseJson, type Reply } from './http.js';
-import { isRegisteredModel } from './assets.js';
+import { buildEnvironmentImage, isRegisteredModel } from './assets.js';
 import { CONTAINER_STAND_IN, findModel, modelCreatedAt, parseModelRef, resolveModel, shippedModels } from './models/registry.js';
 import { INSTANCE_TYPES } from './prices.js';
 import { deploymentKey, endpointKey, type DeploymentRecord, type EndpointRecord, type OperationRecord, type SystemData } from './state.js';
@@ -501,6 +501,11 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
           throw { code: 'DataCollectionStorageUnavailable', message: `The workspace blob store for data collection could not be reached: ${(e as Error).message}` };
         }
       }
+      // An environment with a Docker build context is built (once) before the container starts.
+      await buildEnvironmentImage(core, typeof record.properties.environmentId === 'string' ? record.properties.environmentId : undefined, (line) => core.log(key, line)).catch((e: { code?: string; message?: string }) => {
+        core.log(key, `[InferenceServer] Image build: ${e.message ?? String(e)}`);
+        throw { code: e.code ?? 'ImageBuildFailure', message: e.message ?? String(e) };
+      });
       let container;
       try {
         container = await core.startContainer(record);

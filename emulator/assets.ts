@@ -2,6 +2,7 @@
 // (`…/codes/{name}/versions/{v}`; anonymous environments `…/environments/{name}/versions/{v}`; with the CLI's `?hash=&hashVersion=` lookup that matches regardless of
 // name) and model versions created with PUT (`…/models/{name}/versions/{v}`). Shipped models stay in
 // emulator/models/registry.ts; model GETs that miss here fall through to it (handleArm).
+import { randomUUID } from 'node:crypto';
 import type { RequestContext } from './arm.js';
 import type { EmulatorCore } from './core.js';
 import { ArmError, badArgument, isoNow, notFound, parseJson, type Reply } from './http.js';
@@ -49,8 +50,60 @@ function resource(a: AssetVersion): Record<string, unknown> {
 const LABEL = { codes: 'code', models: 'model', environments: 'environment' } as const;
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
-/** Code versions (GET list with `hash`, GET, PUT) and model version PUT/GET of registered models. */
-export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
+const PENDING_UPLOAD_TYPES = ['TemporaryBlobReference', 'None'];
+/** How long a pending upload's SAS is valid. */
+const PENDING_UPLOAD_SAS_MS = 60 * 60_000;
+
+/**
+ * `POST …/codes/{name}/versions/{version}/startPendingUpload` (2024-04-01 `PendingUploadRequestDto`): a
+ * temporary container in the workspace's blob store and a container SAS (read/add/create/write/list, one
+ * hour) the client uploads the code through, as the Azure ML CLI does (reference §1 step 5). The body must
+ * be `{pendingUploadType: "TemporaryBlobReference"}` (an optional `pendingUploadId`); anything else is a 400
+ * naming the field.
+ */
+async function startPendingUpload(core: EmulatorCore, ctx: RequestContext): Promise<Reply> {
+  if (ctx.method !== 'POST') throw new ArmError(405, 'MethodNotAllowed', `The requested resource does not support http method '${ctx.method}'.`);
+  const body = parseJson(ctx.body) as Record<string, unknown> | null;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badArgument('The request body must be a PendingUploadRequestDto: {"pendingUploadType":"TemporaryBlobReference"}.', 'pendingUploadType');
+  const type = body.pendingUploadType;
+  if (type === undefined || type === null) throw badArgument('pendingUploadType is required: TemporaryBlobReference.', 'pendingUploadType');
+  if (typeof type !== 'string' || !PENDING_UPLOAD_TYPES.includes(type)) throw badArgument(`pendingUploadType must be TemporaryBlobReference (or None), not ${JSON.stringify(type)}.`, 'pendingUploadType');
+  if (type !== 'TemporaryBlobReference') throw badArgument('pendingUploadType None asks for no upload; the emulator gives TemporaryBlobReference uploads only.', 'pendingUploadType');
+  const id = body.pendingUploadId;
+  if (id !== undefined && id !== null && (typeof id !== 'string' || !/^[A-Za-z0-9-]{1,36}$/.test(id))) throw badArgument('pendingUploadId must be an id of letters, digits and hyphens (a GUID).', 'pendingUploadId');
+  if (!core.blobStore.enabled) throw new ArmError(503, 'ServiceUnavailable', 'The workspace blob store is off in this emulator (--no-blob-storage): no pending uploads.');
+  const uploadId = typeof id === 'string' ? id.toLowerCase() : randomUUID();
+  const container = `pending-${uploadId}`.slice(0, 63).replace(/-+$/, '');
+  let info;
+  try {
+    info = await core.blobStore.ensure();
+    await core.blobStore.ensureContainer(container);
+  } catch (e) {
+    throw new ArmError(503, 'ServiceUnavailable', `The workspace blob store is not available: ${(e as Error).message}`);
+  }
+  const { ContainerSASPermissions, generateBlobSASQueryParameters, SASProtocol, StorageSharedKeyCredential } = await import('@azure/storage-blob');
+  const sas = generateBlobSASQueryParameters(
+    { containerName: container, permissions: ContainerSASPermissions.parse('racwl'), startsOn: new Date(Date.now() - 60_000), expiresOn: new Date(Date.now() + PENDING_UPLOAD_SAS_MS), protocol: SASProtocol.HttpsAndHttp },
+    new StorageSharedKeyCredential(info.accountName, info.accountKey),
+  ).toString();
+  const blobUri = `${info.url}/${container}`;
+  const [, sub = '', , rg = ''] = ctx.segments;
+  return {
+    status: 200,
+    body: {
+      blobReferenceForConsumption: {
+        blobUri,
+        storageAccountArmId: `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/${info.accountName}`,
+        credential: { credentialType: 'SAS', sasUri: `${blobUri}?${sas}` },
+      },
+      pendingUploadId: uploadId,
+      pendingUploadType: 'TemporaryBlobReference',
+    },
+  };
+}
+
+/** Code versions (GET list with `hash`, GET, PUT, startPendingUpload) and model version PUT/GET of registered models. */
+export async function handleAssets(core: EmulatorCore, ctx: RequestContext): Promise<Reply> {
   const s = ctx.segments;
   if (!ctx.query.get('api-version')) throw new ArmError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
   const prefix = s.slice(0, 8).join('/');
@@ -70,6 +123,7 @@ export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
     const mine = [...store.values()].filter((a) => a.kind === kind && eq(a.prefix, prefix) && (hash ? (a.properties.properties as Record<string, unknown> | undefined)?.hash_sha256 === hash : a.name === name));
     return { status: 200, body: { value: mine.map(resource) } };
   }
+  if (kind === 'codes' && s.length === 13 && version && eq(s[12], 'startPendingUpload')) return startPendingUpload(core, ctx);
   if (s.length !== 12 || !version) throw notFound(ctx.path);
   const key = keyOf(prefix, kind, name, version);
   if (ctx.method === 'GET') {
@@ -82,12 +136,20 @@ export function handleAssets(core: EmulatorCore, ctx: RequestContext): Reply {
   const body = parseJson(ctx.body) as { properties?: Record<string, unknown> } | null;
   const props = body?.properties;
   if (!props || typeof props !== 'object') throw badArgument('The request body needs properties.', 'properties');
-  const uriKey = kind === 'codes' ? 'codeUri' : kind === 'environments' ? 'image' : 'modelUri';
-  if (typeof props[uriKey] !== 'string' || props[uriKey] === '') throw badArgument(`properties.${uriKey} is required.`, `properties.${uriKey}`);
+  // An environment is an image, or a Docker build context (build.contextUri) the service builds an image from.
+  const build = kind === 'environments' ? (props.build as { contextUri?: unknown; dockerfilePath?: unknown } | undefined | null) : undefined;
+  if (build !== undefined && build !== null) {
+    if (typeof build !== 'object' || typeof build.contextUri !== 'string' || build.contextUri === '') throw badArgument('properties.build.contextUri is required when properties.build is given.', 'properties.build.contextUri');
+    if (build.dockerfilePath !== undefined && build.dockerfilePath !== null && (typeof build.dockerfilePath !== 'string' || build.dockerfilePath === '')) throw badArgument('properties.build.dockerfilePath must be a path in the build context.', 'properties.build.dockerfilePath');
+    if (props.image !== undefined && props.image !== null) throw badArgument('An environment takes properties.image or properties.build, not both.', 'properties.build');
+    if (props.condaFile !== undefined && props.condaFile !== null) throw badArgument('properties.condaFile goes with properties.image; a build context installs its own packages.', 'properties.condaFile');
+  }
+  const uriKey = kind === 'codes' ? 'codeUri' : kind === 'environments' ? (build ? 'build' : 'image') : 'modelUri';
+  if (uriKey !== 'build' && (typeof props[uriKey] !== 'string' || props[uriKey] === '')) throw badArgument(`properties.${uriKey} is required${kind === 'environments' ? ' (or properties.build with a contextUri)' : ''}.`, `properties.${uriKey}`);
   const existing = store.get(key);
   if (existing) {
     // Asset versions are immutable: Azure refuses a changed URI on an existing version.
-    if (existing.properties[uriKey] !== props[uriKey]) throw new ArmError(409, 'UserError', `${LABEL[kind]} version ${name}:${version} already exists with a different ${uriKey}.`);
+    if (JSON.stringify(existing.properties[uriKey]) !== JSON.stringify(props[uriKey])) throw new ArmError(409, 'UserError', `${LABEL[kind]} version ${name}:${version} already exists with a different ${uriKey}.`);
     return { status: 200, body: resource(existing) };
   }
   const a: AssetVersion = { kind, prefix, name, version, properties: { ...props }, createdAt: isoNow() };
@@ -108,4 +170,57 @@ export function isRegisteredModel(core: EmulatorCore, ref: string): boolean {
   const suffix = `/models/${name}/versions/${version}`.toLowerCase();
   for (const key of storeOf(core).keys()) if (key.endsWith(suffix)) return true;
   return false;
+}
+
+/** The Docker build context of an environment registered here with `build` (an ARM id or `azureml:name:version`), if it has one. */
+export function environmentBuild(core: EmulatorCore, ref: string): { id: string; contextUri: string; dockerfilePath: string } | undefined {
+  const m = /(?:^azureml:([^:/]+):([^:/]+)$)|(?:\/environments\/([^/]+)\/versions\/([^/]+)$)/i.exec(ref);
+  const name = m?.[1] ?? m?.[3];
+  const version = m?.[2] ?? m?.[4];
+  if (!name || !version) return undefined;
+  const suffix = `/environments/${name}/versions/${version}`.toLowerCase();
+  for (const [key, a] of storeOf(core)) {
+    const build = a.properties.build as { contextUri?: string; dockerfilePath?: string } | undefined;
+    if (key.endsWith(suffix) && build?.contextUri) return { id: key, contextUri: build.contextUri, dockerfilePath: build.dockerfilePath ?? 'Dockerfile' };
+  }
+  return undefined;
+}
+
+const built = new WeakMap<EmulatorCore, Map<string, Promise<void>>>();
+
+/**
+ * Builds the image of an environment with a build context, once per environment version (Azure caches the
+ * image: a second deployment of the same version does not build again). The build reads the context from the
+ * blob store: it fails (ImageBuildFailure) when the Dockerfile is not there, and otherwise takes the
+ * emulator's provisioning time (--provision-time), logged as the image build. Resolves with no build for an
+ * environment without a build context.
+ */
+export function buildEnvironmentImage(core: EmulatorCore, ref: string | undefined, log: (line: string) => void): Promise<void> {
+  const b = ref ? environmentBuild(core, ref) : undefined;
+  if (!b) return Promise.resolve();
+  let cache = built.get(core);
+  if (!cache) built.set(core, (cache = new Map()));
+  const done = cache.get(b.id);
+  if (done) {
+    log(`[InferenceServer] Image build: Image of ${ref} already built; reusing it`);
+    return done;
+  }
+  const run = (async () => {
+    log(`[InferenceServer] Image build: Building the image of ${ref} from ${b.contextUri} (${b.dockerfilePath})`);
+    const u = new URL(b.contextUri);
+    const info = await core.blobStore.ensure();
+    const base = new URL(info.url);
+    // contextUri: <blob service URL>/<container>/<path>/ (the account is in the service URL's path on Azurite).
+    const rest = decodeURIComponent(u.pathname).slice(base.pathname.replace(/\/$/, '').length).replace(/^\//, '');
+    const [container, ...path] = rest.split('/');
+    const blob = `${path.join('/').replace(/\/$/, '')}/${b.dockerfilePath}`;
+    const svc = await core.blobStore.serviceClient();
+    const exists = u.host === base.host && container ? await svc.getContainerClient(container).getBlobClient(blob).exists() : false;
+    if (!exists) throw { code: 'ImageBuildFailure', message: `Image build failed for environment ${ref}: ${b.dockerfilePath} was not found in the build context ${b.contextUri}.` };
+    await new Promise<void>((resolve) => core.after(core.operationDurationMs(), resolve));
+    log(`[InferenceServer] Image build: Image of ${ref} built (${b.dockerfilePath}); the emulator stands in for the container it would run`);
+  })();
+  cache.set(b.id, run);
+  run.catch(() => cache.delete(b.id));
+  return run;
 }

@@ -255,7 +255,7 @@ export function createEmulatorServer(core: EmulatorCore, tls: { cert: string; ke
             kind === 'management' && isDatastorePath(segments)
               ? await handleDatastores(core, ctx)
               : kind === 'management' && isAssetPath(core, ctx.method, segments)
-                ? handleAssets(core, ctx)
+                ? await handleAssets(core, ctx)
                 : handleArm(core, ctx);
           break;
         default:

@@ -65,7 +65,7 @@ export async function planValidate(options: ValidateOptions, deps: Pick<CommandD
   for (const p of pending) {
     const env = plan.candidate.deployment.environment;
     const imageEnv = p.what === 'environment' && typeof env === 'object' && env.image !== undefined && (typeof env.conda_file !== 'string' || p.local);
-    const uploads = (p.local && (p.what === 'code' || p.what === 'model')) || imageEnv;
+    const uploads = (p.local && (p.what === 'code' || p.what === 'model' || p.path === 'environment.build.path')) || imageEnv;
     lines.push(
       uploads
         ? `note: candidate.deployment.${p.path}: ${p.value} is ${p.local ? 'a local path' : `an inline ${p.what}`}; rollout start ${imageEnv ? 'registers it as an anonymous environment' : 'uploads and registers it'} (see plan validate --resolve --dry-run)`
@@ -113,7 +113,7 @@ async function validateResolve(loaded: LoadedPlan, options: ValidateOptions, dep
     valid: true,
     source: loaded.source,
     dryRun: Boolean(options.dryRun),
-    assets: local.map((a, i) => ({ path: a.path, written: a.written, what: a.what, files: a.files.map((f) => ({ path: f.rel, bytes: f.size })), bytes: a.bytes, hash: a.hash, ...(a.name ? { name: a.name, version: '1' } : {}), ...(resolved[i] ? { id: resolved[i].id, reused: resolved[i].reused, bytesUploaded: resolved[i].bytesUploaded } : {}) })),
+    assets: local.map((a, i) => ({ path: a.path, written: a.written, what: a.what, files: a.files.map((f) => ({ path: f.rel, bytes: f.size })), bytes: a.bytes, hash: a.hash, ...(a.name ? { name: a.name, version: a.version ?? '1' } : {}), ...(resolved[i] ? { id: resolved[i].id, reused: resolved[i].reused, bytesUploaded: resolved[i].bytesUploaded } : {}) })),
     ...(env ? { environment: { name: ANONYMOUS_ENVIRONMENT, version: env.version, image: env.image, ...(envResolved ? { id: envResolved.id, reused: envResolved.reused } : {}) } } : {}),
   };
   return { exitCode: ExitCode.ok, text: lines.join('\n'), json };

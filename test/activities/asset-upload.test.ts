@@ -37,7 +37,7 @@ function planText(deployment: Record<string, unknown>): string {
 
 const DEPLOYMENT = { model: { path: './model', type: 'mlflow_model' }, code_configuration: { code: './src', scoring_script: 'score.py' } };
 
-async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv; badKey?: boolean; onProgress?: (line: string) => void } = {}) {
+async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv; badKey?: boolean; badSas?: boolean; onProgress?: (line: string) => void } = {}) {
   const gateway = new FakeGateway();
   const t = testRuntime({ files: { [join(dir, 'plan.yaml')]: plan }, gateway, env: opts.env ?? {} });
   if (opts.onProgress) {
@@ -60,6 +60,17 @@ async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv
         },
       }, { afterPhase: 'Retry' }); // below deserialization: the SDK parses the changed body
     }
+    if (opts.badSas) {
+      // startPendingUpload hands out a SAS whose signature the blob service does not accept.
+      target.ml.pipeline.addPolicy({
+        name: 'wrongSas',
+        async sendRequest(req, next) {
+          const res = await next(req);
+          if (/startPendingUpload/i.test(req.url) && res.bodyAsText) res.bodyAsText = res.bodyAsText.replace(/sig=[^&"]+/, 'sig=bm90IHRoZSBzaWduYXR1cmU%3D');
+          return res;
+        },
+      }, { afterPhase: 'Retry' });
+    }
     return target;
   };
   const code = await main(argv, t.runtime);
@@ -67,16 +78,17 @@ async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv
   return { code, out: t.out.join('\n'), err: t.err.join('\n'), input: startCall ? JSON.stringify((startCall.args[0] as { document: unknown }).document) : undefined, gateway };
 }
 
-async function container() {
+/** A container of the emulator's blob store: workspaceblobstore's unless named. */
+async function container(name?: string) {
   const info = await emu.blobStore();
   const ds = await armClient(emu).datastores.get(RG, WS, 'workspaceblobstore');
   const svc = new BlobServiceClient(info.url, new StorageSharedKeyCredential(info.accountName, info.accountKey));
-  return svc.getContainerClient((ds.properties as { containerName: string }).containerName);
+  return svc.getContainerClient(name ?? (ds.properties as { containerName: string }).containerName);
 }
 
-async function blobNames(prefix: string): Promise<string[]> {
+async function blobNames(prefix: string, containerName?: string): Promise<string[]> {
   const names: string[] = [];
-  const c = await container();
+  const c = await container(containerName);
   if (!(await c.exists())) return [];
   for await (const b of c.listBlobsFlat({ prefix })) names.push(b.name);
   return names.sort();
@@ -159,8 +171,11 @@ describe('local code and model assets on rollout start', { timeout: 120_000 }, (
     const code = await ml.codeVersions.get(RG, WS, codeName!, '1');
     assert.equal(code.properties.isAnonymous, true);
     assert.equal(code.properties.properties?.hash_version, '202208');
-    const hash = code.properties.properties!.hash_sha256!;
-    assert.deepEqual(await blobNames(`LocalUpload/${hash}/`), [`LocalUpload/${hash}/src/.amlignore`, `LocalUpload/${hash}/src/score.py`]);
+    // Uploaded like az ml: into the temporary container startPendingUpload gave, as <folder>/<relpath>.
+    const [, pendingContainer] = /\/(pending-[0-9a-f-]{36})\/src$/.exec(code.properties.codeUri ?? '')!;
+    assert.deepEqual(await blobNames('', pendingContainer), ['src/.amlignore', 'src/score.py']);
+    assert.ok(emu.callLog().some((c) => c.method === 'POST' && c.path.endsWith(`/codes/${codeName}/versions/1/startPendingUpload`) && c.status === 200), 'the code went through startPendingUpload');
+    assert.deepEqual(await blobNames(`LocalUpload/${code.properties.properties!.hash_sha256!}/`), [], 'code is not in the datastore');
     const [, modelName] = /\/models\/([^/]+)\//.exec(modelId)!;
     const model = await ml.modelVersions.get(RG, WS, modelName!, '1');
     assert.equal(model.properties.modelType, 'mlflow_model');
@@ -349,13 +364,147 @@ describe('inline image environments become anonymous environment versions', { ti
     assert.equal((JSON.parse(withConda.out) as { environment: { version: string } }).environment.version, sha(h));
   });
 
-  test('a missing conda file is refused (exit 2) naming it; a build context is still refused by name', async () => {
+  test('a missing conda file is refused (exit 2) naming it, and nothing is started', async () => {
     const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { ...ENV, conda_file: './nope.yml' } }));
     assert.equal(r.code, 2);
     assert.match(r.err, /candidate\.deployment\.environment\.conda_file: cannot read .*nope\.yml: no such file or folder/);
-    const b = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { build: { path: './ctx' } } }));
-    assert.equal(b.code, 2);
-    assert.match(b.err, /glidepath does not do that yet for this kind .*: candidate\.deployment\.environment\.build\.path: \.\/ctx/);
-    assert.equal(b.gateway.started.length, 0);
+    assert.equal(r.gateway.started.length, 0);
+  });
+});
+
+describe('Docker build contexts become anonymous environment versions with build.contextUri', { timeout: 120_000 }, () => {
+  const DOCKERFILE = 'FROM mcr.microsoft.com/azureml/minimal-ubuntu22.04-py39-cpu-inference:latest\nCOPY requirements.txt /tmp/\nRUN pip install -r /tmp/requirements.txt\n';
+
+  test('a build context without its Dockerfile is refused (exit 2) naming the file, and nothing is uploaded', async () => {
+    mkdirSync(join(dir, 'ctx-bare'));
+    writeFileSync(join(dir, 'ctx-bare', 'requirements.txt'), 'scikit-learn\n');
+    const before = await blobNames('LocalUpload/');
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { build: { path: './ctx-bare' } } }));
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.err, new RegExp(`candidate\\.deployment\\.environment\\.build\\.path: the build context .*ctx-bare has no ${join(dir, 'ctx-bare', 'Dockerfile').replace(/[/.]/g, '\\$&')}`));
+    const named = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { build: { path: './ctx-bare', dockerfile_path: 'docker/Dockerfile.prod' } } }));
+    assert.equal(named.code, 2);
+    assert.match(named.err, /candidate\.deployment\.environment\.build\.dockerfile_path: the build context .* has no .*ctx-bare\/docker\/Dockerfile\.prod/);
+    assert.deepEqual([r.gateway.started.length, named.gateway.started.length], [0, 0]);
+    assert.deepEqual(await blobNames('LocalUpload/'), before, 'nothing uploaded');
+  });
+
+  let envId = '';
+  test('rollout start uploads the context to LocalUpload/<object hash>/<folder> and registers CliV2AnonymousEnvironment with build.contextUri; a second start uploads 0 bytes', async () => {
+    mkdirSync(join(dir, 'ctx', 'docker'), { recursive: true });
+    writeFileSync(join(dir, 'ctx', 'docker', 'Dockerfile.prod'), DOCKERFILE);
+    writeFileSync(join(dir, 'ctx', 'requirements.txt'), 'scikit-learn==1.5.1\n');
+    const plan = planText({ environment: { build: { path: './ctx', dockerfile_path: 'docker/Dockerfile.prod' } } });
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    assert.equal(r.code, 0, r.err);
+    const a = (JSON.parse(r.out) as StartJson).assets.find((x) => x.path === 'environment.build.path')!;
+    assert.match(a.id, /\/environments\/CliV2AnonymousEnvironment\/versions\/[0-9a-f]{64}$/);
+    assert.deepEqual([a.reused, a.files, a.bytesUploaded], [false, 2, DOCKERFILE.length + 'scikit-learn==1.5.1\n'.length]);
+    const input = JSON.parse(r.input!) as { candidate: { deployment: { environment: unknown } } };
+    assert.equal(input.candidate.deployment.environment, a.id);
+    assert.ok(!r.input!.includes('./ctx') && !r.input!.includes(dir), 'no local path in the workflow input');
+    const got = await armClient(emu).environmentVersions.get(RG, WS, 'CliV2AnonymousEnvironment', a.id.split('/').pop()!);
+    assert.equal(got.properties.isAnonymous, true);
+    assert.equal(got.properties.image, undefined);
+    assert.equal(got.properties.build?.dockerfilePath, 'docker/Dockerfile.prod');
+    const ctxPath = /\/(LocalUpload\/[0-9a-f]{64}\/ctx)\/$/.exec(got.properties.build!.contextUri)![1]!;
+    assert.deepEqual(await blobNames(`${ctxPath}/`), [`${ctxPath}/docker/Dockerfile.prod`, `${ctxPath}/requirements.txt`]);
+    const again = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    const b = (JSON.parse(again.out) as StartJson).assets.find((x) => x.path === 'environment.build.path')!;
+    assert.deepEqual([b.id, b.reused, b.bytesUploaded], [a.id, true, 0]);
+    const dry = await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--dry-run'], plan);
+    assert.match(dry.out, /environment\.build\.path: \.\/ctx \(2 files, \d+ bytes\): would upload to workspaceblobstore LocalUpload\/[0-9a-f]{64}\/ctx and register anonymous environment CliV2AnonymousEnvironment:[0-9a-f]{64} \(build context, docker\/Dockerfile\.prod\)/);
+    envId = a.id;
+  });
+
+  test('a deployment of the built environment waits for the image build (the provisioning time) and serves; a context without its Dockerfile fails the build', async () => {
+    assert.ok(envId, 'needs the registration test before it');
+    const ml = armClient(emu);
+    const key = await anEndpointWith(ml, 'built-ep', { blue: 'azureml:fraud-detector:1' });
+    await setTraffic(ml, 'built-ep', { blue: 100 });
+    const d = aDeployment('azureml:fraud-detector:2');
+    d.properties.environmentId = envId;
+    const t0 = Date.now();
+    const created = await ml.onlineDeployments.beginCreateOrUpdateAndWait(RG, WS, 'built-ep', 'green', d, POLL);
+    const took = Date.now() - t0;
+    assert.equal(created.properties.provisioningState, 'Succeeded');
+    const r = await score(emu, 'built-ep', key, { deployment: 'green' });
+    assert.equal(r.status, 200, r.text);
+    const logs = (await ml.onlineDeployments.getLogs(RG, WS, 'built-ep', 'green', { containerType: 'InferenceServer', tail: 100 })).content ?? '';
+    assert.match(logs, /Image build: Building the image of .*CliV2AnonymousEnvironment.* \(docker\/Dockerfile\.prod\)/);
+    assert.match(logs, /Image build: Image of .* built/);
+    // The build takes the emulator's provisioning time (150 ms here, startTestEmulator's --provision-time).
+    const at = (re: RegExp) => Date.parse(logs.split('\n').find((l) => re.test(l))!.slice(0, 24));
+    const buildMs = at(/Image build: Image of .* built/) - at(/Image build: Building/);
+    assert.ok(buildMs >= 145, `the image build took ${buildMs} ms`);
+    assert.ok(took >= buildMs, 'the deployment waited for the build');
+    console.log(`deployment with a build-context environment provisioned in ${took} ms (image build ${buildMs} ms)`);
+
+    // An environment registered directly (not through glidepath) whose context has no Dockerfile: the build fails.
+    const info = await emu.blobStore();
+    const ds = await ml.datastores.get(RG, WS, 'workspaceblobstore');
+    const contextUri = `${info.url}/${(ds.properties as { containerName: string }).containerName}/LocalUpload/none/empty/`;
+    const bad = await ml.environmentVersions.createOrUpdate(RG, WS, 'no-dockerfile', '1', { properties: { build: { contextUri, dockerfilePath: 'Dockerfile' } } });
+    const dBad = aDeployment('azureml:fraud-detector:2');
+    dBad.properties.environmentId = bad.id!;
+    await assert.rejects(ml.onlineDeployments.beginCreateOrUpdateAndWait(RG, WS, 'built-ep', 'broken', dBad, POLL), /Image build failed for environment .*no-dockerfile.*: Dockerfile was not found in the build context/);
+    const state = await ml.onlineDeployments.get(RG, WS, 'built-ep', 'broken');
+    assert.equal(state.properties.provisioningState, 'Failed');
+  });
+
+  test('the emulator refuses an environment version with both image and build, or a build without contextUri (400 naming the field)', async () => {
+    const ml = armClient(emu);
+    await assert.rejects(ml.environmentVersions.createOrUpdate(RG, WS, 'both', '1', { properties: { image: 'python:3.11', build: { contextUri: 'https://x/y/' } } }), (e: { statusCode?: number; message: string }) => e.statusCode === 400 && /properties\.image or properties\.build, not both/.test(e.message));
+    await assert.rejects(ml.environmentVersions.createOrUpdate(RG, WS, 'noctx', '1', { properties: { build: { contextUri: '' } } }), (e: { statusCode?: number; message: string }) => e.statusCode === 400 && /properties\.build\.contextUri is required/.test(e.message));
+  });
+});
+
+describe('more bad input: exit 2 or 3 naming the asset, nothing registered, no rollout started', { timeout: 60_000 }, () => {
+  test('a SAS from startPendingUpload that the blob service refuses exits 3 naming the code, and registers neither the code nor the model', async () => {
+    mkdirSync(join(dir, 'sas-src'));
+    writeFileSync(join(dir, 'sas-src', 'score.py'), 'def init():\n    pass\n\ndef run(d):\n    return 1\n');
+    writeFileSync(join(dir, 'sas-model.pkl'), 'another model');
+    const plan = planText({ model: { path: './sas-model.pkl' }, code_configuration: { code: './sas-src', scoring_script: 'score.py' } });
+    const names = async () => {
+      const out = [];
+      for await (const c of armClient(emu).codeContainers.list(RG, WS)) out.push(c.name);
+      return out.sort();
+    };
+    const codesBefore = await names();
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], plan, { badSas: true });
+    assert.equal(r.code, 3, r.out + r.err);
+    assert.match(r.err, /the temporary upload container from startPendingUpload refused Glidepath's credential while uploading code_configuration\.code \(\.\/sas-src\)/);
+    assert.equal(r.gateway.started.length, 0);
+    assert.deepEqual(await names(), codesBefore, 'no code version registered');
+    const dry = JSON.parse((await run(['plan', 'validate', join(dir, 'plan.yaml'), '--resolve', '--dry-run', '--json'], plan)).out) as { assets: { path: string; name?: string }[] };
+    const modelName = dry.assets.find((a) => a.path === 'model.path')!.name!;
+    await assert.rejects(armClient(emu).modelVersions.get(RG, WS, modelName, '1'), (e: { statusCode?: number }) => e.statusCode === 404, 'the model is not registered either');
+  });
+
+  test('a conda file that is not YAML is refused (exit 2) naming the file', async () => {
+    writeFileSync(join(dir, 'broken-conda.yml'), 'name: fraud\ndependencies:\n  - python=3.10\n   - pip: [unclosed\n');
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ environment: { image: 'python:3.11', conda_file: './broken-conda.yml' } }));
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.err, /candidate\.deployment\.environment\.conda_file: .*broken-conda\.yml is not valid YAML/);
+    assert.equal(r.gateway.started.length, 0);
+  });
+
+  test('an inline model named name:version that is already registered with other files is refused (exit 2) naming both; the same files are reused', async () => {
+    mkdirSync(join(dir, 'named-model'));
+    writeFileSync(join(dir, 'named-model', 'model.onnx'), 'v1 weights');
+    const plan = planText({ model: { name: 'fraud-named', version: 4, path: './named-model', type: 'triton_model' } });
+    const first = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    assert.equal(first.code, 0, first.err);
+    const a = (JSON.parse(first.out) as StartJson).assets[0]!;
+    assert.match(a.id, /\/models\/fraud-named\/versions\/4$/);
+    const registered = await armClient(emu).modelVersions.get(RG, WS, 'fraud-named', '4');
+    assert.deepEqual([registered.properties.isAnonymous, registered.properties.modelType], [false, 'triton_model']);
+    const same = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], plan);
+    assert.deepEqual((JSON.parse(same.out) as StartJson).assets.map((x) => [x.id, x.reused, x.bytesUploaded]), [[a.id, true, 0]]);
+    writeFileSync(join(dir, 'named-model', 'model.onnx'), 'v2 weights, retrained');
+    const changed = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], plan);
+    assert.equal(changed.code, 2, changed.out);
+    assert.match(changed.err, /candidate\.deployment\.model: model fraud-named:4 is already registered in workspace .* with other files .*; the files at \.\/named-model hash to [0-9a-f]{64}\. Give the inline model a new version/);
+    assert.equal(changed.gateway.started.length, 0);
   });
 });

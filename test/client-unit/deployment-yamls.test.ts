@@ -1,8 +1,9 @@
 /**
  * Deployment YAMLs shaped like Azure's public samples (test/fixtures/deployments), used as written through
  * `candidate.deploymentFile`: `plan validate` accepts every managed one and refuses the Kubernetes ones with
- * the message; `rollout start` starts the ones whose assets are registered and refuses (exit 2, nothing
- * started) the ones with local or inline assets; the workflow input carries the spec, never the file's path.
+ * the message; `rollout start` starts the ones whose assets are registered; the ones with local assets list
+ * their files with `--resolve --dry-run` (uploading them is tested on the emulator); the workflow input
+ * carries the spec, never the file's path.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,15 +19,16 @@ const DIR = join(import.meta.dirname, '..', 'fixtures', 'deployments');
 const FIXTURES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f));
 
 /** Each fixture, what `rollout start` must do with it, and the local or inline assets it names. */
-// `refused` names the asset rollout start refuses: local code folders and model paths are uploaded and image
-// environments registered (test/activities/asset-upload.test.ts), so the samples' missing folders are refused as unreadable.
-const EXPECTED: Record<string, { start: 'starts' | 'refused-assets' | 'missing-local' | 'refused-k8s'; pending?: string[]; refused?: string }> = {
-  'local-assets-blue.yml': { start: 'missing-local', pending: ['model.path', 'environment.conda_file', 'code_configuration.code'], refused: 'code_configuration.code' },
-  'tfserving-custom-container.yml': { start: 'missing-local', pending: ['model.path', 'environment'], refused: 'model.path' },
+// `uploads` lists what `plan validate --resolve --dry-run` finds to upload from the folders beside the samples;
+// rollout start uploads and registers them (test/activities/deployment-yamls-on-emulator.test.ts rolls them out).
+const EXPECTED: Record<string, { start: 'starts' | 'uploads' | 'refused-k8s'; pending?: string[]; uploads?: string[] }> = {
+  'local-assets-blue.yml': { start: 'uploads', pending: ['model.path', 'environment.conda_file', 'code_configuration.code'], uploads: ['code_configuration.code', 'model.path'] },
+  'tfserving-custom-container.yml': { start: 'uploads', pending: ['model.path', 'environment'], uploads: ['model.path'] },
+  'build-context.yml': { start: 'uploads', pending: ['environment.build.path'], uploads: ['environment.build.path'] },
   'custom-container-no-model.yml': { start: 'starts' },
-  'mlflow-no-code.yml': { start: 'missing-local', pending: ['model.path'], refused: 'model.path' },
+  'mlflow-no-code.yml': { start: 'uploads', pending: ['model.path'], uploads: ['model.path'] },
   'mlflow-no-code-registered.yml': { start: 'starts' },
-  'triton-no-code.yml': { start: 'missing-local', pending: ['model.path'], refused: 'model.path' },
+  'triton-no-code.yml': { start: 'uploads', pending: ['model.path'], uploads: ['model.path'] },
   'registry-model.yml': { start: 'starts' },
   'data-collector.yml': { start: 'starts' },
   'keyvault.yml': { start: 'starts' },
@@ -99,19 +101,19 @@ describe('deployment YAMLs shaped like Azure’s samples, taken with candidate.d
       assert.equal(json.valid, true);
       assert.deepEqual(json.pendingAssets.map((p) => p.path), want.pending ?? []);
     });
-    if (want.start === 'refused-assets') {
-      test(`${file}: rollout start refuses it (exit 2) naming the local or inline assets, and starts nothing`, async () => {
-        const r = await run(['rollout', 'start', `plans/${file}`, '--as', 'ci@contoso.com']);
+    if (want.start === 'uploads') {
+      test(`${file}: plan validate --resolve --dry-run lists the local files it would upload; rollout start without a workspace refuses (exit 2) and starts nothing`, async () => {
+        // The plan names the file by its absolute path, so the folders beside it are read from disk.
+        const plan = planFor(file, (p) => ((p.candidate as Record<string, unknown>).deploymentFile = join(DIR, file)));
+        const extra = { 'plans/local.yaml': plan, [join(DIR, file)]: readFileSync(join(DIR, file), 'utf8') };
+        const dry = await run(['plan', 'validate', 'plans/local.yaml', '--resolve', '--dry-run', '--json'], extra);
+        assert.equal(dry.code, 0, dry.err);
+        const assets = (JSON.parse(dry.out) as { assets: { path: string; files: unknown[]; bytes: number }[] }).assets;
+        assert.deepEqual(assets.map((a) => a.path), want.uploads);
+        for (const a of assets) assert.ok(a.files.length > 0 && a.bytes > 0, `${a.path}: files found`);
+        const r = await run(['rollout', 'start', 'plans/local.yaml', '--as', 'ci@contoso.com'], extra);
         assert.equal(r.code, 2, r.out);
-        assert.match(r.err, /must be uploaded and registered before a rollout, and glidepath does not do that yet/);
-        assert.match(r.err, new RegExp(`candidate\\.deployment\\.${want.refused!.replace('.', '\\.')}: `));
-        assert.deepEqual(r.gateway.started, []);
-      });
-    } else if (want.start === 'missing-local') {
-      test(`${file}: rollout start refuses it (exit 2) naming the local path it cannot read, and starts nothing`, async () => {
-        const r = await run(['rollout', 'start', `plans/${file}`, '--as', 'ci@contoso.com']);
-        assert.equal(r.code, 2, r.out);
-        assert.match(r.err, new RegExp(`candidate\\.deployment\\.${want.refused!.replace('.', '\\.')}: cannot read /.*: no such file or folder`));
+        assert.match(r.err, /the candidate names local assets to upload, and this glidepath has no workspace to upload them to/);
         assert.deepEqual(r.gateway.started, []);
       });
     } else {
