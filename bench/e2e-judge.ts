@@ -58,7 +58,7 @@ import { startRollout } from '../test/support/builders.js';
 import { createDevEnv, uniqueName, workflowBundle } from '../test/support/temporal.js';
 import type { safeRollout } from '../workflows/index.js';
 import { status } from '../workflows/messages.js';
-import { benchRoot, command, machine, machineLine, percentile, writeResults } from './lib/support.js';
+import { benchFlags, benchRoot, command, machine, machineLine, percentile, writeResults } from './lib/support.js';
 
 // ───────────────────────────── settings ─────────────────────────────
 
@@ -77,34 +77,21 @@ if (GATES_MODE !== 'mc' && GATES_MODE !== 'defaults') {
   process.exit(2);
 }
 const MC_GATES = { errorRate: { tolerance: 1.25 }, latencyP50Ms: { tolerance: 1.05 }, latencyP95Ms: { tolerance: 1.05 }, latencyP99Ms: { tolerance: 1.05 } };
-const arg = (name: string): string | undefined => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-/** The results' name: bench/results/NAME.{json,md} and NAME-rows.jsonl. */
-const RESULT_NAME = arg('rerender') ?? (NAME_FLAG_INDEX >= 0 ? (args[NAME_FLAG_INDEX + 1] ?? 'e2e-judge') : quick ? 'e2e-judge-quick' : 'e2e-judge');
-if (!/^[a-z0-9-]+$/.test(RESULT_NAME)) {
-  console.error(`--name must be lowercase letters, digits and dashes (got "${RESULT_NAME}")`);
-  process.exit(2);
-}
+const { arg, num } = benchFlags(args);
 function fail(msg: string): never {
   console.error(msg);
   process.exit(2);
 }
-const num = (name: string, fallback: number, check: (n: number) => boolean = (n) => n > 0): number => {
-  const v = arg(name);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || !check(n)) fail(`--${name} must be a positive number (got "${v}")`);
-  return n;
-};
+/** The results' name: bench/results/NAME.{json,md} and NAME-rows.jsonl. */
+const RESULT_NAME = arg('rerender') ?? (NAME_FLAG_INDEX >= 0 ? (args[NAME_FLAG_INDEX + 1] ?? 'e2e-judge') : quick ? 'e2e-judge-quick' : 'e2e-judge');
+if (!/^[a-z0-9-]+$/.test(RESULT_NAME)) fail(`--name must be lowercase letters, digits and dashes (got "${RESULT_NAME}")`);
 const dur = (name: string, fallback: string): number => {
   const v = arg(name) ?? fallback;
   return parseDuration(v) ?? fail(`--${name} must be a duration like 30s or 9m (got "${v}")`);
 };
 const GOOD = num('good', quick ? 2 : 20, (n) => Number.isInteger(n) && n >= 0);
 const FAULTY = num('faulty', quick ? 2 : 20, (n) => Number.isInteger(n) && n >= 0);
-const PARALLEL = num('parallel', quick ? 4 : 12, Number.isInteger);
+const PARALLEL = num('parallel', quick ? 4 : 12, (n) => Number.isInteger(n) && n >= 1);
 const RPS = num('rps', 20);
 const INJECT_MODE = arg('inject') ?? 'start';
 if (INJECT_MODE !== 'start' && INJECT_MODE !== 'mid') fail(`--inject must be start or mid (got "${INJECT_MODE}")`);
@@ -670,6 +657,9 @@ function rerender(name: string): void {
     const rs = readFileSync(rowsPath, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Row);
     return { rows: rs, wallS: Math.max(0, ...rs.map((r) => r.rolloutS)), totalS: 0, cpu: null, date: new Date().toISOString(), command: command('e2e-judge'), machine: machine() };
   };
+  // The plan's logs workspace, so the effective plan parses as it did in the run.
+  const saved = existsSync(jsonPath) ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as { effectivePlan?: { analysis?: { logs?: { workspaceId?: string } } } }) : {};
+  ctxLogsWorkspace = saved.effectivePlan?.analysis?.logs?.workspaceId ?? '00000000-0000-4000-8000-00000000a11a';
   const j: Saved = existsSync(jsonPath) && !args.includes('--from-rows') ? (JSON.parse(readFileSync(jsonPath, 'utf8')) as Saved) : fromRows();
   const rows = j.rows.map((r) => ({ ...r, endedBeforeFault: r.endedBeforeFault ?? false, withinMcP95: r.kind === 'good' ? null : !r.endedBeforeFault && r.withinMcP95 }));
   report(rows, { wallS: j.wallS, totalS: j.totalS, cpu: j.cpu, from: { date: j.date, command: j.command, machine: j.machine } });

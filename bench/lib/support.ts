@@ -43,8 +43,11 @@ export interface BenchFlags {
   quick: boolean;
   /** The value after `--name`, or undefined when the flag is absent. */
   arg(name: string): string | undefined;
-  /** The positive number after `--name`, or `fallback` when absent; anything else exits 2 with a message naming the flag. */
-  num(name: string, fallback: number): number;
+  /**
+   * The number after `--name`, or `fallback` when absent; one that fails `check` (default: positive) exits 2
+   * with a message naming the flag.
+   */
+  num(name: string, fallback: number, check?: (n: number) => boolean): number;
 }
 
 /** Parses the benchmark's flags (by default this process's arguments). */
@@ -53,11 +56,11 @@ export function benchFlags(args: readonly string[] = process.argv.slice(2)): Ben
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const num = (name: string, fallback: number): number => {
+  const num = (name: string, fallback: number, check: (n: number) => boolean = (n) => n > 0): number => {
     const v = arg(name);
     if (v === undefined) return fallback;
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) {
+    if (!Number.isFinite(n) || !check(n)) {
       console.error(`--${name} must be a positive number (got "${v}")`);
       process.exit(2);
     }
