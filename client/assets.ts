@@ -32,6 +32,7 @@ import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { ContainerClient as StorageContainerClient } from '@azure/storage-blob';
 import { isCodeReference, isLocalPath, type DeploymentSpec } from '../domain/deployment-spec.js';
 import { CliError, ExitCode, InvalidInputError } from './errors.js';
+import type { UploadProgress } from './upload-bar.js';
 
 /** The largest single file uploaded (Azure's CLI warns above 100 MB for a whole upload; Glidepath refuses a file above this). */
 export const MAX_ASSET_FILE_BYTES = 1024 * 1024 * 1024;
@@ -301,9 +302,16 @@ export interface AssetTarget {
   workspace: string;
   /** The ARM endpoint `ml` talks to (the emulator's URL locally), for the calls the SDK has no method for; default `ml.$host`. */
   endpoint?: string;
-  /** A progress line (bytes uploaded so far) for people. */
+  /** A progress line (bytes uploaded so far) for people, at most once a second per asset. */
   progress?: (line: string) => void;
+  /**
+   * Upload progress as data, for a bar on a terminal: several times a second while an asset's files go
+   * up (within a file too), and once with `bytes === total` when the asset is done. When set, `progress`
+   * gets no upload lines.
+   */
+  uploadProgress?: (u: UploadProgress) => void;
 }
+
 
 /** What resolving did for one asset. */
 export interface ResolvedAsset {
@@ -360,15 +368,23 @@ type ContainerClient = StorageContainerClient;
 async function uploadFiles(t: AssetTarget, a: LocalAsset, container: ContainerClient, prefix: string, counter: { bytes: number }, where: string): Promise<void> {
   let lastProgress = 0;
   const root = prefix ? `${prefix}/` : '';
+  // Progress: a bar several times a second (within a file too), else a line at most once a second.
+  let finished = false;
+  const report = (bytes: number): void => {
+    const done = bytes === a.bytes;
+    if (finished || (!done && Date.now() - lastProgress < (t.uploadProgress ? 100 : 1000))) return;
+    finished = done;
+    lastProgress = Date.now();
+    if (t.uploadProgress) t.uploadProgress({ path: a.path, bytes, total: a.bytes });
+    else t.progress?.(`uploading ${a.path}: ${bytes}/${a.bytes} bytes`);
+  };
   try {
     for (const f of a.files) {
       const blob = a.isFile ? `${root}${f.rel}` : `${root}${basename(a.root)}/${f.rel}`;
-      await container.getBlockBlobClient(blob).uploadFile(f.abs);
+      const before = counter.bytes;
+      await container.getBlockBlobClient(blob).uploadFile(f.abs, { onProgress: (e) => report(before + Math.min(e.loadedBytes, f.size)) });
       counter.bytes += f.size;
-      if (Date.now() - lastProgress >= 1000 || counter.bytes === a.bytes) {
-        lastProgress = Date.now();
-        t.progress?.(`uploading ${a.path}: ${counter.bytes}/${a.bytes} bytes`);
-      }
+      report(counter.bytes);
     }
   } catch (err) {
     const status = (err as { statusCode?: number }).statusCode;

@@ -13,6 +13,7 @@ import type { CommandDeps, CommandOutput } from './commands/types.js';
 import { CliError, ExitCode, InvalidInputError, UnreachableError } from './errors.js';
 import { jsonForTerminal, oneLine, terminalText } from './sanitize.js';
 import type { RolloutGateway, RolloutMessage, TemporalFlags } from './temporal.js';
+import { uploadBar, type UploadProgress } from './upload-bar.js';
 
 // Command modules load when their command runs, so `--version` and `--help` load none of them: the Temporal
 // client, zod and the Azure SDKs behind them are most of a cold start (issue #18: < 0.5 s installed).
@@ -123,6 +124,8 @@ export function defaultRuntime(env: NodeJS.ProcessEnv = process.env): CliRuntime
       now: () => Date.now(),
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       progress: (line) => process.stdout.write(`${line}\n`),
+      // On a terminal, uploads draw one bar per asset, rewritten in place.
+      ...(process.stdout.isTTY ? { uploadProgress: (u: UploadProgress) => process.stdout.write(`\r${uploadBar(u)}${u.bytes >= u.total ? '\n' : ''}`) } : {}),
       fetch: globalThis.fetch,
       assetTarget: async (plan) => (await import('./asset-target.js')).assetTargetFromEnv(env, plan),
     },
@@ -191,7 +194,8 @@ function pickOf(v: Values): { workspace?: string; subscription?: string } {
 /** Parses and runs one command; returns its output (or `null` when it printed help itself). */
 async function dispatch(argv: string[], rt: CliRuntime, flags: { json: boolean }): Promise<CommandOutput | number> {
   const [group, sub, ...rest] = argv;
-  const deps = flags.json ? { ...rt.deps, progress: (l: string) => rt.stderr(l) } : rt.deps;
+  // Under --json, progress goes to stderr as lines (no bar: stdout holds the JSON).
+  const deps: CommandDeps = flags.json ? { ...rt.deps, progress: (l: string) => rt.stderr(l), uploadProgress: undefined } : rt.deps;
   const planOpts = { set: { type: 'string', multiple: true } } as const;
 
   if (group === 'explain' || group === 'validate') return dispatch(['plan', group, ...argv.slice(1)], rt, flags);

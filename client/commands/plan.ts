@@ -53,7 +53,7 @@ async function hourlyPrice(args: { pricesUrl: string; region: string; instanceTy
  * preflight checks), throws InvalidInputError listing every issue with its path. A valid plan whose
  * interval or bakes are too short to judge at Azure Monitor's timing gets warnings (still exit 0).
  */
-export async function planValidate(options: ValidateOptions, deps: Pick<CommandDeps, 'files'> & Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>>): Promise<CommandOutput> {
+export async function planValidate(options: ValidateOptions, deps: Pick<CommandDeps, 'files'> & Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'uploadProgress' | 'env'>>): Promise<CommandOutput> {
   const loaded = await loadPlan(options.path, options.sets, deps.files);
   checkPolicies(loaded);
   if (options.resolve) return validateResolve(loaded, options, deps);
@@ -93,7 +93,7 @@ export async function planValidate(options: ValidateOptions, deps: Pick<CommandD
  * content-hashed names), read from disk; without --dry-run it uploads and registers them and prints the
  * ARM ids (a later rollout start then uploads nothing).
  */
-async function validateResolve(loaded: LoadedPlan, options: ValidateOptions, deps: Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>>): Promise<CommandOutput> {
+async function validateResolve(loaded: LoadedPlan, options: ValidateOptions, deps: Partial<Pick<CommandDeps, 'assetTarget' | 'progress' | 'uploadProgress' | 'env'>>): Promise<CommandOutput> {
   checkAssetsRegistered(loaded, { uploadsLocal: true });
   const local = await readLocalAssets(loaded.plan.candidate.deployment, loaded.baseDir, maxAssetFileBytes(deps.env ?? {}));
   const env = await readInlineEnvironment(loaded.plan.candidate.deployment, loaded.baseDir);
@@ -102,7 +102,7 @@ async function validateResolve(loaded: LoadedPlan, options: ValidateOptions, dep
   if (!options.dryRun && (local.length > 0 || env)) {
     if (!deps.assetTarget) throw new InvalidInputError(`${loaded.source}: no workspace to upload the local assets to`);
     const target = await deps.assetTarget(loaded.plan);
-    resolved = await registerAssets({ ...target, ...(deps.progress ? { progress: deps.progress } : {}) }, local);
+    resolved = await registerAssets({ ...target, ...(deps.progress ? { progress: deps.progress } : {}), ...(deps.uploadProgress ? { uploadProgress: deps.uploadProgress } : {}) }, local);
     if (env) envResolved = await registerEnvironment(target, env);
   }
   const n = local.length + (env ? 1 : 0);

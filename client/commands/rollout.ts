@@ -217,13 +217,13 @@ export async function follow(
  * Uploads and registers the plan's local code folder and model path (client/assets.ts) and returns the
  * plan with their ARM ids in place of the paths, so no local path reaches the workflow input.
  */
-export async function resolveLocalAssets(loaded: LoadedPlan, deps: Pick<CommandDeps, 'assetTarget' | 'progress' | 'env'>): Promise<LoadedPlan & { assetLines: string[]; assets: ResolvedAsset[] }> {
+export async function resolveLocalAssets(loaded: LoadedPlan, deps: Pick<CommandDeps, 'assetTarget' | 'progress' | 'uploadProgress' | 'env'>): Promise<LoadedPlan & { assetLines: string[]; assets: ResolvedAsset[] }> {
   const local = await readLocalAssets(loaded.plan.candidate.deployment, loaded.baseDir, maxAssetFileBytes(deps.env));
   const env = await readInlineEnvironment(loaded.plan.candidate.deployment, loaded.baseDir);
   if (local.length === 0 && !env) return { ...loaded, assetLines: [], assets: [] };
   if (!deps.assetTarget) throw new InvalidInputError(`${loaded.source}: the candidate names local assets to upload, and this glidepath has no workspace to upload them to`);
   const target = await deps.assetTarget(loaded.plan);
-  const assets = await registerAssets({ ...target, progress: deps.progress }, local);
+  const assets = await registerAssets({ ...target, progress: deps.progress, ...(deps.uploadProgress ? { uploadProgress: deps.uploadProgress } : {}) }, local);
   const envAsset = env ? await registerEnvironment(target, env) : undefined;
   const doc = loaded.document as unknown as { candidate: { deployment: Record<string, unknown> } };
   const document = { ...loaded.document, candidate: { ...doc.candidate, deployment: withAssetIds(doc.candidate.deployment, envAsset ? [...assets, envAsset] : assets) } } as typeof loaded.document;

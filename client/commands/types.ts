@@ -5,6 +5,7 @@
 import type { ExitCode } from '../errors.js';
 import type { RolloutPlan } from '../../domain/plan.js';
 import type { AssetTarget } from '../assets.js';
+import type { UploadProgress } from '../upload-bar.js';
 import type { PlanSource } from '../plan-file.js';
 import type { RolloutGateway, TemporalFlags } from '../temporal.js';
 
@@ -17,6 +18,8 @@ export interface CommandDeps {
   sleep(ms: number): Promise<void>;
   /** A progress line for people while a command waits (stdout, or stderr under --json). */
   progress(line: string): void;
+  /** Upload progress as data, for a bar (set on a terminal); without it, uploads report through `progress` lines. */
+  uploadProgress?(u: UploadProgress): void;
   fetch: typeof fetch;
   /** The workspace a plan's local assets are uploaded to and registered in (rollout start, plan validate --resolve); absent → refused. */
   assetTarget?(plan: RolloutPlan): Promise<AssetTarget>;

@@ -19,6 +19,7 @@ import { isIgnored, parseIgnore } from '../../client/assets.js';
 import type { Emulator } from '../../emulator/index.js';
 import { aDeployment, anEndpointWith, armClient, POLL, RG, score, setTraffic, startTestEmulator, SUB, WS } from '../emulator/support.js';
 import { FakeGateway, testRuntime } from '../client-unit/fake-gateway.js';
+import { uploadBar, type UploadProgress } from '../../client/upload-bar.js';
 
 const MLMODEL = 'flavors:\n  python_function: {}\n';
 let emu: Emulator;
@@ -37,9 +38,11 @@ function planText(deployment: Record<string, unknown>): string {
 
 const DEPLOYMENT = { model: { path: './model', type: 'mlflow_model' }, code_configuration: { code: './src', scoring_script: 'score.py' } };
 
-async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv; badKey?: boolean; badSas?: boolean; onProgress?: (line: string) => void } = {}) {
+async function run(argv: string[], plan: string, opts: { env?: NodeJS.ProcessEnv; badKey?: boolean; badSas?: boolean; onProgress?: (line: string) => void; onUpload?: (u: UploadProgress) => void } = {}) {
   const gateway = new FakeGateway();
   const t = testRuntime({ files: { [join(dir, 'plan.yaml')]: plan }, gateway, env: opts.env ?? {} });
+  // What the CLI sets on a terminal.
+  if (opts.onUpload) t.runtime.deps.uploadProgress = opts.onUpload;
   if (opts.onProgress) {
     const progress = t.runtime.deps.progress;
     t.runtime.deps.progress = (l) => {
@@ -270,6 +273,42 @@ describe('local code and model assets on rollout start', { timeout: 120_000 }, (
     const path = /paths\/(LocalUpload\/[0-9a-f]{64}\/model\.pkl)$/.exec(model.properties.modelUri!)![1]!;
     assert.deepEqual(await blobNames(path), [path]);
     assert.equal(model.properties.modelType, 'custom_model');
+  });
+});
+
+describe('upload progress on a terminal', { timeout: 60_000 }, () => {
+  test('each asset draws one bar that only moves forward and ends at 100% once; no upload lines go to the progress stream; under --json there is no bar', async () => {
+    mkdirSync(join(dir, 'big'), { recursive: true });
+    writeFileSync(join(dir, 'big', 'weights.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
+    writeFileSync(join(dir, 'big', 'vocab.txt'), 'a\nb\n');
+    const updates: UploadProgress[] = [];
+    const lines: string[] = [];
+    const r = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com'], planText({ model: { path: './big' } }), { onUpload: (u) => updates.push(u), onProgress: (l) => lines.push(l) });
+    assert.equal(r.code, 0, r.err);
+    const total = 3 * 1024 * 1024 + 4;
+    assert.ok(updates.length >= 1 && updates.every((u) => u.path === 'model.path' && u.total === total), JSON.stringify(updates.slice(0, 3)));
+    for (let i = 1; i < updates.length; i++) assert.ok(updates[i]!.bytes >= updates[i - 1]!.bytes, 'never moves back');
+    assert.deepEqual(updates.filter((u) => u.bytes === u.total).length, 1, 'ends at 100% once');
+    assert.equal(updates.at(-1)!.bytes, total);
+    assert.ok(!lines.some((l) => l.startsWith('uploading')), 'no upload lines beside the bar');
+    assert.equal(uploadBar({ path: 'model.path', bytes: total, total }), 'uploading model.path [####################] 100% 3.0 MiB / 3.0 MiB');
+
+    writeFileSync(join(dir, 'big', 'vocab.txt'), 'a\nb\nc\n'); // new content: uploaded again
+    const bar: UploadProgress[] = [];
+    const json = await run(['rollout', 'start', join(dir, 'plan.yaml'), '--as', 'ci@contoso.com', '--json'], planText({ model: { path: './big' } }), { onUpload: (u) => bar.push(u) });
+    assert.equal(json.code, 0, json.err);
+    assert.deepEqual(bar, [], 'stdout holds the JSON: no bar');
+    assert.match(json.err, /uploading model\.path: 3145734\/3145734 bytes/, 'the progress line goes to stderr instead');
+  });
+
+  test('the bar: filled share, percent and sizes', () => {
+    const cases: [UploadProgress, string][] = [
+      [{ path: 'code_configuration.code', bytes: 0, total: 2048 }, 'uploading code_configuration.code [--------------------]   0% 0 B / 2.0 KiB'],
+      [{ path: 'model.path', bytes: 512, total: 1024 }, 'uploading model.path [##########----------]  50% 512 B / 1.0 KiB'],
+      [{ path: 'model.path', bytes: 0, total: 0 }, 'uploading model.path [####################] 100% 0 B / 0 B'],
+      [{ path: 'environment.build.path', bytes: 1.5 * 1024 ** 3, total: 3 * 1024 **3 }, 'uploading environment.build.path [##########----------]  50% 1.5 GiB / 3.0 GiB'],
+    ];
+    for (const [u, line] of cases) assert.equal(uploadBar(u), line);
   });
 });
 
