@@ -312,7 +312,6 @@ export interface AssetTarget {
   uploadProgress?: (u: UploadProgress) => void;
 }
 
-
 /** What resolving did for one asset. */
 export interface ResolvedAsset {
   what: 'code' | 'model' | 'environment';

@@ -20,6 +20,7 @@ import { TemporalRolloutGateway } from '../../client/temporal.js';
 import type { SafeRolloutResult } from '../../domain/rollout.js';
 import { generateTraffic, type Emulator } from '../../emulator/index.js';
 import { anEndpointWith, RG, setTraffic, SUB, WS } from '../emulator/support.js';
+import type { ResolvedAsset } from '../../client/assets.js';
 
 /** The sample deployment YAMLs and the local folders they name. */
 export const DEPLOYMENTS_DIR = join(import.meta.dirname, '..', 'fixtures', 'deployments');
@@ -33,16 +34,8 @@ export interface YamlRollout {
   baseline?: string;
 }
 
-/** What `rollout start --json` printed for the uploaded and registered assets. */
-export interface StartedAsset {
-  what: 'code' | 'model' | 'environment';
-  path: string;
-  written: string;
-  id: string;
-  reused: boolean;
-  files: number;
-  bytesUploaded: number;
-}
+/** What `rollout start --json` printed for the uploaded and registered assets (the CLI's ResolvedAsset, as JSON). */
+export type StartedAsset = ResolvedAsset;
 
 /** The plan file (virtual: served by the CLI's file reader) that names `r.file` as the candidate deployment. */
 export function yamlPlan(r: YamlRollout): { path: string; text: string } {
