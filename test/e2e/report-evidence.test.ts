@@ -3,7 +3,7 @@
  * the judge's e-values on their points, and the page screenshots (a human can look at it).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -22,7 +22,7 @@ describe('judged rollout report in a browser', () => {
       { stepIndex: 0, analyses: 12, candidateRequests: 600, baselineRequests: 3000, rates: { '5xx': { baseline: 0.005, candidate: 0.005 }, 'latency p99': { baseline: 0.01, candidate: 0.01 } } },
       { stepIndex: 3, analyses: 15, candidateRequests: 300, baselineRequests: 2700, rates: { '5xx': { baseline: 0.005, candidate: 0.03 }, 'latency p99': { baseline: 0.01, candidate: 0.01 } } },
     ], { seed: 7, startIso: '2026-11-25T08:00:00.000Z', intervalMs: 60_000 });
-    const result = aResult({ outcome: 'rolled_back', verdicts });
+    const result = aResult({ outcome: 'rolled_back', reason: 'step 4 (canary 10%): the judge found the candidate worse than its tolerance after 2m with 2 analyses: 5xx', verdicts });
     const report = buildReport({
       summary: { workflowId: result.workflowId, runId: 'run-1', execution: 'COMPLETED', endpoint: 'fraud-detection', candidate: 'green', stage: 'done', outcome: 'rolled_back', startedAt: result.startedAt, closedAt: result.finishedAt },
       input: { plan: aPlanDocument(), startedBy: 'ci@contoso.com' },
@@ -44,5 +44,7 @@ describe('judged rollout report in a browser', () => {
     const png = join(dir, 'report.png');
     await screenshot(file, png);
     assert.ok(statSync(png).size > 20_000, 'a real screenshot');
+    // The committed screenshot (docs/rollout-report-evidence.png, shown in the README) is refreshed on demand only.
+    if (process.env.UPDATE_DOCS === '1') copyFileSync(png, join(import.meta.dirname, '..', '..', 'docs', 'rollout-report-evidence.png'));
   });
 });
