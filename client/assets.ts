@@ -147,7 +147,13 @@ function unreadable(what: string, path: string, err: unknown): InvalidInputError
   return new InvalidInputError(`${what}: cannot read ${path}: ${why}`, [], { cause: err });
 }
 
-async function listFiles(what: string, root: string, maxFileBytes: number): Promise<{ files: AssetFile[]; isFile: boolean }> {
+/**
+ * The files of an asset (ignored ones left out) in the CLI's upload order, and its folders that the CLI's
+ * object hash names (`dirs`): every folder it walks into and is not excluded when matched as a path
+ * (azure-ai-ml's `IgnoreFile.is_file_excluded` cannot tell a folder from a file, so `__pycache__/` leaves out
+ * what is inside the folder but the folder's own name is still hashed), empty folders included.
+ */
+async function listFiles(what: string, root: string, maxFileBytes: number): Promise<{ files: AssetFile[]; dirs: string[]; isFile: boolean }> {
   let st;
   try {
     st = await stat(root);
@@ -159,7 +165,7 @@ async function listFiles(what: string, root: string, maxFileBytes: number): Prom
   };
   if (st.isFile()) {
     check(root, st.size);
-    return { files: [{ rel: basename(root), abs: root, size: st.size }], isFile: true };
+    return { files: [{ rel: basename(root), abs: root, size: st.size }], dirs: [], isFile: true };
   }
   if (!st.isDirectory()) throw new InvalidInputError(`${what}: ${root} is neither a file nor a folder`);
   let rules: IgnoreRule[] = [];
@@ -171,6 +177,7 @@ async function listFiles(what: string, root: string, maxFileBytes: number): Prom
     }
   }
   const files: AssetFile[] = [];
+  const dirs: string[] = [];
   const walk = async (dir: string, relDir: string): Promise<void> => {
     let entries;
     try {
@@ -187,6 +194,7 @@ async function listFiles(what: string, root: string, maxFileBytes: number): Prom
       } catch (err) {
         throw unreadable(what, abs, err);
       }
+      if (s.isDirectory() && !isIgnored(rules, rel, false)) dirs.push(rel);
       if (isIgnored(rules, rel, s.isDirectory())) continue;
       if (s.isDirectory()) await walk(abs, rel);
       else if (s.isFile()) {
@@ -198,7 +206,7 @@ async function listFiles(what: string, root: string, maxFileBytes: number): Prom
   };
   await walk(root, '');
   files.sort((a, b) => (a.rel.toLowerCase() < b.rel.toLowerCase() ? -1 : a.rel.toLowerCase() > b.rel.toLowerCase() ? 1 : 0));
-  return { files, isFile: false };
+  return { files, dirs, isFile: false };
 }
 
 async function hashFileInto(h: ReturnType<typeof createHash>, what: string, f: AssetFile): Promise<void> {
@@ -218,23 +226,48 @@ export async function contentHash(what: string, files: readonly AssetFile[]): Pr
   return h.digest('hex');
 }
 
-/** The model object hash: seeded; per entry in lower-cased path order, its name bytes, then (files) its bytes. */
-export async function objectHash(what: string, files: readonly AssetFile[]): Promise<string> {
+/**
+ * The model/build-context object hash, as azure-ai-ml's `get_object_hash`: SHA-256 seeded with a fixed
+ * string; a single file adds its bytes (not its name); a folder adds, folder by folder in lower-cased name
+ * order (not whole-path order: a folder `a/` comes before a file `a-b.txt`), each entry's name, then a file's
+ * bytes or the folder's entries, empty folders and folders whose files are all ignored included (`dirs`
+ * from listFiles). Two names in one folder that differ only in case have no defined order (the CLI takes
+ * them in the order the file system lists them, so its hash of such a folder can vary between machines).
+ */
+export async function objectHash(what: string, files: readonly AssetFile[], dirs: readonly string[] = [], isFile = false): Promise<string> {
   const h = createHash('sha256');
   h.update(OBJECT_HASH_SEED);
-  const seenDirs = new Set<string>();
-  for (const f of files) {
-    const parts = f.rel.split('/');
-    for (let i = 0; i < parts.length - 1; i++) {
-      const dir = parts.slice(0, i + 1).join('/');
-      if (!seenDirs.has(dir)) {
-        seenDirs.add(dir);
-        h.update(parts[i]!);
-      }
-    }
-    h.update(parts[parts.length - 1]!);
-    await hashFileInto(h, what, f);
+  if (isFile) {
+    for (const f of files) await hashFileInto(h, what, f);
+    return h.digest('hex');
   }
+  interface Node {
+    name: string;
+    file?: AssetFile;
+    children: Map<string, Node>;
+  }
+  const top: Node = { name: '', children: new Map() };
+  const at = (rel: string): Node => {
+    let n = top;
+    for (const part of rel.split('/')) {
+      let c = n.children.get(part);
+      if (!c) n.children.set(part, (c = { name: part, children: new Map() }));
+      n = c;
+    }
+    return n;
+  };
+  for (const d of dirs) at(d);
+  for (const f of files) at(f.rel).file = f;
+  const walk = async (n: Node): Promise<void> => {
+    const lower = (c: Node) => c.name.toLowerCase();
+    const entries = [...n.children.values()].sort((a, b) => (lower(a) < lower(b) ? -1 : lower(a) > lower(b) ? 1 : 0));
+    for (const c of entries) {
+      h.update(c.name);
+      if (c.file) await hashFileInto(h, what, c.file);
+      else await walk(c);
+    }
+  };
+  await walk(top);
   return h.digest('hex');
 }
 
@@ -259,8 +292,8 @@ export async function readLocalAssets(spec: DeploymentSpec, baseDir: string, max
   if (m !== undefined && typeof m !== 'string' && isLocalPath(m.path)) {
     const what = 'candidate.deployment.model.path';
     const root = at(m.path);
-    const { files, isFile } = await listFiles(what, root, maxFileBytes);
-    const hash = await objectHash(what, files);
+    const { files, dirs, isFile } = await listFiles(what, root, maxFileBytes);
+    const hash = await objectHash(what, files, dirs, isFile);
     // Named like the CLI names it: `name` + `version` from the YAML when both are given, else anonymous.
     const named = m.name !== undefined && m.version !== undefined;
     out.push({ what: 'model', path: 'model.path', written: m.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: named ? m.name! : sha256hex(hash), version: named ? m.version! : '1', named, modelType: m.type ?? 'custom_model' });
@@ -279,14 +312,14 @@ export async function readLocalAssets(spec: DeploymentSpec, baseDir: string, max
  */
 async function readBuildContext(build: { path: string; dockerfile_path?: string | undefined }, root: string, maxFileBytes: number): Promise<LocalAsset> {
   const what = 'candidate.deployment.environment.build.path';
-  const { files, isFile } = await listFiles(what, root, maxFileBytes);
+  const { files, dirs, isFile } = await listFiles(what, root, maxFileBytes);
   if (isFile) throw new InvalidInputError(`${what}: ${root} is a file; build.path names the folder (the Docker build context) that holds the Dockerfile`);
   const dockerfile = (build.dockerfile_path ?? 'Dockerfile').replace(/\\/g, '/').replace(/^\.\//, '');
   if (!files.some((f) => f.rel === dockerfile)) {
     const where = build.dockerfile_path !== undefined ? 'candidate.deployment.environment.build.dockerfile_path' : what;
     throw new InvalidInputError(`${where}: the build context ${root} has no ${join(root, dockerfile)} (missing, or left out by its .amlignore/.gitignore)${build.dockerfile_path === undefined ? '; add a Dockerfile or set build.dockerfile_path' : ''}`);
   }
-  const hash = await objectHash(what, files);
+  const hash = await objectHash(what, files, dirs);
   let h = sha256hex(hash);
   if (build.dockerfile_path !== undefined) h = pyJoin(h, sha256hex(build.dockerfile_path));
   return { what: 'environment', path: 'environment.build.path', written: build.path, root, isFile, files, bytes: files.reduce((n, f) => n + f.size, 0), hash, name: ANONYMOUS_ENVIRONMENT, version: sha256hex(h), dockerfilePath: dockerfile };
@@ -583,6 +616,19 @@ export interface InlineEnvironmentAsset {
   version: string;
 }
 
+const REST_MODELS = 'azure.ai.ml._restclient.arm_ml_service.models._models';
+/**
+ * What azure-ai-ml 1.35.2 hashes for an inline environment's `inference_config`: `yaml.dump(…, sort_keys=True)`
+ * of the REST model object its YAML schema builds (`InferenceContainerProperties` holding `Route`s), which
+ * PyYAML writes as tagged Python objects with their `_data` dicts, camelCase keys sorted. The tags name
+ * azure-ai-ml's internal classes, so other azure-ai-ml versions may derive other versions for the same YAML;
+ * this is 1.35.2's (checked against the package by test/client-unit/asset-hash-oracle.test.ts).
+ */
+function inferenceConfigDump(ic: { liveness_route: { port: number; path: string }; readiness_route: { port: number; path: string }; scoring_route: { port: number; path: string } }, scalar: (v: string) => string): string {
+  const route = (r: { port: number; path: string }) => `!!python/object:${REST_MODELS}.Route\n    _data:\n      path: ${scalar(r.path)}\n      port: ${r.port}\n`;
+  return `!!python/object:${REST_MODELS}.InferenceContainerProperties\n_data:\n  livenessRoute: ${route(ic.liveness_route)}  readinessRoute: ${route(ic.readiness_route)}  scoringRoute: ${route(ic.scoring_route)}`;
+}
+
 /** Python's `sep.join(hex)`: `sep` between every character of `hex` (what the CLI's version hash does). */
 const pyJoin = (sep: string, hex: string): string => [...hex].join(sep);
 
@@ -597,8 +643,10 @@ export async function readInlineEnvironment(spec: DeploymentSpec, baseDir: strin
   const env = spec.environment;
   if (env === undefined || typeof env === 'string' || env.image === undefined || env.build !== undefined) return undefined;
   const { parse, stringify } = await import('yaml');
-  // PyYAML's default block style: sorted keys, list items not indented under their key.
-  const sorted = (v: unknown) => stringify(v, { sortMapEntries: true, indentSeq: false });
+  // PyYAML's default block style: sorted keys, list items not indented under their key; YAML 1.1 rules for
+  // what needs quotes, single quotes first (PyYAML writes 'yes', 'on', '0123' quoted: unquoted, a YAML 1.1
+  // reader such as PyYAML would read them back as a boolean or a number).
+  const sorted = (v: unknown) => stringify(v, { sortMapEntries: true, indentSeq: false, version: '1.1', singleQuote: true });
   let condaFile: string | undefined;
   if (typeof env.conda_file === 'string') {
     const file = isAbsolute(env.conda_file) ? env.conda_file : resolve(baseDir, env.conda_file);
@@ -618,8 +666,9 @@ export async function readInlineEnvironment(spec: DeploymentSpec, baseDir: strin
     condaFile = sorted(doc);
   } else if (env.conda_file !== undefined) condaFile = sorted(env.conda_file);
   const ic = env.inference_config;
+  const inferenceConfig = ic ? { livenessRoute: ic.liveness_route, readinessRoute: ic.readiness_route, scoringRoute: ic.scoring_route } : undefined;
   let h = sha256hex(env.image);
-  if (ic) h = pyJoin(h, sha256hex(sorted(ic)));
+  if (ic) h = pyJoin(h, sha256hex(inferenceConfigDump(ic, (v) => sorted(v).trimEnd())));
   if (condaFile !== undefined) h = pyJoin(h, sha256hex(condaFile));
   return {
     what: 'environment',
@@ -627,7 +676,7 @@ export async function readInlineEnvironment(spec: DeploymentSpec, baseDir: strin
     written: `image ${env.image}${typeof env.conda_file === 'string' ? ` + conda_file ${env.conda_file}` : env.conda_file ? ' + inline conda_file' : ''}`,
     image: env.image,
     ...(condaFile !== undefined ? { condaFile } : {}),
-    ...(ic ? { inferenceConfig: { livenessRoute: ic.liveness_route, readinessRoute: ic.readiness_route, scoringRoute: ic.scoring_route } } : {}),
+    ...(inferenceConfig ? { inferenceConfig } : {}),
     ...(env.os_type ? { osType: env.os_type === 'windows' ? ('Windows' as const) : ('Linux' as const) } : {}),
     version: sha256hex(h),
   };
