@@ -272,16 +272,14 @@ class SideInputs {
 /** Outputs of one side, deduplicated, each with its input (if collected). */
 function prepareSide(side: SideUnits): { units: Prepared[]; duplicates: number; withoutInput: number } {
   const inputs = new SideInputs(side.inputs);
-  // Outputs already seen, with at least one id: by client request id ('' for none), correlation id ('' for none) and row.
-  const seen = new Map<string, IdRowIndex<true>>();
+  // Outputs already seen (those with at least one id), by their two ids and row.
+  const seen = new IdRowIndex<true>();
   const units: Prepared[] = [];
   let duplicates = 0;
   let withoutInput = 0;
   for (const u of side.outputs) {
     if (u.clientRequestId !== null || u.correlationId !== null) {
-      let byCorrelation = seen.get(u.clientRequestId ?? '');
-      if (!byCorrelation) seen.set(u.clientRequestId ?? '', (byCorrelation = new IdRowIndex()));
-      if (!byCorrelation.add(u.correlationId ?? '', u.row, true)) {
+      if (!seen.add(`${u.clientRequestId ?? ''}\u0000${u.correlationId ?? ''}`, u.row, true)) {
         duplicates += 1;
         continue;
       }
