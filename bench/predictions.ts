@@ -6,6 +6,9 @@
 //   flags: --seed N  --runs N  --lines N (lines of the read benchmark, default 100000)
 //          --only read        section 3 alone (no Monte Carlo); writes predictions-read.* (predictions-read-quick.*)
 //          --cpu-prof DIR     the reader child writes a V8 CPU profile (.cpuprofile) per run into DIR
+//          --label TEXT       stored in the results (e.g. which code was measured)
+//          --before FILE[,FILE…]  results JSON of earlier runs (e.g. of the code before a change, run just before
+//                             this one): their read rows are shown under this run's in section 3
 //
 // 1. Join share: seeded mirrored traffic (50 req/s live, 30% mirrored, the mirror's copy 0–300 ms later)
 //    written as Azure's collector lines, parsed and paired by domain/predictions for one 60 s analysis
@@ -18,6 +21,7 @@
 // 3. Read cost: the readPredictionPairs activity against Azurite (a child process) reading N collected
 //    lines (both sides, inputs and outputs) of one hour; wall time and the worker process's peak memory.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { addDisagreementWindow, disagreementVerdict, pairPredictions, parseCollectedLines, parseFieldPath, startDisagreementTest, type PathStep } from '../domain/predictions/index.js';
 import { seededRandom } from '../emulator/core.js';
@@ -33,6 +37,8 @@ if (ONLY !== undefined && ONLY !== 'read') {
 }
 const readOnly = ONLY === 'read';
 const CPU_PROF_DIR = arg('cpu-prof');
+const LABEL = arg('label');
+const BEFORE_FILE = arg('before');
 const SEED = num('seed', 20261126);
 const RUNS = num('runs', quick ? 100 : 1000);
 const JOIN_SEEDS = quick ? 3 : 20;
@@ -46,6 +52,34 @@ const steps = (p: string): PathStep[] => {
   if ('problem' in r) throw new Error(r.problem);
   return r.steps;
 };
+/** The read rows of an earlier run (`--before`), shown beside this run's. */
+interface BeforeRun {
+  file: string;
+  label?: string;
+  command: string;
+  machine: { node: string; loadAverageAtEnd: number[] };
+  /** Absent in results written before it was recorded (then the load at the end is shown). */
+  loadAverageAtRead?: number[];
+  read: ReadRow[];
+}
+const before: BeforeRun[] = (BEFORE_FILE ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((file) => {
+    let run: BeforeRun;
+    try {
+      run = { ...(JSON.parse(readFileSync(file, 'utf8')) as Omit<BeforeRun, 'file'>), file };
+    } catch (err) {
+      console.error(`--before ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(2);
+    }
+    if (!Array.isArray(run.read) || run.read.length === 0) {
+      console.error(`--before ${file}: has no read rows (a results JSON of bench/predictions.ts is expected)`);
+      process.exit(2);
+    }
+    return run;
+  });
+const beforeLabel = (b: BeforeRun) => b.label ?? b.file;
 const started = Date.now();
 const log = (msg: string) => console.log(`${((Date.now() - started) / 1000).toFixed(0)}s ${msg}`);
 
@@ -237,7 +271,7 @@ const worstRead = readRows.reduce((a, r) => (r.ms > a.ms ? r : a), readRows[0]!)
 const maxRss = Math.max(...readRows.map((r) => r.peakRssDeltaMiB));
 const maxHeap = Math.max(...readRows.map((r) => r.peakHeapDeltaMiB));
 const maxAbsRss = Math.max(...readRows.map((r) => r.peakRssMiB));
-const readTarget = `| reading and joining ${LINES.toLocaleString('en-US')} collected lines ≤ 2 s and ≤ 200 MiB | slowest of ${readRows.length}: ${worstRead.ms} ms; the analysis's peak RSS growth ${maxRss} MiB (heap growth ${maxHeap} MiB; the whole reader process peaked at ${maxAbsRss} MiB) | ${met(worstRead.ms <= 2000 && maxRss <= 200)} |`;
+const readTarget = `| reading and joining ${LINES.toLocaleString('en-US')} collected lines ≤ 2 s and ≤ 200 MiB | slowest of ${readRows.length}: ${worstRead.ms} ms; the analysis's peak RSS growth ${maxRss} MiB (heap growth ${maxHeap} MiB; the whole reader process peaked at ${maxAbsRss} MiB)${before.map((b) => `; before (${beforeLabel(b)}): slowest ${Math.max(...b.read.map((r) => r.ms))} ms, RSS growth ≤ ${Math.max(...b.read.map((r) => r.peakRssDeltaMiB))} MiB`).join('')} | ${met(worstRead.ms <= 2000 && maxRss <= 200)} |`;
 
 /** Sections 1 and 2 (not run with `--only read`). */
 function monteCarloSections(): { targets: string; sections: string } {
@@ -279,6 +313,11 @@ False alarms at exactly the tolerance: ${pct(falseAlarm.withinTarget, 2)} of run
 `;
   return { targets, sections: sections + '\n' };
 }
+/** Section 3's table; with `run`, a first column naming the run. */
+function readTable(rows: ReadRow[], run: string | null): string {
+  const head = `${run ? '| run ' : ''}| repeat | lines | wall ms | CPU ms | list / download+parse (parse) / pair ms | RSS before MiB | peak RSS MiB | RSS growth MiB | heap growth MiB | pairs joined |\n${run ? '|---' : ''}|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|`;
+  return [head, ...rows.map((r) => `${run ? `| ${run} ` : ''}| ${r.repeat} | ${r.lines} | ${r.ms} | ${r.cpuMs} | ${r.timings.listMs} / ${r.timings.readMs} (${r.timings.parseMs}) / ${r.timings.pairMs} | ${r.rssBeforeMiB} | ${r.peakRssMiB} | ${r.peakRssDeltaMiB} | ${r.peakHeapDeltaMiB} | ${r.joined} |`)].join('\n');
+}
 const mc = readOnly ? { targets: '', sections: '' } : monteCarloSections();
 
 const md = `# Prediction pairs benchmark${readOnly ? ' (read cost only)' : ''}${quick ? ' (quick)' : ''}
@@ -301,14 +340,20 @@ process of its own (bench/lib/predictions-read.ts, as on a worker: the activity 
 listing, downloading, parsing, joining and aggregating. Memory: that process's resident set, sampled every 5 ms; growth
 is over the value just before the call (after a GC), "peak" the whole process (Node, tsx, the Azure SDK, the activity).
 
-| repeat | lines | wall ms | CPU ms | list / download+parse (parse) / pair ms | RSS before MiB | peak RSS MiB | RSS growth MiB | heap growth MiB | pairs joined |
-|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|
-${readRows.map((r) => `| ${r.repeat} | ${r.lines} | ${r.ms} | ${r.cpuMs} | ${r.timings.listMs} / ${r.timings.readMs} (${r.timings.parseMs}) / ${r.timings.pairMs} | ${r.rssBeforeMiB} | ${r.peakRssMiB} | ${r.peakRssDeltaMiB} | ${r.peakHeapDeltaMiB} | ${r.joined} |`).join('\n')}
+${readTable(readRows, before.length ? (LABEL ?? 'this run') : null)}
+${before
+  .map(
+    (b) => `
+Before: ${beforeLabel(b)} — \`${b.command}\`, Node ${b.machine.node}, ${b.loadAverageAtRead ? `load average when its reader started ${b.loadAverageAtRead.map((x) => x.toFixed(1)).join(' / ')}` : `load average at its end ${b.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' / ')}`} (${b.file}):
 
+${readTable(b.read, beforeLabel(b))}
+`,
+  )
+  .join('')}
 Load average when the reader started: ${loadAverageAtRead.map((x) => x.toFixed(1)).join(' / ')}; when the benchmark ended: ${m.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' / ')} on ${m.cpuCount} cores. Wall time
 on a machine this loaded is not the time on an idle worker; the CPU time of the reader (which excludes Azurite's) is the
 better estimate of the work, and is reported beside it. The target is judged on wall time.
 `;
 
-writeResults(`predictions${readOnly ? '-read' : ''}${quick ? '-quick' : ''}`, { machine: m, command: command('predictions'), seed: SEED, quick, only: ONLY ?? null, seconds, alpha: ALPHA, lookEvery: LOOK_EVERY, join: joinRows, detection: detectionRows, loadAverageAtRead, read: readRows }, md);
+writeResults(`predictions${readOnly ? '-read' : ''}${quick ? '-quick' : ''}`, { machine: m, command: command('predictions'), ...(LABEL !== undefined ? { label: LABEL } : {}), seed: SEED, quick, only: ONLY ?? null, seconds, alpha: ALPHA, lookEvery: LOOK_EVERY, join: joinRows, detection: detectionRows, loadAverageAtRead, read: readRows, before: before.map((b) => ({ file: b.file, label: b.label ?? null, command: b.command, node: b.machine.node, loadAverageAtRead: b.loadAverageAtRead ?? null, loadAverageAtEnd: b.machine.loadAverageAtEnd, read: b.read })) }, md);
 console.log(md);
