@@ -10,8 +10,9 @@
  * A store that cannot be read (unreachable, 401/403, no such container) fails with
  * `CollectedDataUnavailable` and the reason, which the workflow turns into an inconclusive analysis.
  */
+import { StringDecoder } from 'node:string_decoder';
 import { createPipelineRequest, isRestError } from '@azure/core-rest-pipeline';
-import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import type { BlobClient, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { ApplicationFailure } from '@temporalio/activity';
 import { ErrorType } from '../domain/errors.js';
 import {
@@ -30,7 +31,7 @@ import { heartbeat } from './heartbeat.js';
 import type { ReadDataCollectionInput, ReadDataCollectionResult, ReadPredictionPairsInput, ReadPredictionPairsResult } from './types.js';
 
 export interface PredictionActivityOptions {
-  /** Blobs downloaded at once (default 4: each is held as a buffer and a string while it is parsed). */
+  /** Blobs downloaded at once (default 4; each is parsed as it streams in, never held whole). */
   concurrency?: number;
   /** Stop reading past this many bytes in one analysis (default 256 MiB); the rest is counted as not read. */
   maxBytes?: number;
@@ -67,15 +68,49 @@ function unavailable(what: string, err: unknown): ApplicationFailure {
   });
 }
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
+      const index = next++;
+      await fn(items[index]!, index);
     }
   });
   await Promise.all(workers);
+}
+
+/**
+ * Downloads one blob (one GET) and parses its lines as the body streams in, so the blob is never held
+ * whole, as bytes or as text (an hour of one instance's collection can be hundreds of MiB). Lines are cut
+ * at '\n' only, as {@link parseCollectedLines} cuts them, so the result is that of parsing the whole text.
+ */
+async function readBlobLines(blob: BlobClient, collection: string): Promise<{ parsed: ParsedLines; bytes: number; parseMs: number }> {
+  const parsed: ParsedLines = { units: [], lines: 0, skipped: emptySkips() };
+  const response = await blob.download();
+  const body = response.readableStreamBody;
+  if (!body) throw new Error(`downloading ${blob.name} gave no body`);
+  const decoder = new StringDecoder('utf8'); // holds a character split across two chunks
+  let bytes = 0;
+  let parseMs = 0;
+  let partial = ''; // the text after the last '\n' so far: the start of a line still arriving
+  const parse = (text: string) => {
+    const started = performance.now();
+    parseCollectedLines(text, { collection }, parsed);
+    parseMs += performance.now() - started;
+  };
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    const text = decoder.write(chunk);
+    const cut = text.lastIndexOf('\n');
+    if (cut === -1) {
+      partial += text;
+      continue;
+    }
+    parse(partial + text.slice(0, cut));
+    partial = text.slice(cut + 1);
+  }
+  parse(partial + decoder.end());
+  return { parsed, bytes, parseMs };
 }
 
 export function createPredictionActivities(factory: AzureClientFactory, opts: PredictionActivityOptions = {}) {
@@ -201,24 +236,30 @@ export function createPredictionActivities(factory: AzureClientFactory, opts: Pr
       const listedAt = Date.now();
       let parseMs = 0;
 
-      await mapLimit(jobs, concurrency, async (job) => {
+      // Each blob's lines, kept per job and joined in listing order below: the units' order (which the
+      // join's "first wins" rules see) does not depend on which download finished first.
+      const parsedByJob: (ParsedLines | undefined)[] = new Array(jobs.length);
+      await mapLimit(jobs, concurrency, async (job, i) => {
         if (read.bytes >= maxBytes) {
           read.blobsNotRead += 1;
           return;
         }
-        let text: string;
+        let blob: { parsed: ParsedLines; bytes: number; parseMs: number };
         try {
-          const buffer = await container.getBlobClient(job.name).downloadToBuffer();
-          read.bytes += buffer.length;
-          text = buffer.toString('utf8');
+          blob = await readBlobLines(container.getBlobClient(job.name), input.collections[job.kind]);
         } catch (err) {
           if (isRestError(err) && err.statusCode === 404) return; // deleted between list and read (retention)
           throw unavailable(`reading ${job.name}`, err);
         }
+        read.bytes += blob.bytes;
         read.blobs += 1;
-        const parseStart = Date.now();
-        const p: ParsedLines = parseCollectedLines(text, { collection: input.collections[job.kind] });
-        parseMs += Date.now() - parseStart;
+        parseMs += blob.parseMs;
+        parsedByJob[i] = blob.parsed;
+        if (read.blobs % 50 === 0) heartbeat({ phase: 'reading', blobs: jobs.length, read: read.blobs });
+      });
+      jobs.forEach((job, i) => {
+        const p = parsedByJob[i];
+        if (!p) return;
         read.lines += p.lines;
         for (const [k, v] of Object.entries(p.skipped) as [LineSkipReason, number][]) read.skipped[k] += v;
         const into = units[job.side][job.kind];
@@ -226,7 +267,6 @@ export function createPredictionActivities(factory: AzureClientFactory, opts: Pr
           if (u.time >= startMs && u.time < endMs) into.push(u);
           else read.outsideWindow += 1;
         }
-        if (read.blobs % 50 === 0) heartbeat({ phase: 'reading', blobs: jobs.length, read: read.blobs });
       });
 
       const readAt = Date.now();
@@ -247,7 +287,7 @@ export function createPredictionActivities(factory: AzureClientFactory, opts: Pr
             candidate: { inputs: units.candidate.inputs.length, outputs: units.candidate.outputs.length },
           },
           elapsedMs: Date.now() - started,
-          timings: { listMs: listedAt - started, readMs: readAt - listedAt, parseMs, pairMs: Date.now() - readAt },
+          timings: { listMs: listedAt - started, readMs: readAt - listedAt, parseMs: Math.round(parseMs), pairMs: Date.now() - readAt },
         },
         summary,
       };

@@ -4,6 +4,11 @@
 //   npm run bench -- predictions            full runs (1,000 seeded runs per detection scenario)
 //   npm run bench -- predictions --quick    few runs (well under a minute); writes predictions-quick.*
 //   flags: --seed N  --runs N  --lines N (lines of the read benchmark, default 100000)
+//          --only read        section 3 alone (no Monte Carlo); writes predictions-read.* (predictions-read-quick.*)
+//          --cpu-prof DIR     the reader child writes a V8 CPU profile (.cpuprofile) per run into DIR
+//          --label TEXT       stored in the results (e.g. which code was measured)
+//          --before FILE[,FILE…]  results JSON of earlier runs (e.g. of the code before a change, run just before
+//                             this one): their read rows are shown under this run's in section 3
 //
 // 1. Join share: seeded mirrored traffic (50 req/s live, 30% mirrored, the mirror's copy 0–300 ms later)
 //    written as Azure's collector lines, parsed and paired by domain/predictions for one 60 s analysis
@@ -16,13 +21,24 @@
 // 3. Read cost: the readPredictionPairs activity against Azurite (a child process) reading N collected
 //    lines (both sides, inputs and outputs) of one hour; wall time and the worker process's peak memory.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { addDisagreementWindow, disagreementVerdict, pairPredictions, parseCollectedLines, parseFieldPath, startDisagreementTest, type PathStep } from '../domain/predictions/index.js';
 import { seededRandom } from '../emulator/core.js';
 import { startAzuriteBlob } from '../test/support/azurite-process.js';
 import { batchedLines, linesPerRequest, mirroredTraffic, type CollectedRequest } from '../test/support/collected-lines.js';
 import { benchFlags, command, machine, machineLine, percentile, writeResults } from './lib/support.js';
 
-const { quick, num } = benchFlags();
+const { quick, num, arg } = benchFlags();
+const ONLY = arg('only');
+if (ONLY !== undefined && ONLY !== 'read') {
+  console.error(`--only must be "read" (the read-cost section alone; got "${ONLY}")`);
+  process.exit(2);
+}
+const readOnly = ONLY === 'read';
+const CPU_PROF_DIR = arg('cpu-prof');
+const LABEL = arg('label');
+const BEFORE_FILE = arg('before');
 const SEED = num('seed', 20261126);
 const RUNS = num('runs', quick ? 100 : 1000);
 const JOIN_SEEDS = quick ? 3 : 20;
@@ -36,6 +52,34 @@ const steps = (p: string): PathStep[] => {
   if ('problem' in r) throw new Error(r.problem);
   return r.steps;
 };
+/** The read rows of an earlier run (`--before`), shown beside this run's. */
+interface BeforeRun {
+  file: string;
+  label?: string;
+  command: string;
+  machine: { node: string; loadAverageAtEnd: number[] };
+  /** Absent in results written before it was recorded (then the load at the end is shown). */
+  loadAverageAtRead?: number[];
+  read: ReadRow[];
+}
+const before: BeforeRun[] = (BEFORE_FILE ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((file) => {
+    let run: BeforeRun;
+    try {
+      run = { ...(JSON.parse(readFileSync(file, 'utf8')) as Omit<BeforeRun, 'file'>), file };
+    } catch (err) {
+      console.error(`--before ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(2);
+    }
+    if (!Array.isArray(run.read) || run.read.length === 0) {
+      console.error(`--before ${file}: has no read rows (a results JSON of bench/predictions.ts is expected)`);
+      process.exit(2);
+    }
+    return run;
+  });
+const beforeLabel = (b: BeforeRun) => b.label ?? b.file;
 const started = Date.now();
 const log = (msg: string) => console.log(`${((Date.now() - started) / 1000).toFixed(0)}s ${msg}`);
 
@@ -90,8 +134,8 @@ function joinShare(layout: Layout, seed: number): Omit<JoinRow, 'layout' | 'targ
   return { mirrored: cs.outputs.length, joined: s.pairs.joined, byClientRequestId: s.pairs.byClientRequestId, byCorrelationId: s.pairs.byCorrelationId, byPayloadHash: s.pairs.byPayloadHash, idConflicts: s.pairs.idConflicts, wrongPairs: s.labels.disagreements };
 }
 
-log(`join share: ${LAYOUTS.length} layouts × ${JOIN_SEEDS} seeds`);
-const joinRows: JoinRow[] = LAYOUTS.map((layout) => {
+if (!readOnly) log(`join share: ${LAYOUTS.length} layouts × ${JOIN_SEEDS} seeds`);
+const joinRows: JoinRow[] = (readOnly ? [] : LAYOUTS).map((layout) => {
   const acc = { mirrored: 0, joined: 0, byClientRequestId: 0, byCorrelationId: 0, byPayloadHash: 0, idConflicts: 0, wrongPairs: 0 };
   for (let i = 0; i < JOIN_SEEDS; i++) {
     const r = joinShare(layout, SEED + i);
@@ -148,8 +192,8 @@ function detection(scenario: string, rate: number, want: 'fail' | 'pass', target
   return { scenario, rate, runs: RUNS, decided: want, median: p(50), p95: p(95), withinTarget: decided.filter((x) => x <= targetPairs).length / RUNS, target, otherDecision: other };
 }
 
-log(`detection: ${RUNS} runs per scenario, α = ${ALPHA}, a look every ${LOOK_EVERY} pairs`);
-const detectionRows: DetectionRow[] = [
+if (!readOnly) log(`detection: ${RUNS} runs per scenario, α = ${ALPHA}, a look every ${LOOK_EVERY} pairs`);
+const detectionRows: DetectionRow[] = readOnly ? [] : [
   detection('candidate disagrees on 5% vs maxDisagreement 2%', 0.05, 'fail', 1000, 'fails within ≤ 1,000 pairs in ≥ 95% of runs', SEED + 10_000),
   detection('identical model (0% disagreement)', 0, 'pass', 400, 'passes within ≤ 400 pairs', SEED + 20_000),
   detection('candidate at 1% (half the tolerance)', 0.01, 'pass', 2000, '(context) passes', SEED + 30_000),
@@ -175,6 +219,9 @@ interface ReadRow {
   bytesMiB: number;
 }
 
+/** The load average (1 / 5 / 15 min) when the reader child started. */
+let loadAverageAtRead: number[] = [];
+
 async function readCost(): Promise<ReadRow[]> {
   const az = await startAzuriteBlob();
   try {
@@ -197,7 +244,9 @@ async function readCost(): Promise<ReadRow[]> {
     }
     // The analysis runs in a child process of its own (bench/lib/predictions-read.ts): its memory is the
     // analysis's, not this process's fixtures'.
-    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', new URL('./lib/predictions-read.ts', import.meta.url).pathname, az.blobEndpoint, 'azureml-blobstore-bench', String(READ_REPEATS)], { encoding: 'utf8', timeout: 600_000 });
+    loadAverageAtRead = os.loadavg();
+    const profile = CPU_PROF_DIR !== undefined ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF_DIR] : [];
+    const child = spawnSync(process.execPath, ['--expose-gc', ...profile, '--import', 'tsx', new URL('./lib/predictions-read.ts', import.meta.url).pathname, az.blobEndpoint, 'azureml-blobstore-bench', String(READ_REPEATS)], { encoding: 'utf8', timeout: 600_000 });
     if (child.status !== 0) throw new Error(`predictions-read failed (${child.status}): ${child.stderr.slice(-2000)}`);
     const measured = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; timings: { listMs: number; readMs: number; parseMs: number; pairMs: number }; rssBefore: number; peakRss: number; heapBefore: number; peakHeap: number; lines: number; blobs: number; bytes: number; joined: number }[];
     const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
@@ -222,27 +271,19 @@ const worstRead = readRows.reduce((a, r) => (r.ms > a.ms ? r : a), readRows[0]!)
 const maxRss = Math.max(...readRows.map((r) => r.peakRssDeltaMiB));
 const maxHeap = Math.max(...readRows.map((r) => r.peakHeapDeltaMiB));
 const maxAbsRss = Math.max(...readRows.map((r) => r.peakRssMiB));
-const fail5 = detectionRows[0]!;
-const pass0 = detectionRows[1]!;
-const falseAlarm = detectionRows[3]!;
+const readTarget = `| reading and joining ${LINES.toLocaleString('en-US')} collected lines ≤ 2 s and ≤ 200 MiB | slowest of ${readRows.length}: ${worstRead.ms} ms; the analysis's peak RSS growth ${maxRss} MiB (heap growth ${maxHeap} MiB; the whole reader process peaked at ${maxAbsRss} MiB)${before.map((b) => `; before (${beforeLabel(b)}): slowest ${Math.max(...b.read.map((r) => r.ms))} ms, RSS growth ≤ ${Math.max(...b.read.map((r) => r.peakRssDeltaMiB))} MiB`).join('')} | ${met(worstRead.ms <= 2000 && maxRss <= 200)} |`;
 
-const md = `# Prediction pairs benchmark${quick ? ' (quick)' : ''}
-
-${machineLine(m)}
-
-Command: \`${command('predictions')}\` · seed ${SEED} · ${seconds.toFixed(0)} s in all.
-
-## Targets (issue 16 item 6)
-
-| target | measured | |
-|---|---|---|
-| share of mirrored pairs joined ≥ 99.5% (with client request ids) | ${joinRows.filter((r) => r.target === '≥ 99.5%').map((r) => `${r.layout}: ${pct(r.share, 2)}`).join('; ')} | ${joinRows.filter((r) => r.target === '≥ 99.5%').map((r) => met(joinTarget(r))).join(' / ')} |
+/** Sections 1 and 2 (not run with `--only read`). */
+function monteCarloSections(): { targets: string; sections: string } {
+  const fail5 = detectionRows[0]!;
+  const pass0 = detectionRows[1]!;
+  const falseAlarm = detectionRows[3]!;
+  const targets = `| share of mirrored pairs joined ≥ 99.5% (with client request ids) | ${joinRows.filter((r) => r.target === '≥ 99.5%').map((r) => `${r.layout}: ${pct(r.share, 2)}`).join('; ')} | ${joinRows.filter((r) => r.target === '≥ 99.5%').map((r) => met(joinTarget(r))).join(' / ')} |
 | ≥ 98% with client request ids stripped (fallbacks) | ${joinRows.filter((r) => r.target === '≥ 98%').map((r) => `${r.layout}: ${pct(r.share, 2)}`).join('; ')} | ${joinRows.filter((r) => r.target === '≥ 98%').map((r) => met(joinTarget(r))).join(' / ')} |
 | 5% disagreement vs 2% tolerance fails within ≤ 1,000 pairs in 95% of runs | ${pct(fail5.withinTarget)} of ${fail5.runs} runs (median ${fail5.median}, p95 ${fail5.p95} pairs) | ${met(fail5.withinTarget >= 0.95)} |
 | identical model passes within ≤ 400 pairs | ${pct(pass0.withinTarget)} of ${pass0.runs} runs (at ${pass0.median} pairs: 0 disagreements can pass no sooner at α = ${ALPHA}) | ${met(pass0.withinTarget >= 0.999)} |
-| reading and joining ${LINES.toLocaleString('en-US')} collected lines ≤ 2 s and ≤ 200 MiB | slowest of ${readRows.length}: ${worstRead.ms} ms; the analysis's peak RSS growth ${maxRss} MiB (heap growth ${maxHeap} MiB; the whole reader process peaked at ${maxAbsRss} MiB) | ${met(worstRead.ms <= 2000 && maxRss <= 200)} |
-
-## 1. Join share
+`;
+  const sections = `## 1. Join share
 
 Seeded mirrored traffic: 9,000 live requests at 50 req/s (3 minutes), 30% mirrored; the mirror's copy is
 collected 0–300 ms after the live one; the analysis window is the middle minute. Batched layouts put
@@ -269,8 +310,29 @@ fail at 1/α = ${1 / ALPHA}, pass at 1/α), maxDisagreement 2%; ${RUNS} runs per
 ${detectionRows.map((r) => `| ${r.scenario} | ${r.decided} | ${r.median ?? '—'} | ${r.p95 ?? '—'} | ${pct(r.withinTarget)} | ${r.target} | ${r.otherDecision} |`).join('\n')}
 
 False alarms at exactly the tolerance: ${pct(falseAlarm.withinTarget, 2)} of runs failed within 20,000 pairs (the bound is α = ${ALPHA}).
+`;
+  return { targets, sections: sections + '\n' };
+}
+/** Section 3's table; with `run`, a first column naming the run. */
+function readTable(rows: ReadRow[], run: string | null): string {
+  const head = `${run ? '| run ' : ''}| repeat | lines | wall ms | CPU ms | list / download+parse (parse) / pair ms | RSS before MiB | peak RSS MiB | RSS growth MiB | heap growth MiB | pairs joined |\n${run ? '|---' : ''}|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|`;
+  return [head, ...rows.map((r) => `${run ? `| ${run} ` : ''}| ${r.repeat} | ${r.lines} | ${r.ms} | ${r.cpuMs} | ${r.timings.listMs} / ${r.timings.readMs} (${r.timings.parseMs}) / ${r.timings.pairMs} | ${r.rssBeforeMiB} | ${r.peakRssMiB} | ${r.peakRssDeltaMiB} | ${r.peakHeapDeltaMiB} | ${r.joined} |`)].join('\n');
+}
+const mc = readOnly ? { targets: '', sections: '' } : monteCarloSections();
 
-## 3. Read cost (readPredictionPairs against Azurite)
+const md = `# Prediction pairs benchmark${readOnly ? ' (read cost only)' : ''}${quick ? ' (quick)' : ''}
+
+${machineLine(m)}
+
+Command: \`${command('predictions')}\` · seed ${SEED} · ${seconds.toFixed(0)} s in all.${readOnly ? ' Sections 1 and 2 (join share, detection) were not run (`--only read`).' : ''}
+
+## Targets (issue 16 item 6)
+
+| target | measured | |
+|---|---|---|
+${mc.targets}${readTarget}
+
+${mc.sections}## 3. Read cost (readPredictionPairs against Azurite)
 
 ${LINES.toLocaleString('en-US')} lines in all (${Math.round(LINES / 4).toLocaleString('en-US')} mirrored requests × 2 deployments × inputs and outputs), one hour folder, two instance blobs per
 collection (8 blobs, ${worstRead.bytesMiB} MiB); Azurite is a separate process (its memory is not counted). The analysis runs in a
@@ -278,14 +340,20 @@ process of its own (bench/lib/predictions-read.ts, as on a worker: the activity 
 listing, downloading, parsing, joining and aggregating. Memory: that process's resident set, sampled every 5 ms; growth
 is over the value just before the call (after a GC), "peak" the whole process (Node, tsx, the Azure SDK, the activity).
 
-| repeat | lines | wall ms | CPU ms | list / download+parse (parse) / pair ms | RSS before MiB | peak RSS MiB | RSS growth MiB | heap growth MiB | pairs joined |
-|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|
-${readRows.map((r) => `| ${r.repeat} | ${r.lines} | ${r.ms} | ${r.cpuMs} | ${r.timings.listMs} / ${r.timings.readMs} (${r.timings.parseMs}) / ${r.timings.pairMs} | ${r.rssBeforeMiB} | ${r.peakRssMiB} | ${r.peakRssDeltaMiB} | ${r.peakHeapDeltaMiB} | ${r.joined} |`).join('\n')}
+${readTable(readRows, before.length ? (LABEL ?? 'this run') : null)}
+${before
+  .map(
+    (b) => `
+Before: ${beforeLabel(b)} — \`${b.command}\`, Node ${b.machine.node}, ${b.loadAverageAtRead ? `load average when its reader started ${b.loadAverageAtRead.map((x) => x.toFixed(1)).join(' / ')}` : `load average at its end ${b.machine.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' / ')}`} (${b.file}):
 
-Load average when the benchmark ended: ${m.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' / ')} on ${m.cpuCount} cores. Wall time
+${readTable(b.read, beforeLabel(b))}
+`,
+  )
+  .join('')}
+Load average when the reader started: ${loadAverageAtRead.map((x) => x.toFixed(1)).join(' / ')}; when the benchmark ended: ${m.loadAverageAtEnd.map((x) => x.toFixed(1)).join(' / ')} on ${m.cpuCount} cores. Wall time
 on a machine this loaded is not the time on an idle worker; the CPU time of the reader (which excludes Azurite's) is the
 better estimate of the work, and is reported beside it. The target is judged on wall time.
 `;
 
-writeResults(quick ? 'predictions-quick' : 'predictions', { machine: m, command: command('predictions'), seed: SEED, quick, seconds, alpha: ALPHA, lookEvery: LOOK_EVERY, join: joinRows, detection: detectionRows, read: readRows }, md);
+writeResults(`predictions${readOnly ? '-read' : ''}${quick ? '-quick' : ''}`, { machine: m, command: command('predictions'), ...(LABEL !== undefined ? { label: LABEL } : {}), seed: SEED, quick, only: ONLY ?? null, seconds, alpha: ALPHA, lookEvery: LOOK_EVERY, join: joinRows, detection: detectionRows, loadAverageAtRead, read: readRows, before: before.map((b) => ({ file: b.file, label: b.label ?? null, command: b.command, node: b.machine.node, loadAverageAtRead: b.loadAverageAtRead ?? null, loadAverageAtEnd: b.machine.loadAverageAtEnd, read: b.read })) }, md);
 console.log(md);

@@ -71,7 +71,10 @@ export function benchFlags(args: readonly string[] = process.argv.slice(2)): Ben
 
 /** The command as the user would type it. */
 export function command(name: string): string {
-  const extra = process.argv.slice(2).join(' ');
+  const extra = process.argv
+    .slice(2)
+    .map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a))
+    .join(' ');
   // scripts/run-bench.mjs passes no arguments: with arguments, the benchmark was run directly.
   return extra ? `node --import tsx bench/${name}.ts ${extra}` : `npm run bench -- ${name}  # = node --import tsx bench/${name}.ts`;
 }

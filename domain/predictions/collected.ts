@@ -73,6 +73,7 @@ const norm = (k: string): string => {
 };
 const CLIENT_ID_NAMES = new Set(['xmsclientrequestid', 'clientrequestid']);
 const CORRELATION_NAMES = new Set(['correlationid']);
+const TYPE_PREFIX = 'azureml.inference.';
 
 function stringField(obj: Record<string, unknown>, names: ReadonlySet<string>): string | null {
   for (const k in obj) {
@@ -81,6 +82,21 @@ function stringField(obj: Record<string, unknown>, names: ReadonlySet<string>): 
     if (typeof v === 'string' && v !== '' && names.has(norm(k))) return v;
   }
   return null;
+}
+
+/** A row's own id columns (the first of each kind, as {@link stringField} finds them), in one pass over its keys. */
+function rowIds(obj: Record<string, unknown>): { client: string | null; correlation: string | null } | null {
+  let client: string | null = null;
+  let correlation: string | null = null;
+  for (const k in obj) {
+    if (!Object.hasOwn(obj, k)) continue;
+    const v = obj[k];
+    if (typeof v !== 'string' || v === '') continue;
+    const n = norm(k);
+    if (client === null && CLIENT_ID_NAMES.has(n)) client = v;
+    else if (correlation === null && CORRELATION_NAMES.has(n)) correlation = v;
+  }
+  return client === null && correlation === null ? null : { client, correlation };
 }
 
 /** Options of {@link parseCollectedLines}. */
@@ -98,6 +114,7 @@ export interface ParseOptions {
  */
 export function parseCollectedLines(text: string, opts: ParseOptions = {}, into?: ParsedLines): ParsedLines {
   const out = into ?? { units: [], lines: 0, skipped: emptySkips() };
+  const expectedType = opts.collection === undefined ? undefined : `${TYPE_PREFIX}${opts.collection}`;
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
@@ -106,14 +123,14 @@ export function parseCollectedLines(text: string, opts: ParseOptions = {}, into?
     start = end + 1;
     if (line === '') continue;
     out.lines += 1;
-    const reason = parseLine(line, opts, out.units);
+    const reason = parseLine(line, opts, expectedType, out.units);
     if (reason) out.skipped[reason] += 1;
   }
   return out;
 }
 
-/** Adds one line's units to `units`, or returns why it was skipped. */
-function parseLine(line: string, opts: ParseOptions, units: CollectedUnit[]): LineSkipReason | null {
+/** Adds one line's units to `units`, or returns why it was skipped. `expectedType`: the `type` of `opts.collection`'s lines. */
+function parseLine(line: string, opts: ParseOptions, expectedType: string | undefined, units: CollectedUnit[]): LineSkipReason | null {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -122,7 +139,8 @@ function parseLine(line: string, opts: ParseOptions, units: CollectedUnit[]): Li
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not_an_object';
   const ev = parsed as Record<string, unknown>;
-  if (opts.collection !== undefined && typeof ev.type === 'string') {
+  // The expected type (the usual case) needs no pattern match.
+  if (opts.collection !== undefined && typeof ev.type === 'string' && ev.type !== expectedType) {
     const m = /^azureml\.inference\.(.+)$/.exec(ev.type);
     if (m && m[1] !== opts.collection) return 'wrong_collection';
   }
@@ -146,18 +164,18 @@ function parseLine(line: string, opts: ParseOptions, units: CollectedUnit[]): Li
   const lineCorrelation =
     (typeof ev.correlationid === 'string' && ev.correlationid !== '' ? ev.correlationid : null) ??
     (typeof ev.xrequestid === 'string' && ev.xrequestid !== '' ? ev.xrequestid : null);
-  const seen = new Map<string, number>();
+  // Rows that share an id within the line are numbered 0, 1, …; a one-row line (the usual) needs no count.
+  const seen = rows.length > 1 ? new Map<string, number>() : null;
   for (const r of rows) {
     let value = r;
     let client = lineClient;
     let correlation = lineCorrelation;
     if (r !== null && typeof r === 'object' && !Array.isArray(r)) {
       const obj = r as Record<string, unknown>;
-      const ownClient = stringField(obj, CLIENT_ID_NAMES);
-      const ownCorrelation = stringField(obj, CORRELATION_NAMES);
-      if (ownClient !== null || ownCorrelation !== null) {
-        client = ownClient ?? (ownCorrelation === null ? lineClient : null);
-        correlation = ownCorrelation ?? (ownClient === null ? lineCorrelation : null);
+      const own = rowIds(obj);
+      if (own !== null) {
+        client = own.client ?? (own.correlation === null ? lineClient : null);
+        correlation = own.correlation ?? (own.client === null ? lineCorrelation : null);
         const rest: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(obj)) {
           const n = norm(k);
@@ -166,9 +184,12 @@ function parseLine(line: string, opts: ParseOptions, units: CollectedUnit[]): Li
         value = rest;
       }
     }
-    const key = `${client ?? ''}\u0000${correlation ?? ''}`;
-    const row = seen.get(key) ?? 0;
-    seen.set(key, row + 1);
+    let row = 0;
+    if (seen !== null) {
+      const key = `${client ?? ''}\u0000${correlation ?? ''}`;
+      row = seen.get(key) ?? 0;
+      seen.set(key, row + 1);
+    }
     units.push({ time, clientRequestId: client, correlationId: correlation, row, value });
   }
   return null;

@@ -136,10 +136,23 @@ export const OTHER = '(other)';
 export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (!Array.isArray(v)) {
-    // Fast path for a flat row (the usual model input): the native serializer with the sorted keys as
-    // its allow-list writes them in that order. Only when no value is an object (an allow-list would
-    // filter nested keys too).
     const keys = Object.keys(v).sort();
+    // Fast path for a row of JSON scalars (the usual model input): each key and value written once, in
+    // key order. (The same text as the allow-list below; that one walks the object by the list.)
+    let text = '{';
+    let scalars = true;
+    for (let i = 0; i < keys.length; i++) {
+      const x = (v as Record<string, unknown>)[keys[i]!];
+      if (x !== null && typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') {
+        scalars = false;
+        break;
+      }
+      text += `${i === 0 ? '' : ','}${JSON.stringify(keys[i])}:${JSON.stringify(x)}`;
+    }
+    if (scalars) return `${text}}`;
+    // A flat row with other values (undefined, …): the native serializer with the sorted keys as its
+    // allow-list writes them in that order. Only when no value is an object (an allow-list would filter
+    // nested keys too).
     let flat = true;
     for (const k of keys) {
       const x = (v as Record<string, unknown>)[k];
@@ -156,10 +169,11 @@ export function canonicalJson(v: unknown): string {
 }
 
 /**
- * cyrb53 (a public-domain 53-bit string hash, bryc/code): two 32-bit multiply-xorshift lanes. Not
+ * cyrb53 (a public-domain 53-bit string hash, bryc/code): two 32-bit multiply-xorshift lanes, returned as
+ * one integer below 2^53 (a number, so that maps key on it without building a string). Not
  * cryptographic; a collision between two distinct rows within ±2 s of each other is ~n²/2^53.
  */
-export function hash53(s: string): string {
+export function hash53(s: string): number {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < s.length; i++) {
@@ -169,77 +183,139 @@ export function hash53(s: string): string {
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
 // ───────────────────────────── the join ─────────────────────────────
 
 interface Prepared {
   unit: CollectedUnit;
-  inputHash: string | null;
+  /** Whether the unit's input was collected (then `input` is its value). */
+  hasInput: boolean;
   input: unknown;
+  /** The input's hash, once {@link inputHash} computed it. */
+  hash?: number;
   used: boolean;
 }
 
-const sideKey = (u: CollectedUnit): string | null => {
-  const id = u.correlationId !== null ? `c:${u.correlationId}` : u.clientRequestId !== null ? `x:${u.clientRequestId}` : null;
-  return id === null ? null : `${id}#${u.row}`;
-};
+/** The hash of a unit's collected input (computed when first needed: most units join by id without it). */
+function inputHash(p: Prepared): number {
+  return (p.hash ??= hash53(canonicalJson(p.input)));
+}
+
+/**
+ * Whether two collected inputs are the same request row (equal canonical JSON, compared by hash). The
+ * two copies of one request usually hold the same keys with identical values, which gives the same
+ * canonical JSON whatever the key order: that is checked first, without writing or hashing either.
+ */
+function sameInput(p: Prepared, q: Prepared): boolean {
+  return sameKeysAndValues(p.input, q.input) || inputHash(p) === inputHash(q);
+}
+
+/** Two plain objects with the same own keys holding identical (===) values; false for anything else. */
+function sameKeysAndValues(a: unknown, b: unknown): boolean {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) || Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    if (!Object.hasOwn(b, k) || (a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  }
+  return true;
+}
+
+/**
+ * First value per (id, row), without building an `id#row` string per lookup: row 0 (one row per request,
+ * the usual case) is keyed by the id alone; later rows by id, then row.
+ */
+class IdRowIndex<T> {
+  private readonly first = new Map<string, T>();
+  private readonly later = new Map<string, Map<number, T>>();
+  get(id: string, row: number): T | undefined {
+    return row === 0 ? this.first.get(id) : this.later.get(id)?.get(row);
+  }
+  /** Keeps the first value set for (id, row); returns false when one was there already. */
+  add(id: string, row: number, value: T): boolean {
+    if (row === 0) {
+      if (this.first.has(id)) return false;
+      this.first.set(id, value);
+      return true;
+    }
+    let rows = this.later.get(id);
+    if (!rows) this.later.set(id, (rows = new Map()));
+    if (rows.has(row)) return false;
+    rows.set(row, value);
+    return true;
+  }
+}
+
+/**
+ * A side's inputs by (correlation id, else client request id; row), the first of each. A unit with a
+ * correlation id is keyed by it alone, so the two id kinds are separate indexes.
+ */
+class SideInputs {
+  private readonly byCorrelation = new IdRowIndex<CollectedUnit>();
+  private readonly byClient = new IdRowIndex<CollectedUnit>();
+  constructor(inputs: readonly CollectedUnit[]) {
+    for (const u of inputs) {
+      if (u.correlationId !== null) this.byCorrelation.add(u.correlationId, u.row, u);
+      else if (u.clientRequestId !== null) this.byClient.add(u.clientRequestId, u.row, u);
+    }
+  }
+  /** The input unit with the output's ids and row, if one was collected. */
+  of(output: CollectedUnit): CollectedUnit | undefined {
+    if (output.correlationId !== null) return this.byCorrelation.get(output.correlationId, output.row);
+    if (output.clientRequestId !== null) return this.byClient.get(output.clientRequestId, output.row);
+    return undefined;
+  }
+}
 
 /** Outputs of one side, deduplicated, each with its input (if collected). */
 function prepareSide(side: SideUnits): { units: Prepared[]; duplicates: number; withoutInput: number } {
-  const inputs = new Map<string, unknown>();
-  for (const u of side.inputs) {
-    const k = sideKey(u);
-    if (k !== null && !inputs.has(k)) inputs.set(k, u.value);
-  }
-  const seen = new Set<string>();
+  const inputs = new SideInputs(side.inputs);
+  // Outputs already seen (those with at least one id), by their two ids and row.
+  const seen = new IdRowIndex<true>();
   const units: Prepared[] = [];
   let duplicates = 0;
   let withoutInput = 0;
   for (const u of side.outputs) {
-    const dedupe = `${u.clientRequestId ?? ''}\u0000${u.correlationId ?? ''}\u0000${u.row}`;
     if (u.clientRequestId !== null || u.correlationId !== null) {
-      if (seen.has(dedupe)) {
+      if (!seen.add(`${u.clientRequestId ?? ''}\u0000${u.correlationId ?? ''}`, u.row, true)) {
         duplicates += 1;
         continue;
       }
-      seen.add(dedupe);
     }
-    const k = sideKey(u);
-    const has = k !== null && inputs.has(k);
-    if (!has) withoutInput += 1;
-    const input = has ? inputs.get(k!) : undefined;
-    units.push({ unit: u, input, inputHash: has ? hash53(canonicalJson(input)) : null, used: false });
+    const inputUnit = inputs.of(u);
+    if (inputUnit === undefined) withoutInput += 1;
+    units.push({ unit: u, hasInput: inputUnit !== undefined, input: inputUnit?.value, used: false });
   }
   return { units, duplicates, withoutInput };
 }
 
 /** Joins by an id; returns pairs and how many id joins were refused for differing inputs. */
-function joinById(b: Prepared[], c: Prepared[], key: (u: CollectedUnit) => string | null, pairs: [Prepared, Prepared][]): { joined: number; conflicts: number; unconfirmed: number } {
-  const index = new Map<string, Prepared>();
+function joinById(b: Prepared[], c: Prepared[], idOf: (u: CollectedUnit) => string | null, pairs: [Prepared, Prepared][]): { joined: number; conflicts: number; unconfirmed: number } {
+  const index = new IdRowIndex<Prepared>();
   for (const p of c) {
     if (p.used) continue;
-    const k = key(p.unit);
-    if (k !== null && !index.has(k)) index.set(k, p);
+    const id = idOf(p.unit);
+    if (id !== null) index.add(id, p.unit.row, p);
   }
   let joined = 0;
   let conflicts = 0;
   let unconfirmed = 0;
   for (const p of b) {
     if (p.used) continue;
-    const k = key(p.unit);
-    if (k === null) continue;
-    const q = index.get(k);
+    const id = idOf(p.unit);
+    if (id === null) continue;
+    const q = index.get(id, p.unit.row);
     if (!q || q.used) continue;
-    if (p.inputHash !== null && q.inputHash !== null && p.inputHash !== q.inputHash) {
+    if (p.hasInput && q.hasInput && !sameInput(p, q)) {
       conflicts += 1;
       continue;
     }
     // Row 1, 2, … under one id is either a request that scored several rows or a line that batched several
     // requests under its first one's id: only equal inputs tell, so without both inputs it is not joined
     // by id (a lost pair costs less than a wrong one).
-    if ((p.unit.row > 0 || q.unit.row > 0) && (p.inputHash === null || q.inputHash === null)) {
+    if ((p.unit.row > 0 || q.unit.row > 0) && (!p.hasInput || !q.hasInput)) {
       unconfirmed += 1;
       continue;
     }
@@ -253,17 +329,18 @@ function joinById(b: Prepared[], c: Prepared[], key: (u: CollectedUnit) => strin
 
 /** Joins the rest by input hash, nearest in time within ±windowMs, each unit once. */
 function joinByHash(b: Prepared[], c: Prepared[], windowMs: number, pairs: [Prepared, Prepared][]): number {
-  const byHash = new Map<string, Prepared[]>();
+  const byHash = new Map<number, Prepared[]>();
   for (const p of c) {
-    if (p.used || p.inputHash === null) continue;
-    const list = byHash.get(p.inputHash);
+    if (p.used || !p.hasInput) continue;
+    const h = inputHash(p);
+    const list = byHash.get(h);
     if (list) list.push(p);
-    else byHash.set(p.inputHash, [p]);
+    else byHash.set(h, [p]);
   }
   let joined = 0;
-  const rest = b.filter((p) => !p.used && p.inputHash !== null).sort((x, y) => x.unit.time - y.unit.time);
+  const rest = b.filter((p) => !p.used && p.hasInput).sort((x, y) => x.unit.time - y.unit.time);
   for (const p of rest) {
-    const list = byHash.get(p.inputHash!);
+    const list = byHash.get(inputHash(p));
     if (!list) continue;
     let best: Prepared | null = null;
     for (const q of list) {
@@ -316,8 +393,8 @@ export function pairPredictions(baseline: SideUnits, candidate: SideUnits, setti
   const B = prepareSide(baseline);
   const C = prepareSide(candidate);
   const pairs: [Prepared, Prepared][] = [];
-  const byClient = joinById(B.units, C.units, (u) => (u.clientRequestId === null ? null : `${u.clientRequestId}#${u.row}`), pairs);
-  const byCorrelation = joinById(B.units, C.units, (u) => (u.correlationId === null ? null : `${u.correlationId}#${u.row}`), pairs);
+  const byClient = joinById(B.units, C.units, (u) => u.clientRequestId, pairs);
+  const byCorrelation = joinById(B.units, C.units, (u) => u.correlationId, pairs);
   const byHash = joinByHash(B.units, C.units, windowMs, pairs);
 
   const labelPath = formatFieldPath(settings.label);

@@ -110,6 +110,30 @@ describe('readPredictionPairs on Azurite', () => {
     }
   });
 
+  test('a blob of megabytes is read whole as it streams in: lines and multi-byte characters split across chunks, and a last line without a newline', async () => {
+    const categories = ['café', 'épicerie fine', '食料品', 'Ωmega 🛒'];
+    const t = mirroredTraffic({ n: 3000, seed: 23, flip: 0.05, startMs: T0 + 60_000, ratePerSecond: 3 }); // ~17 min, all in the 09 hour
+    // Inputs dense in 2-, 3- and 4-byte characters, so that chunk boundaries fall inside characters.
+    const withCategory = (reqs: CollectedRequest[]) => reqs.map((r, i) => ({ ...r, input: { ...r.input, merchantCategory: categories[i % categories.length]!, note: `食料品é🛒${i}`.repeat(40) } }));
+    let bytes = 0;
+    for (const [deployment, reqs] of [['blue', withCategory(t.baseline)], ['green', withCategory(t.candidate)]] as const) {
+      const lines = linesPerRequest(reqs, deployment);
+      for (const [collection, text] of [['model_inputs', lines.inputs], ['model_outputs', lines.outputs]] as const) {
+        const body = text.replace(/\n$/, ''); // no newline after the last line
+        bytes += Buffer.byteLength(body);
+        await container.getBlockBlobClient(`${folder('ep-big', deployment, collection, T0 + 60_000)}instance-0.jsonl`).upload(body, Buffer.byteLength(body));
+      }
+    }
+    assert.ok(bytes > 6 * 2 ** 20, `fixture of ${bytes} bytes`);
+    const r = await activities().readPredictionPairs(input('ep-big'));
+    assert.equal(r.read.bytes, bytes);
+    assert.equal(r.read.lines, 4 * 3000);
+    assert.deepEqual(Object.values(r.read.skipped), [0, 0, 0, 0, 0, 0, 0]);
+    assert.equal(r.summary.pairs.joined, 3000);
+    assert.equal(r.summary.pairs.idConflicts, 0, 'a character decoded wrong would make the two copies of an input differ');
+    assert.deepEqual(r.summary.slices[0]!.values.map((v) => [v.value, v.pairs]).sort(), categories.map((c) => [c, 750]).sort());
+  });
+
   test('the worker registers it: createActivities(deps).readPredictionPairs reads the same pairs', async () => {
     const t = mirroredTraffic({ n: 30, seed: 17, flip: 0, startMs: T0 + 60_000 });
     await writeSide('ep-registered', 'blue', linesPerRequest(t.baseline));
