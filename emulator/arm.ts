@@ -123,6 +123,7 @@ export function endpointResource(core: EmulatorCore, ep: EndpointRecord): Record
     properties: {
       authMode: ep.authMode,
       ...(ep.description !== undefined ? { description: ep.description } : {}),
+      ...(ep.compute !== undefined ? { compute: ep.compute } : {}),
       properties: { ...ep.properties, 'azureml.onlineendpointid': id.toLowerCase(), createdAt: ep.systemData.createdAt, lastModifiedAt: ep.systemData.lastModifiedAt },
       keys: null,
       scoringUri: `${core.baseUrl}/endpoints/${ep.name}/score`,
@@ -289,6 +290,7 @@ function putEndpoint(core: EmulatorCore, ctx: RequestContext, w: WorkspacePath, 
     ...(body.sku ? { sku: clean(body.sku) } : {}),
     authMode: p.authMode,
     ...(p.description !== undefined && p.description !== null ? { description: p.description } : {}),
+    ...(p.compute !== undefined && p.compute !== null ? { compute: p.compute } : {}),
     // Properties can be added but not removed.
     properties: { ...(existing?.properties ?? {}), ...(p.properties ?? {}) },
     publicNetworkAccess: p.publicNetworkAccess ?? 'Enabled',
