@@ -421,10 +421,17 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
   checkName('deployment', name);
   const ep = core.endpoint(endpoint);
   if (!ep) throw new ArmError(404, 'ParentResourceNotFound', `Online endpoint '${endpoint}' does not exist; create it before its deployments.`);
-  const body = parseBody(deploymentPutSchema, parseJson(ctx.body), 'online deployment');
+  const json = parseJson(ctx.body);
+  // The compute type first: a Kubernetes deployment (Azure's KubernetesOnlineDeployment example) is refused
+  // for what it is, not for a rule of managed deployments it breaks on the way (requestTimeout ≤ PT180S).
+  const computeType = (json as { properties?: { endpointComputeType?: unknown } } | null)?.properties?.endpointComputeType;
+  if (typeof computeType === 'string' && ['kubernetes', 'azuremlcompute'].includes(computeType.toLowerCase())) {
+    throw badArgument(`properties.endpointComputeType '${computeType}' is not supported: the emulator serves managed online endpoints only; use 'Managed'.`, 'properties.endpointComputeType');
+  }
+  const body = parseBody(deploymentPutSchema, json, 'online deployment');
   const p = body.properties;
   if (p.endpointComputeType !== 'Managed') {
-    throw badArgument(`endpointComputeType '${p.endpointComputeType}' is not supported by a managed online endpoint; use 'Managed'.`, 'properties.endpointComputeType');
+    throw badArgument(`properties.endpointComputeType '${p.endpointComputeType}' is not supported: the emulator serves managed online endpoints only; use 'Managed'.`, 'properties.endpointComputeType');
   }
   if (p.model !== undefined && p.model !== null && !parseModelRef(p.model)) {
     throw badArgument(`The model reference '${p.model}' is not valid; use azureml:<name>:<version>, an azureml://registries/… URI or a model version ARM id.`, 'properties.model');
