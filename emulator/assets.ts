@@ -42,7 +42,8 @@ function resource(a: AssetVersion): Record<string, unknown> {
     id: `/${a.prefix}/${a.kind}/${a.name}/versions/${a.version}`,
     name: a.version,
     type: `${PROVIDER}/workspaces/${a.kind}/versions`,
-    properties: { ...a.properties, provisioningState: 'Succeeded' },
+    // environmentType is read-only: Azure answers UserCreated for environments registered in a workspace (Curated for Azure's own).
+    properties: { ...a.properties, ...(a.kind === 'environments' ? { environmentType: 'UserCreated' } : {}), provisioningState: 'Succeeded' },
     systemData: created,
   };
 }
