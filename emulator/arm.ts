@@ -6,7 +6,7 @@ import { newKey, type EmulatorCore } from './core.js';
 import { enabledCollections, workspaceContainer, type CollectionSpec, type DataCollectorSpec } from './data-collection.js';
 import { workspaceGuid } from './log-tables.js';
 import { ArmError, badArgument, isoNow, notFound, parseJson, type Reply } from './http.js';
-import { buildEnvironmentImage, isRegisteredModel } from './assets.js';
+import { buildEnvironmentImage, isRegisteredModel, registeredModelVersions } from './assets.js';
 import { CONTAINER_STAND_IN, findModel, modelCreatedAt, parseModelRef, resolveModel, shippedModels } from './models/registry.js';
 import { INSTANCE_TYPES } from './prices.js';
 import { deploymentKey, endpointKey, type DeploymentRecord, type EndpointRecord, type OperationRecord, type SystemData } from './state.js';
@@ -642,15 +642,21 @@ function modelRoutes(core: EmulatorCore, ctx: RequestContext, prefix: string, re
   if (!eq(versions, 'versions')) throw notFound(ctx.path);
   if (rest.length === 3) {
     // `$orderBy=createdtime desc` and `$top=1` are how the Azure ML CLI resolves `azureml:<name>@latest`.
+    // Versions registered with PUT (uploaded models) are listed with the shipped ones (a shipped version wins a clash, as GET does).
     const orderBy = (ctx.query.get('$orderBy') ?? '').trim().toLowerCase();
-    const ordered = [...mine];
+    const rows: { version: string; createdAt: string; render: () => unknown }[] = [
+      ...mine.map((x) => ({ version: x.version, createdAt: modelCreatedAt(x), render: () => modelVersionResource(prefix, x.name, x.version) })),
+      ...registeredModelVersions(core, prefix, name)
+        .filter((r) => !mine.some((x) => x.version === r.version))
+        .map((r) => ({ version: r.version, createdAt: r.createdAt, render: () => r.resource })),
+    ];
     if (orderBy !== '') {
       const m = /^(createdtime|version)\s*(asc|desc)?$/.exec(orderBy);
       if (!m) throw badArgument(`Invalid $orderBy '${ctx.query.get('$orderBy') ?? ''}': order model versions by createdtime or version, asc or desc.`, '$orderBy');
-      const key = (x: (typeof mine)[number]) => (m[1] === 'version' ? Number(x.version) : Date.parse(modelCreatedAt(x)));
-      ordered.sort((a, b) => (key(a) - key(b)) * (m[2] === 'desc' ? -1 : 1));
+      const key = (x: (typeof rows)[number]) => (m[1] === 'version' ? Number(x.version) : Date.parse(x.createdAt));
+      rows.sort((a, b) => (key(a) - key(b)) * (m[2] === 'desc' ? -1 : 1));
     }
-    return page(core, ctx, ordered, (m) => modelVersionResource(prefix, m.name, m.version));
+    return page(core, ctx, rows, (r) => r.render());
   }
   if (rest.length === 4 && version) {
     const r = modelVersionResource(prefix, name, version);

@@ -173,6 +173,17 @@ export function isRegisteredModel(core: EmulatorCore, ref: string): boolean {
   return false;
 }
 
+/**
+ * The model versions of `name` registered here with PUT under `prefix` (`/subscriptions/…/workspaces/{ws}`),
+ * as resources, with their creation time; the model-versions list merges them with the shipped ones.
+ */
+export function registeredModelVersions(core: EmulatorCore, prefix: string, name: string): { version: string; createdAt: string; resource: Record<string, unknown> }[] {
+  const p = prefix.replace(/^\//, '');
+  return [...storeOf(core).values()]
+    .filter((a) => a.kind === 'models' && eq(a.prefix, p) && eq(a.name, name))
+    .map((a) => ({ version: a.version, createdAt: a.createdAt, resource: resource(a) }));
+}
+
 /** The Docker build context of an environment registered here with `build` (an ARM id or `azureml:name:version`), if it has one. */
 export function environmentBuild(core: EmulatorCore, ref: string): { id: string; contextUri: string; dockerfilePath: string } | undefined {
   const m = /(?:^azureml:([^:/]+):([^:/]+)$)|(?:\/environments\/([^/]+)\/versions\/([^/]+)$)/i.exec(ref);
