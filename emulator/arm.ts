@@ -6,7 +6,7 @@ import { newKey, type EmulatorCore } from './core.js';
 import { enabledCollections, workspaceContainer, type CollectionSpec, type DataCollectorSpec } from './data-collection.js';
 import { workspaceGuid } from './log-tables.js';
 import { ArmError, badArgument, isoNow, notFound, parseJson, type Reply } from './http.js';
-import { buildEnvironmentImage, isRegisteredModel } from './assets.js';
+import { buildEnvironmentImage, isRegisteredModel, registeredModelVersions } from './assets.js';
 import { CONTAINER_STAND_IN, findModel, modelCreatedAt, parseModelRef, resolveModel, shippedModels } from './models/registry.js';
 import { INSTANCE_TYPES } from './prices.js';
 import { deploymentKey, endpointKey, type DeploymentRecord, type EndpointRecord, type OperationRecord, type SystemData } from './state.js';
@@ -123,6 +123,7 @@ export function endpointResource(core: EmulatorCore, ep: EndpointRecord): Record
     properties: {
       authMode: ep.authMode,
       ...(ep.description !== undefined ? { description: ep.description } : {}),
+      ...(ep.compute !== undefined ? { compute: ep.compute } : {}),
       properties: { ...ep.properties, 'azureml.onlineendpointid': id.toLowerCase(), createdAt: ep.systemData.createdAt, lastModifiedAt: ep.systemData.lastModifiedAt },
       keys: null,
       scoringUri: `${core.baseUrl}/endpoints/${ep.name}/score`,
@@ -289,6 +290,7 @@ function putEndpoint(core: EmulatorCore, ctx: RequestContext, w: WorkspacePath, 
     ...(body.sku ? { sku: clean(body.sku) } : {}),
     authMode: p.authMode,
     ...(p.description !== undefined && p.description !== null ? { description: p.description } : {}),
+    ...(p.compute !== undefined && p.compute !== null ? { compute: p.compute } : {}),
     // Properties can be added but not removed.
     properties: { ...(existing?.properties ?? {}), ...(p.properties ?? {}) },
     publicNetworkAccess: p.publicNetworkAccess ?? 'Enabled',
@@ -419,10 +421,17 @@ function putDeployment(core: EmulatorCore, ctx: RequestContext, endpoint: string
   checkName('deployment', name);
   const ep = core.endpoint(endpoint);
   if (!ep) throw new ArmError(404, 'ParentResourceNotFound', `Online endpoint '${endpoint}' does not exist; create it before its deployments.`);
-  const body = parseBody(deploymentPutSchema, parseJson(ctx.body), 'online deployment');
+  const json = parseJson(ctx.body);
+  // The compute type first: a Kubernetes deployment (Azure's KubernetesOnlineDeployment example) is refused
+  // for what it is, not for a rule of managed deployments it breaks on the way (requestTimeout ≤ PT180S).
+  const computeType = (json as { properties?: { endpointComputeType?: unknown } } | null)?.properties?.endpointComputeType;
+  if (typeof computeType === 'string' && ['kubernetes', 'azuremlcompute'].includes(computeType.toLowerCase())) {
+    throw badArgument(`properties.endpointComputeType '${computeType}' is not supported: the emulator serves managed online endpoints only; use 'Managed'.`, 'properties.endpointComputeType');
+  }
+  const body = parseBody(deploymentPutSchema, json, 'online deployment');
   const p = body.properties;
   if (p.endpointComputeType !== 'Managed') {
-    throw badArgument(`endpointComputeType '${p.endpointComputeType}' is not supported by a managed online endpoint; use 'Managed'.`, 'properties.endpointComputeType');
+    throw badArgument(`properties.endpointComputeType '${p.endpointComputeType}' is not supported: the emulator serves managed online endpoints only; use 'Managed'.`, 'properties.endpointComputeType');
   }
   if (p.model !== undefined && p.model !== null && !parseModelRef(p.model)) {
     throw badArgument(`The model reference '${p.model}' is not valid; use azureml:<name>:<version>, an azureml://registries/… URI or a model version ARM id.`, 'properties.model');
@@ -633,15 +642,21 @@ function modelRoutes(core: EmulatorCore, ctx: RequestContext, prefix: string, re
   if (!eq(versions, 'versions')) throw notFound(ctx.path);
   if (rest.length === 3) {
     // `$orderBy=createdtime desc` and `$top=1` are how the Azure ML CLI resolves `azureml:<name>@latest`.
+    // Versions registered with PUT (uploaded models) are listed with the shipped ones (a shipped version wins a clash, as GET does).
     const orderBy = (ctx.query.get('$orderBy') ?? '').trim().toLowerCase();
-    const ordered = [...mine];
+    const rows: { version: string; createdAt: string; render: () => unknown }[] = [
+      ...mine.map((x) => ({ version: x.version, createdAt: modelCreatedAt(x), render: () => modelVersionResource(prefix, x.name, x.version) })),
+      ...registeredModelVersions(core, prefix, name)
+        .filter((r) => !mine.some((x) => x.version === r.version))
+        .map((r) => ({ version: r.version, createdAt: r.createdAt, render: () => r.resource })),
+    ];
     if (orderBy !== '') {
       const m = /^(createdtime|version)\s*(asc|desc)?$/.exec(orderBy);
       if (!m) throw badArgument(`Invalid $orderBy '${ctx.query.get('$orderBy') ?? ''}': order model versions by createdtime or version, asc or desc.`, '$orderBy');
-      const key = (x: (typeof mine)[number]) => (m[1] === 'version' ? Number(x.version) : Date.parse(modelCreatedAt(x)));
-      ordered.sort((a, b) => (key(a) - key(b)) * (m[2] === 'desc' ? -1 : 1));
+      const key = (x: (typeof rows)[number]) => (m[1] === 'version' ? Number(x.version) : Date.parse(x.createdAt));
+      rows.sort((a, b) => (key(a) - key(b)) * (m[2] === 'desc' ? -1 : 1));
     }
-    return page(core, ctx, ordered, (m) => modelVersionResource(prefix, m.name, m.version));
+    return page(core, ctx, rows, (r) => r.render());
   }
   if (rest.length === 4 && version) {
     const r = modelVersionResource(prefix, name, version);

@@ -42,7 +42,8 @@ function resource(a: AssetVersion): Record<string, unknown> {
     id: `/${a.prefix}/${a.kind}/${a.name}/versions/${a.version}`,
     name: a.version,
     type: `${PROVIDER}/workspaces/${a.kind}/versions`,
-    properties: { ...a.properties, provisioningState: 'Succeeded' },
+    // environmentType is read-only: Azure answers UserCreated for environments registered in a workspace (Curated for Azure's own).
+    properties: { ...a.properties, ...(a.kind === 'environments' ? { environmentType: 'UserCreated' } : {}), provisioningState: 'Succeeded' },
     systemData: created,
   };
 }
@@ -170,6 +171,17 @@ export function isRegisteredModel(core: EmulatorCore, ref: string): boolean {
   const suffix = `/models/${name}/versions/${version}`.toLowerCase();
   for (const key of storeOf(core).keys()) if (key.endsWith(suffix)) return true;
   return false;
+}
+
+/**
+ * The model versions of `name` registered here with PUT under `prefix` (`/subscriptions/…/workspaces/{ws}`),
+ * as resources, with their creation time; the model-versions list merges them with the shipped ones.
+ */
+export function registeredModelVersions(core: EmulatorCore, prefix: string, name: string): { version: string; createdAt: string; resource: Record<string, unknown> }[] {
+  const p = prefix.replace(/^\//, '');
+  return [...storeOf(core).values()]
+    .filter((a) => a.kind === 'models' && eq(a.prefix, p) && eq(a.name, name))
+    .map((a) => ({ version: a.version, createdAt: a.createdAt, resource: resource(a) }));
 }
 
 /** The Docker build context of an environment registered here with `build` (an ARM id or `azureml:name:version`), if it has one. */

@@ -27,6 +27,8 @@ export interface EndpointRecord {
   sku?: Record<string, unknown>;
   authMode: 'Key' | 'AMLToken' | 'AADToken';
   description?: string;
+  /** `properties.compute` as sent (an ARM id of a Kubernetes compute on Azure; kept and returned, not used). */
+  compute?: string;
   properties: Record<string, string>;
   publicNetworkAccess: 'Enabled' | 'Disabled';
   /** What the endpoint document says (desired). */
