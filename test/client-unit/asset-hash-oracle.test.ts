@@ -35,38 +35,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { readInlineEnvironment, readLocalAssets } from '../../client/assets.js';
 import { DeploymentSpecSchema } from '../../domain/deployment-spec.js';
+import { oraclePython } from '../support/python-venv.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '../support/azure-ml-hash-oracle.py');
 const REQUIREMENTS = ['azure-ai-ml==1.35.2'];
 const VENV = process.env.GLIDEPATH_AZURE_ML_VENV ?? join(homedir(), '.cache', 'glidepath', 'venv-azure-ai-ml');
 
-/** The venv's python, or why there is none: `skip` = python3/venv missing here; a failed pip install throws. */
-function oraclePython(): { python: string } | { skip: string } {
-  const probe = spawnSync('python3', ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    return { skip: `python3 with its venv module is not available here (${probe.error?.message ?? probe.stderr.trim()}); the azure-ai-ml oracle cannot run` };
-  }
-  const [major, minor] = probe.stdout.trim().split('.').map(Number) as [number, number];
-  if (major < 3 || (major === 3 && minor < 10)) return { skip: `python3 is ${probe.stdout.trim()}; azure-ai-ml 1.35.2 needs Python ≥ 3.10, so the oracle cannot run` };
-  const python = join(VENV, 'bin', 'python');
-  const marker = join(VENV, 'glidepath-oracle.json');
-  const wanted = JSON.stringify({ requirements: REQUIREMENTS });
-  if (existsSync(python) && existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return { python };
-  mkdirSync(dirname(VENV), { recursive: true });
-  const venv = spawnSync('python3', ['-m', 'venv', '--clear', VENV], { encoding: 'utf8' });
-  if (venv.status !== 0) return { skip: `python3 -m venv failed (is the python3-venv package installed?): ${venv.stderr.trim().slice(-400)}` };
-  const pip = spawnSync(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...REQUIREMENTS], { encoding: 'utf8', timeout: 900_000 });
-  if (pip.status !== 0) throw new Error(`pip install ${REQUIREMENTS.join(' ')} into ${VENV} failed (status ${pip.status}): ${(pip.stderr || String(pip.error)).trim().slice(-1500)}`);
-  writeFileSync(marker, wanted);
-  return { python };
-}
 
 interface OracleOut {
   azureAiMl: string;
@@ -100,7 +81,7 @@ const BINARY = Buffer.from(Array.from({ length: 1024 }, (_, i) => (i * 37 + 11) 
 const DEPLOYMENT = { endpoint_name: 'fraud', instance_type: 'Standard_DS3_v2', instance_count: 1 };
 
 test('client/assets.ts computes the same hashes, anonymous model names and environment versions as azure-ai-ml', { timeout: 1_200_000 }, async (t) => {
-  const found = oraclePython();
+  const found = oraclePython({ venv: VENV, requirements: REQUIREMENTS, minPython: [3, 10], what: 'the azure-ai-ml oracle', pipTimeoutMs: 900_000 });
   if ('skip' in found) {
     t.skip(found.skip);
     return;

@@ -21,38 +21,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CountWindow, Tolerance } from '../../domain/judge/index.js';
 import { countStream, quantile, runCountTest, type CountScenario } from '../support/judge-streams.js';
+import { oraclePython, SAVVI_ORACLE_VENV } from '../support/python-venv.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '../support/savvi-oracle.py');
-const REQUIREMENTS = ['savvi==0.3.1', 'matplotlib']; // savvi.utils imports matplotlib without declaring it
-const VENV = process.env.GLIDEPATH_ORACLE_VENV ?? join(homedir(), '.cache', 'glidepath', 'venv-oracle');
+const VENV = SAVVI_ORACLE_VENV.venv;
 const ALPHA = 0.05;
 
-/** The venv's python, or why there is none: `skip` = python3/venv missing here, else an error to fail with. */
-function oraclePython(): { python: string } | { skip: string } {
-  const probe = spawnSync('python3', ['-c', 'import sys, venv; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) {
-    return { skip: `python3 with its venv module is not available here (${probe.error?.message ?? probe.stderr.trim()}); the savvi oracle cannot run` };
-  }
-  const [major, minor] = probe.stdout.trim().split('.').map(Number) as [number, number];
-  if (major < 3 || (major === 3 && minor < 11)) return { skip: `python3 is ${probe.stdout.trim()}; savvi 0.3.1 needs Python ≥ 3.11, so the oracle cannot run` };
-  const python = join(VENV, 'bin', 'python');
-  const marker = join(VENV, 'glidepath-oracle.json');
-  const wanted = JSON.stringify({ requirements: REQUIREMENTS });
-  if (existsSync(python) && existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return { python };
-  mkdirSync(dirname(VENV), { recursive: true });
-  const venv = spawnSync('python3', ['-m', 'venv', '--clear', VENV], { encoding: 'utf8' });
-  if (venv.status !== 0) return { skip: `python3 -m venv failed (is the python3-venv package installed?): ${venv.stderr.trim().slice(-400)}` };
-  const pip = spawnSync(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--quiet', ...REQUIREMENTS], { encoding: 'utf8', timeout: 600_000 });
-  if (pip.status !== 0) throw new Error(`pip install ${REQUIREMENTS.join(' ')} into ${VENV} failed (status ${pip.status}): ${(pip.stderr || String(pip.error)).trim().slice(-1500)}`);
-  writeFileSync(marker, wanted);
-  return { python };
-}
 
 interface OracleCase {
   name: string;
@@ -78,7 +56,7 @@ const allowed = (alpha: number, n: number) => alpha * n + 3 * Math.sqrt(alpha * 
 const ratio = (r: number): Tolerance => ({ ratio: r, additive: 0 });
 
 test('the judge and savvi reach the same decisions on the same seeded streams (or both keep the false-alarm bound)', { timeout: 900_000 }, (t) => {
-  const found = oraclePython();
+  const found = oraclePython(SAVVI_ORACLE_VENV);
   if ('skip' in found) {
     t.skip(found.skip);
     return;

@@ -3,21 +3,18 @@
  * numpy/scipy (scipy.spatial.distance.jensenshannon, scipy.stats.ks_2samp, scipy.stats.binom.pmf for the
  * disagreement test's mixture e-value, numpy for PSI), and the numbers must agree to 1e-9.
  *
- * Python runs in the oracle venv of test/domain/judge-oracle.test.ts (GLIDEPATH_ORACLE_VENV, default
- * ~/.cache/glidepath/venv-oracle; savvi brings numpy and scipy). The test skips, saying why, when that venv
- * or scipy is missing; it does not install anything itself (the judge oracle test does).
+ * Python runs in the statistics oracles' venv (test/support/python-venv.ts SAVVI_ORACLE_VENV:
+ * GLIDEPATH_ORACLE_VENV, default ~/.cache/glidepath/venv-oracle; savvi brings numpy and scipy), created here
+ * if the judge oracle test has not made it yet. The test skips, saying why, only when python3 or its venv
+ * module is missing; a failed pip install fails it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { DISAGREEMENT_GRID, PSI_EMPTY_BIN_SHARE, jensenShannonDistance, ksStatistic, logMixtureE, psi } from '../../domain/predictions/index.js';
 import { seededRandom } from '../../emulator/core.js';
+import { oraclePython, SAVVI_ORACLE_VENV } from '../support/python-venv.js';
 
-const VENV = process.env.GLIDEPATH_ORACLE_VENV ?? join(homedir(), '.cache', 'glidepath', 'venv-oracle');
-const PYTHON = join(VENV, 'bin', 'python');
 
 const SCRIPT = String.raw`
 import json, sys
@@ -43,15 +40,12 @@ print(json.dumps(out))
 `;
 
 test('PSI, Jensen-Shannon distance, KS and the disagreement e-value agree with numpy/scipy on seeded samples', (t) => {
-  if (!existsSync(PYTHON)) {
-    t.skip(`no oracle venv at ${VENV} (test/domain/judge-oracle.test.ts creates it)`);
+  const found = oraclePython(SAVVI_ORACLE_VENV);
+  if ('skip' in found) {
+    t.skip(found.skip);
     return;
   }
-  const probe = spawnSync(PYTHON, ['-c', 'import scipy, numpy'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    t.skip(`scipy/numpy missing in ${VENV}: ${probe.stderr.trim().slice(-200)}`);
-    return;
-  }
+  const PYTHON = found.python;
   const rng = seededRandom(2026);
   const bins: [number[], number[]][] = [];
   for (let i = 0; i < 20; i++) {
