@@ -5,6 +5,7 @@ import { BlobStore, type BlobStorageOptions } from './blob-store.js';
 import { ModelContainer } from './container.js';
 import { DataCollectionWriter, enabledCollections, type DataCollectionOptions, type DataCollectorSpec } from './data-collection.js';
 import { FaultState } from './faults.js';
+import { seededRandom } from './random.js';
 import { DEFAULT_TRAFFIC_LOG_OPTIONS, TrafficLogStore, type TrafficLogOptions } from './log-tables.js';
 import { MetricsStore } from './metrics.js';
 import { isRegisteredModel } from './assets.js';
@@ -53,17 +54,7 @@ export interface CoreOptions {
   dataCollection?: DataCollectionOptions;
 }
 
-/** A small seeded PRNG (mulberry32): traffic splitting and mirroring draw from it, so runs can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './random.js';
 
 export const newKey = (): string => randomBytes(24).toString('base64url');
 

@@ -7,7 +7,7 @@
 // lines, records) are exported for tests and for the reader on the other side.
 import { randomUUID } from 'node:crypto';
 import type { BlobStore } from './blob-store.js';
-import { seededRandom } from './core.js';
+import { seededRandom } from './random.js';
 
 export type RollingRate = 'Year' | 'Month' | 'Day' | 'Hour' | 'Minute';
 export const ROLLING_RATES: readonly RollingRate[] = ['Year', 'Month', 'Day', 'Hour', 'Minute'];

@@ -1,5 +1,6 @@
 // Fault knobs: what tests (and `/_emulator/faults/*`) can make the emulator do wrong on purpose.
 import { z } from 'zod';
+import { seededRandom } from './random.js';
 
 /** Which calls a `failNext` fault applies to. */
 export type FaultTarget = 'management' | 'metrics' | 'logs' | 'scoring' | 'any';
@@ -95,7 +96,7 @@ export class FaultState {
   /** Overrides the operation duration (ms) when set. */
   operationDurationMs: number | undefined;
 
-  constructor(random: () => number = mulberry32(0x5eed)) {
+  constructor(random: () => number = seededRandom(0x5eed)) {
     this.random = random;
   }
 
@@ -208,17 +209,6 @@ export class FaultState {
   }
 }
 
-/** mulberry32, as core.ts's seededRandom (not imported: core.ts imports this file). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A lognormal draw with this median and σ (Box–Muller on two uniform draws). */
 function lognormal(random: () => number, medianMs: number, sigma: number): number {

@@ -3,7 +3,7 @@
 // copies Azure Monitor (shared/reference/azure-monitor-logs-and-data-collection.md §0.1): platform metrics
 // in a 1-minute grain, each minute visible one minute after it closes; each traffic-log row visible after
 // its own delay, drawn from 3–10 minutes by a seeded random source, so a run can be repeated.
-import { seededRandom } from './core.js';
+import { seededRandom } from './random.js';
 
 const MINUTE = 60_000;
 

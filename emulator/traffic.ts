@@ -1,7 +1,7 @@
 // A bounded traffic generator: sends realistic card transactions to an emulator endpoint at a steady rate
 // (open loop), loopback only, and reports the achieved rate, status counts and which deployments answered.
 import { Agent, request } from 'node:https';
-import { seededRandom } from './core.js';
+import { seededRandom } from './random.js';
 import { MERCHANT_CATEGORIES, type Transaction } from './models/fraud-detector.js';
 
 export interface TrafficOptions {
