@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/create-activities.js';
 import type { ReadDataCollectionInput, ReadDataCollectionResult } from '../../activities/types.js';
 import { emulatorCredential, type Emulator } from '../../emulator/index.js';
-import { anEndpointWith, armClient, raw, RG, startTestEmulator, SUB, WS, WS_PATH } from '../emulator/support.js';
+import { aRawDeployment, anEndpointWith, armClient, RG, startTestEmulator, SUB, WS } from '../emulator/support.js';
 
 let emu: Emulator;
 before(async () => {
@@ -20,27 +20,14 @@ after(async () => {
 test('readDataCollection reports which collections a deployment has on, its captured headers, and the workspace blob store; nothing for a plain deployment', { timeout: 120_000 }, async () => {
   const arm = armClient(emu);
   await anEndpointWith(arm, 'dc-read', { plain: 'azureml:fraud-detector:1' });
-  const path = `${WS_PATH}/onlineEndpoints/dc-read/deployments/collecting?api-version=2024-04-01`;
-  const body = {
-    location: 'eastus',
-    sku: { name: 'Default', capacity: 1 },
-    properties: {
-      endpointComputeType: 'Managed',
-      model: 'azureml:fraud-detector:2',
-      instanceType: 'Standard_DS3_v2',
-      dataCollector: {
-        collections: { model_inputs: { dataCollectionMode: 'Enabled' }, model_outputs: { dataCollectionMode: 'Enabled' }, request: { dataCollectionMode: 'Disabled' } },
-        rollingRate: 'Day',
-        requestLogging: { captureHeaders: ['x-ms-client-request-id'] },
-      },
+  await aRawDeployment(emu, 'dc-read', 'collecting', {
+    model: 'azureml:fraud-detector:2',
+    dataCollector: {
+      collections: { model_inputs: { dataCollectionMode: 'Enabled' }, model_outputs: { dataCollectionMode: 'Enabled' }, request: { dataCollectionMode: 'Disabled' } },
+      rollingRate: 'Day',
+      requestLogging: { captureHeaders: ['x-ms-client-request-id'] },
     },
-  };
-  assert.ok((await raw(emu, 'PUT', path, JSON.stringify(body))).status < 300);
-  for (let i = 0; i < 300; i++) {
-    const g = await raw(emu, 'GET', path);
-    if ((g.json as { properties: { provisioningState: string } }).properties.provisioningState === 'Succeeded') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  });
   const acts = createActivities({ azure: { cloud: 'emulator', url: emu.url, caCertPem: emu.caCertPem, credential: emulatorCredential() } });
   const endpoint = { subscriptionId: SUB, resourceGroup: RG, workspace: WS, endpoint: 'dc-read' };
   const env = new MockActivityEnvironment();

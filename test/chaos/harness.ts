@@ -21,7 +21,7 @@ import { approve, status } from '../../workflows/messages.js';
 import type { safeRollout } from '../../workflows/index.js';
 import { glidepathSearchAttributes } from '../../workflows/search-attributes.js';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { anEndpointWith, armClient, raw, RG, setTraffic, SUB, WS, WS_PATH } from '../emulator/support.js';
+import { aRawDeployment, anEndpointWith, armClient, RG, setTraffic, SUB, WS } from '../emulator/support.js';
 import { anEmulatorPlanDocument, startRollout } from '../support/builders.js';
 import { findTemporalCli, repoRoot, uniqueName, workflowBundle } from '../support/temporal.js';
 import { freePort } from '../support/net.js';
@@ -299,28 +299,14 @@ export class ChaosWorld {
   async anEndpointCollecting(endpoint: string): Promise<string> {
     const key = await anEndpointWith(this.arm, endpoint, {});
     this.keys.push(key);
-    const path = `${WS_PATH}/onlineEndpoints/${endpoint}/deployments/blue?api-version=2024-04-01`;
-    const body = {
-      location: 'eastus',
-      sku: { name: 'Default', capacity: 1 },
-      properties: {
-        endpointComputeType: 'Managed',
-        model: 'azureml:fraud-detector:2',
-        instanceType: 'Standard_DS3_v2',
-        requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: 'PT5S' },
-        dataCollector: {
-          collections: { model_inputs: { dataCollectionMode: 'Enabled' }, model_outputs: { dataCollectionMode: 'Enabled' } },
-          requestLogging: { captureHeaders: ['x-ms-client-request-id'] },
-        },
+    await aRawDeployment(this.emu, endpoint, 'blue', {
+      model: 'azureml:fraud-detector:2',
+      requestSettings: { maxConcurrentRequestsPerInstance: 8, requestTimeout: 'PT5S' },
+      dataCollector: {
+        collections: { model_inputs: { dataCollectionMode: 'Enabled' }, model_outputs: { dataCollectionMode: 'Enabled' } },
+        requestLogging: { captureHeaders: ['x-ms-client-request-id'] },
       },
-    };
-    const put = await raw(this.emu, 'PUT', path, JSON.stringify(body));
-    assert.ok(put.status < 300, put.text);
-    for (const deadline = Date.now() + 60_000; ; await sleep(100)) {
-      const g = await raw(this.emu, 'GET', path);
-      if ((g.json as { properties: { provisioningState: string } }).properties.provisioningState === 'Succeeded') break;
-      assert.ok(Date.now() < deadline, `blue on ${endpoint} never provisioned: ${g.text}`);
-    }
+    });
     await setTraffic(this.arm, endpoint, { blue: 100 });
     return key;
   }

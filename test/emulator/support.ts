@@ -166,6 +166,24 @@ export const TX = {
   accountAgeDays: 800,
 };
 
+/**
+ * Creates a deployment with a raw PUT (api-version 2024-04-01: the stable SDK drops `dataCollector` from
+ * bodies) and waits up to 60 s until it has provisioned. `properties` are added to a managed
+ * Standard_DS3_v2 deployment of capacity 1.
+ */
+export async function aRawDeployment(emu: Emulator, endpoint: string, name: string, properties: Record<string, unknown>): Promise<void> {
+  const path = `${WS_PATH}/onlineEndpoints/${endpoint}/deployments/${name}?api-version=2024-04-01`;
+  const body = { location: 'eastus', sku: { name: 'Default', capacity: 1 }, properties: { endpointComputeType: 'Managed', instanceType: 'Standard_DS3_v2', ...properties } };
+  const put = await raw(emu, 'PUT', path, JSON.stringify(body));
+  if (put.status >= 300) throw new Error(`PUT ${name} on ${endpoint}: ${put.status} ${put.text}`);
+  for (const deadline = Date.now() + 60_000; ; ) {
+    const g = await raw(emu, 'GET', path);
+    if ((g.json as { properties: { provisioningState: string } }).properties.provisioningState === 'Succeeded') return;
+    if (Date.now() > deadline) throw new Error(`${name} on ${endpoint} never provisioned: ${g.text}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function score(emu: Emulator, endpoint: string, key: string, opts: { deployment?: string; body?: unknown } = {}): Promise<RawResponse> {
   return raw(emu, 'POST', `/endpoints/${endpoint}/score`, JSON.stringify(opts.body ?? { transactions: [TX] }), {
     authorization: `Bearer ${key}`,

@@ -13,7 +13,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { PlanDocument } from '../../domain/plan.js';
 import type { SafeRolloutResult } from '../../domain/rollout.js';
 import { generateTraffic } from '../../emulator/index.js';
-import { anEndpointWith, raw, RG, setTraffic, SUB, WS, WS_PATH } from '../emulator/support.js';
+import { aRawDeployment, anEndpointWith, RG, setTraffic, SUB, WS } from '../emulator/support.js';
 import { startRollout } from '../support/builders.js';
 import { useEmulatorWithBlobs } from '../support/emulator-with-blobs.js';
 import { uniqueName } from '../support/temporal.js';
@@ -28,26 +28,11 @@ const COLLECTOR = {
 /** An endpoint whose `blue` (model `baseline`) serves 100%, collecting its inputs and outputs when `collect`. */
 async function endpointWithBaseline(endpoint: string, baseline: string, collect: boolean): Promise<string> {
   const key = await anEndpointWith(rig.arm, endpoint, {});
-  const path = `${WS_PATH}/onlineEndpoints/${endpoint}/deployments/blue?api-version=2024-04-01`;
-  const body = {
-    location: 'eastus',
-    sku: { name: 'Default', capacity: 1 },
-    properties: {
-      endpointComputeType: 'Managed',
-      model: baseline,
-      instanceType: 'Standard_DS3_v2',
-      requestSettings: { maxConcurrentRequestsPerInstance: 16, requestTimeout: 'PT5S' },
-      ...(collect ? { dataCollector: COLLECTOR } : {}),
-    },
-  };
-  const put = await raw(rig.emu, 'PUT', path, JSON.stringify(body));
-  assert.ok(put.status < 300, put.text);
-  for (const deadline = Date.now() + 60_000; ; ) {
-    const g = await raw(rig.emu, 'GET', path);
-    if ((g.json as { properties: { provisioningState: string } }).properties.provisioningState === 'Succeeded') break;
-    assert.ok(Date.now() < deadline, `blue on ${endpoint} never provisioned: ${g.text}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await aRawDeployment(rig.emu, endpoint, 'blue', {
+    model: baseline,
+    requestSettings: { maxConcurrentRequestsPerInstance: 16, requestTimeout: 'PT5S' },
+    ...(collect ? { dataCollector: COLLECTOR } : {}),
+  });
   await setTraffic(rig.arm, endpoint, { blue: 100 });
   return key;
 }
