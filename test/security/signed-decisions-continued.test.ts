@@ -6,24 +6,14 @@
  * recorded as verified; a typed name is still refused there.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import * as messages from '../../workflows/messages.js';
 import { FakeAzure, aPlanDocument, runRollout } from '../support/builders.js';
 import { signedInput } from '../support/signers.js';
-import { createDevEnv, workflowBundle } from '../support/temporal.js';
+import { CONTINUE_AS_NEW_AT_150, useDevServer } from '../support/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-before(async () => {
-  env = await createDevEnv({ extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'] });
-  bundle = await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
+const dev = useDevServer({ extraArgs: CONTINUE_AS_NEW_AT_150 });
 
 test('after continue-as-new the rollout still holds the trusted signers: a signed approval for the current run counts, verified; a typed one does not', async () => {
   const fake = new FakeAzure();
@@ -49,7 +39,7 @@ test('after continue-as-new the rollout still holds the trusted signers: a signe
     delete d.gates.webhook;
     d.approvals = { approvers: ['alice@contoso.com', 'bob@contoso.com'], fourEyes: true, verified: true };
   });
-  const r = await runRollout(env, { fake, plan, workflowBundle: bundle });
+  const r = await runRollout(dev.env, { fake, plan, workflowBundle: dev.bundle });
   assert.equal(r.result.outcome, 'promoted', r.result.reason);
   assert.ok(seen.runId && seen.firstRunId && seen.runId !== seen.firstRunId, `the approval was asked in a later run (run ${seen.runId}, first ${seen.firstRunId})`);
   assert.equal(fake.count('trustedSigners'), 1, 'the worker was asked once: later runs carry the signers');

@@ -6,6 +6,7 @@
  * code reuse it).
  */
 import { execFileSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -111,4 +112,22 @@ export function uniqueName(prefix: string): string {
 /** `temporal --version`, for diagnostics. */
 export function temporalCliVersion(): string {
   return execFileSync(findTemporalCli(), ['--version'], { encoding: 'utf8' }).trim();
+}
+
+/** Dev-server flags that make the server suggest continue-as-new after 150 events, so tests reach it quickly. */
+export const CONTINUE_AS_NEW_AT_150 = ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'];
+
+/**
+ * A test file's dev server and workflow bundle, registered as node:test hooks: made before the file's
+ * tests, the server torn down after them. The fields are set once `before` has run.
+ */
+export function useDevServer(opts: Parameters<typeof createDevEnv>[0] = {}): { env: TestWorkflowEnvironment; bundle: WorkflowBundleWithSourceMap } {
+  const dev = {} as { env: TestWorkflowEnvironment; bundle: WorkflowBundleWithSourceMap };
+  before(async () => {
+    [dev.env, dev.bundle] = await Promise.all([createDevEnv(opts), workflowBundle()]);
+  });
+  after(async () => {
+    await (dev as Partial<typeof dev>).env?.teardown();
+  });
+  return dev;
 }

@@ -4,24 +4,14 @@
  * with `bake: { min, max }` passes the step early; the judge's evidence survives continue-as-new (the
  * server suggests it past 150 events, and the bake's evidence keeps growing across runs).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DeploymentMetrics, MetricsSnapshot } from '../../domain/gates.js';
 import { FakeAzure, aPlanDocument, runRollout } from '../support/builders.js';
-import { createDevEnv, workflowBundle } from '../support/temporal.js';
+import { CONTINUE_AS_NEW_AT_150, useDevServer } from '../support/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-before(async () => {
-  env = await createDevEnv({ extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'] });
-  bundle = await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
+const dev = useDevServer({ extraArgs: CONTINUE_AS_NEW_AT_150 });
 
 function side(requests: number, errors5xx: number, latencyMs = 40): DeploymentMetrics {
   return { requests, errorRate: errors5xx / requests, modelErrorRate: 0, errors5xx, errors424: 0, latencyP50Ms: latencyMs, latencyP95Ms: latencyMs * 2, latencyP99Ms: latencyMs * 3, cpuPercent: 40, memoryPercent: 50 };
@@ -41,7 +31,7 @@ function judgedPlan(bake: unknown, gates?: Record<string, unknown>) {
 test('the default (judged) gates roll back a candidate with 50× the errors at the first analysis, quoting the judge', async () => {
   const fake = new FakeAzure();
   fake.metrics = () => snapshot(side(4000, 4), side(1000, 50));
-  const r = await runRollout(env, { fake, plan: judgedPlan('30s'), workflowBundle: bundle });
+  const r = await runRollout(dev.env, { fake, plan: judgedPlan('30s'), workflowBundle: dev.bundle });
   assert.equal(r.result.outcome, 'rolled_back', r.result.reason);
   assert.match(r.result.reason, /step 1 \(mirror 20%\): the judge found the candidate worse than its tolerance after 1s with 1 analysis: 5xx: candidate 50\/1,000 \(5%\) vs baseline 4\/4,000 \(0\.1%\)/);
   const v = r.result.verdicts.at(-1)!;
@@ -54,7 +44,7 @@ test('the default (judged) gates roll back a candidate with 50× the errors at t
 test('a healthy candidate with bake { min: 3s, max: 2m } passes the step early once the judge has passed every gate', async () => {
   const fake = new FakeAzure();
   fake.metrics = () => snapshot(side(4000, 4), side(1000, 1));
-  const r = await runRollout(env, { fake, plan: judgedPlan({ min: '3s', max: '2m' }), workflowBundle: bundle });
+  const r = await runRollout(dev.env, { fake, plan: judgedPlan({ min: '3s', max: '2m' }), workflowBundle: dev.bundle });
   assert.equal(r.result.outcome, 'promoted', r.result.reason);
   const passed = r.result.timeline.find((e) => e.kind === 'step' && /step 1 \(mirror 20%\) passed/.test(e.text));
   assert.match(passed?.text ?? '', /passed early after \d+s with (\d+) analyses \(bake min 3s\)/);
@@ -63,7 +53,7 @@ test('a healthy candidate with bake { min: 3s, max: 2m } passes the step early o
   assert.equal(analyses.at(-1)?.judgement?.status, 'pass');
   assert.ok(analyses.slice(0, -1).every((v) => v.judgement?.status !== 'pass'), 'it ended at the first pass');
   // The Temporal UI: from the second analysis on, the metrics activity's summary names the previous verdict.
-  const first = env.client.workflow.getHandle(r.handle.workflowId, (r.handle as unknown as { firstExecutionRunId: string }).firstExecutionRunId);
+  const first = dev.env.client.workflow.getHandle(r.handle.workflowId, (r.handle as unknown as { firstExecutionRunId: string }).firstExecutionRunId);
   const summaries = ((await first.fetchHistory()).events ?? [])
     .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'getMetricsSnapshot' && e.userMetadata?.summary)
     .map((e) => defaultPayloadConverter.fromPayload<string>(e.userMetadata!.summary!));
@@ -81,10 +71,10 @@ test('the judge’s evidence for a step is carried across continue-as-new and st
     d.analysis = { interval: '1s', failureLimit: 2, minRequests: 100, onInconclusive: 'extend', maxExtensions: 1 };
     d.gates = { errorRate: { tolerance: '1.5x' } };
   });
-  const r = await runRollout(env, { fake, plan, workflowBundle: bundle });
+  const r = await runRollout(dev.env, { fake, plan, workflowBundle: dev.bundle });
   assert.equal(r.result.outcome, 'promoted', r.result.reason);
   let runs = 0;
-  for await (const _ of env.client.workflow.list({ query: `WorkflowId = '${r.handle.workflowId}'` })) runs++;
+  for await (const _ of dev.env.client.workflow.list({ query: `WorkflowId = '${r.handle.workflowId}'` })) runs++;
   assert.ok(runs >= 2, `the rollout continued as new during the bake (runs: ${runs})`);
   const mirror = r.result.verdicts.filter((v) => v.stepIndex === 0);
   assert.ok(mirror.length >= 28, `${mirror.length} analyses`);

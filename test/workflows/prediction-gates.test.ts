@@ -4,26 +4,16 @@
  * step's prediction evidence is carried across continue-as-new (the server suggests it past 150 events);
  * canary steps do not read pairs (nothing pairs there).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { DeploymentMetrics, MetricsSnapshot } from '../../domain/gates.js';
 import { emptySkips, pairPredictions } from '../../domain/predictions/index.js';
 import type { ReadPredictionPairsInput, ReadPredictionPairsResult } from '../../activities/types.js';
 import { FakeAzure, aPlanDocument, runRollout } from '../support/builders.js';
-import { createDevEnv, workflowBundle } from '../support/temporal.js';
+import { CONTINUE_AS_NEW_AT_150, useDevServer } from '../support/temporal.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-before(async () => {
-  env = await createDevEnv({ extraArgs: ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=150'] });
-  bundle = await workflowBundle();
-});
-after(async () => {
-  await env?.teardown();
-});
+const dev = useDevServer({ extraArgs: CONTINUE_AS_NEW_AT_150 });
 
 const side = (requests: number): DeploymentMetrics => ({ requests, errorRate: 0, modelErrorRate: 0, errors5xx: 0, errors424: 0, latencyP50Ms: 40, latencyP95Ms: 80, latencyP99Ms: 120, cpuPercent: 40, memoryPercent: 50 });
 const healthy = (): MetricsSnapshot => ({ windowMs: 1000, baseline: side(4000), candidate: side(1000) });
@@ -57,7 +47,7 @@ test('a blob store that cannot be read makes every analysis inconclusive and the
   fake.predictionPairs = () => {
     throw ApplicationFailure.create({ type: 'CollectedDataUnavailable', message: "listing modelDataCollector/… in container 'c' failed (forbidden, HTTP 403)", nonRetryable: true });
   };
-  const r = await runRollout(env, { fake, plan: plan([{ mirror: { percent: 20, bake: '3s' } }, { promote: { rollbackWindow: '1s' } }]), workflowBundle: bundle });
+  const r = await runRollout(dev.env, { fake, plan: plan([{ mirror: { percent: 20, bake: '3s' } }, { promote: { rollbackWindow: '1s' } }]), workflowBundle: dev.bundle });
   assert.equal(r.result.outcome, 'rolled_back', r.result.reason);
   assert.match(r.result.reason, /analysis still inconclusive after 1 extension\(s\) of 1s \(maxExtensions 1\): predictions: .*inconclusive: collected data unavailable \(.*forbidden, HTTP 403/);
   const mirror = r.result.verdicts.filter((v) => v.stepIndex === 0);
@@ -68,10 +58,10 @@ test('the step’s prediction evidence is carried across continue-as-new; the co
   const fake = new FakeAzure();
   fake.metrics = () => healthy();
   fake.predictionPairs = pairs(10); // 10 agreeing pairs per window: the test needs ≥ 285 to pass
-  const r = await runRollout(env, { fake, plan: plan([{ mirror: { percent: 20, bake: '30s' } }, { canary: { percent: 10, bake: '3s' } }, { promote: { rollbackWindow: '1s' } }]), workflowBundle: bundle });
+  const r = await runRollout(dev.env, { fake, plan: plan([{ mirror: { percent: 20, bake: '30s' } }, { canary: { percent: 10, bake: '3s' } }, { promote: { rollbackWindow: '1s' } }]), workflowBundle: dev.bundle });
   assert.equal(r.result.outcome, 'promoted', r.result.reason);
   let runs = 0;
-  for await (const _ of env.client.workflow.list({ query: `WorkflowId = '${r.handle.workflowId}'` })) runs++;
+  for await (const _ of dev.env.client.workflow.list({ query: `WorkflowId = '${r.handle.workflowId}'` })) runs++;
   assert.ok(runs >= 2, `the rollout continued as new during the bake (runs: ${runs})`);
   const mirror = r.result.verdicts.filter((v) => v.stepIndex === 0);
   const last = mirror.at(-1)!.predictions!;
